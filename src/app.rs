@@ -1,0 +1,13 @@
+//! Dispatch a parsed command line to its subcommand.
+
+use crate::cli::{Cli, Command};
+use crate::commands;
+use crate::error::{Error, Outcome};
+
+pub fn run(cli: &Cli) -> Result<Outcome, Error> {
+    match &cli.command {
+        Command::Inspect(a) => commands::inspect::run(a, &cli.global),
+        Command::Formats(a) => commands::formats::run(a),
+        Command::Generate(a) => commands::generate::run(a),
+    }
+}

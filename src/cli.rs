@@ -1,0 +1,161 @@
+//! The command line, as clap derive structs. They only parse: `app` resolves them once.
+
+use crate::ingest::InputFormat;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const EXIT_STATUS: &str = "\
+Exit status:
+  0  the run completed (and, for scan, no finding at or above --fail-on)
+  1  scan: at least one finding at or above --fail-on
+  2  error: usage, unreadable or unrecognised input, --strict and a skipped row, output exists
+A closed output pipe (e.g. `| head`) ends the run quietly with status 0.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pumphound",
+    version,
+    about = "Forensic analyzer for SMS pumping fraud in Twilio and AWS message exports",
+    long_about = "pumphound reads the message logs a victim of SMS pumping (MITRE ATT&CK T1496.003) can \
+export from Twilio and AWS, normalises them into one canonical schema and reports what they hold.",
+    after_long_help = EXIT_STATUS,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
+    /// destinations, countries, spend
+    #[command(after_long_help = INSPECT_EXAMPLES)]
+    Inspect(InspectArgs),
+    /// List the input formats pumphound reads and the canonical message schema
+    Formats(FormatsArgs),
+    /// Generate the man page or shell completions (for packagers)
+    #[command(hide = true)]
+    Generate(GenerateArgs),
+}
+
+const INSPECT_EXAMPLES: &str = "\
+Examples:
+  pumphound inspect exports/
+  pumphound inspect --format json messages.csv.gz sns-logs.json | jq .total
+  pumphound inspect --input-format generic-csv --map destination=phone,ts=sent_at app.csv
+  pumphound inspect --conversions verified.csv attempts.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    /// Colour when stdout is a terminal, NO_COLOR is unset and TERM is not dumb
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// When to colour table output
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = "Display")]
+    pub color: ColorChoice,
+    /// No progress bar and no warnings on stderr (errors are still printed)
+    #[arg(short, long, global = true, help_heading = "Display")]
+    pub quiet: bool,
+    /// No progress bar
+    #[arg(long, global = true, help_heading = "Display")]
+    pub no_progress: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files or directories (walked recursively, sorted); `-` reads stdin. gzip is detected
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// Read every input as this format instead of detecting it per file
+    #[arg(long, value_enum, value_name = "NAME", help_heading = "Input")]
+    pub input_format: Option<InputFormat>,
+    /// generic-csv columns: field=column,... (fields: message_id, ts, destination, sender,
+    /// account, status, error_code, segments, cost, currency, body, country, mcc, mnc, carrier,
+    /// converted, sms_type)
+    #[arg(long, value_name = "SPEC", help_heading = "Input")]
+    pub map: Option<String>,
+    /// App-side verifications (CSV or JSON: phone number and verified-at time) joined to sends
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    pub conversions: Option<String>,
+    /// A send counts as converted when its destination verified within this time after it
+    #[arg(long, value_name = "DURATION", default_value = "15m", help_heading = "Input")]
+    pub conversion_window: String,
+    /// Currency for prices exported without one (Twilio BulkExport writes no price_unit)
+    #[arg(long, value_name = "CODE", default_value = "USD", help_heading = "Input")]
+    pub default_currency: String,
+    /// Any skipped row is an error (exit 2) instead of a counted skip
+    #[arg(long, help_heading = "Input")]
+    pub strict: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum InspectFormat {
+    #[default]
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write to FILE instead of stdout (written whole, or not at all)
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<String>,
+    /// Overwrite the --output file if it exists
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = InspectFormat::Table, help_heading = "Output")]
+    pub format: InspectFormat,
+    /// Countries listed per input and in total
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "Output")]
+    pub top: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatsArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = InspectFormat::Table)]
+    pub format: InspectFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(subcommand)]
+    pub what: GenerateWhat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GenerateWhat {
+    /// The roff man page (man/pumphound.1)
+    Man,
+    /// Shell completions
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

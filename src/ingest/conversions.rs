@@ -1,0 +1,150 @@
+//! `--conversions FILE`: an app-side export of verifications (phone number and verified-at
+//! time, CSV or JSON) joined to sends. A send is converted when the same destination verified
+//! within the window after it. Only sends inside the period the export covers are judged:
+//! outside it the export says nothing, so `converted` stays unknown there.
+
+use super::csv_reader::{Header, Row};
+use super::detect::trim_head;
+use super::record::{Skip, ts_field};
+use super::source::{InputPath, open};
+use super::stats::{InputStats, SkipStat};
+use super::value::text;
+use crate::error::Error;
+use crate::phone::{Destination, clean_destination};
+use crate::store::Store;
+use indicatif::ProgressBar;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::Read;
+
+const PHONE_KEYS: &[&str] = &["phone", "phone_number", "destination", "to", "number", "msisdn", "e164", "phonenumber"];
+const TIME_KEYS: &[&str] = &["verified_at", "verifiedat", "verified", "ts", "timestamp", "time", "created_at", "date"];
+
+pub struct Conversions {
+    pub stats: InputStats,
+    by_dest: HashMap<String, Vec<i64>>,
+    span: Option<(i64, i64)>,
+}
+
+impl Conversions {
+    fn add(&mut self, line: u64, phone: Option<String>, time: Option<String>) {
+        self.stats.rows_read += 1;
+        let result = (|| {
+            let phone = phone.ok_or_else(|| Skip::missing("phone"))?;
+            let ts = ts_field("verified_at", time.as_deref())?.ok_or_else(|| Skip::missing("verified_at"))?;
+            match clean_destination(&phone, true) {
+                Destination::E164(e) => Ok((e, ts)),
+                _ => Err(Skip::field("phone", "is not a phone number").with_value(&phone)),
+            }
+        })();
+        match result {
+            Ok((e164, ts)) => {
+                self.stats.rows_used += 1;
+                self.by_dest.entry(e164).or_default().push(ts);
+                self.span = Some(match self.span {
+                    None => (ts, ts),
+                    Some((a, b)) => (a.min(ts), b.max(ts)),
+                });
+            }
+            Err(skip) => {
+                self.stats.skipped.entry(skip.reason()).or_insert(SkipStat { count: 0, first: format!("line {line}") }).count += 1;
+            }
+        }
+    }
+
+    /// Mark sends converted or not; returns how many sends were judged.
+    pub fn apply(&mut self, store: &mut Store, window_ms: i64) -> u64 {
+        for v in self.by_dest.values_mut() {
+            v.sort_unstable();
+        }
+        let Some((first, last)) = self.span else { return 0 };
+        let mut judged = 0;
+        for m in store.rows.iter_mut() {
+            let Some(ts) = m.ts else { continue };
+            if m.converted.is_some() || !m.e164 || ts < first - window_ms || ts > last {
+                continue;
+            }
+            judged += 1;
+            let verified = self.by_dest.get(&*m.destination).is_some_and(|times| {
+                let i = times.partition_point(|&t| t < ts);
+                times.get(i).is_some_and(|&t| t - ts <= window_ms)
+            });
+            m.converted = Some(verified);
+        }
+        judged
+    }
+}
+
+fn pick<'a>(keys: &'a [String], wanted: &[&str]) -> Option<usize> {
+    wanted.iter().find_map(|w| keys.iter().position(|k| k.eq_ignore_ascii_case(w)))
+}
+
+pub fn load(path: &str, bar: &ProgressBar) -> Result<Conversions, Error> {
+    let input = if path == "-" { InputPath::Stdin } else { InputPath::File(path.into()) };
+    let mut opened = open(&input, bar)?;
+    let mut c = Conversions { stats: InputStats::new(path.to_string()), by_dest: HashMap::new(), span: None };
+    c.stats.gzip = opened.gzip;
+    let head = trim_head(&opened.head);
+    if head.first().is_some_and(|b| *b == b'{' || *b == b'[') {
+        let mut all = Vec::new();
+        opened.reader.read_to_end(&mut all).map_err(|e| Error::io_input(&input, e))?;
+        let mut n = 0u64;
+        for item in serde_json::Deserializer::from_slice(trim_head(&all)).into_iter::<Value>() {
+            let v = item.map_err(|e| Error::Parse {
+                format: "conversions".into(),
+                path: path.into(),
+                location: format!("{}:{}", e.line(), e.column()),
+                what: format!("invalid JSON: {e}"),
+            })?;
+            let items = match v {
+                Value::Array(a) => a,
+                Value::Object(ref o) => match o.values().find_map(|x| x.as_array().cloned()) {
+                    Some(a) => a,
+                    None => vec![v],
+                },
+                other => vec![other],
+            };
+            for item in items {
+                n += 1;
+                let keys: Vec<String> = item.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                let phone = pick(&keys, PHONE_KEYS).and_then(|i| text(&item, &keys[i]));
+                let time = pick(&keys, TIME_KEYS).and_then(|i| text(&item, &keys[i]));
+                c.add(n, phone, time);
+            }
+        }
+    } else {
+        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(opened.reader);
+        let mut rec = csv::ByteRecord::new();
+        if !r.read_byte_record(&mut rec).map_err(|e| Error::Other(format!("conversions: {path}: {e}")))? {
+            return Ok(c);
+        }
+        let header = Header::new(&rec);
+        let phone_col = PHONE_KEYS.iter().find_map(|k| header.find(&[k]));
+        let time_col = TIME_KEYS.iter().find_map(|k| header.find(&[k]));
+        if phone_col.is_none() || time_col.is_none() {
+            return Err(Error::Parse {
+                format: "conversions".into(),
+                path: path.into(),
+                location: "1".into(),
+                what: format!(
+                    "header needs a phone column ({}) and a time column ({}); found {}",
+                    PHONE_KEYS.join("|"),
+                    TIME_KEYS.join("|"),
+                    header.describe()
+                ),
+            });
+        }
+        loop {
+            match r.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    let row = Row::new(&rec);
+                    c.add(line, row.get(phone_col), row.get(time_col));
+                }
+                Err(e) => return Err(Error::Other(format!("conversions: {path}: {e}"))),
+            }
+        }
+    }
+    Ok(c)
+}

@@ -1,0 +1,136 @@
+//! The CSV driver: RFC 4180 reader (quoted newlines, CRLF, BOM), columns by name, ragged rows
+//! tolerated (missing cells read as empty), invalid UTF-8 read lossily so a billed message is
+//! never lost over one bad byte in its body.
+
+use super::format::InputFormat;
+use super::formats::{generic_csv, sns_usage_report, twilio_console_csv};
+use super::record::Skip;
+use super::stats::{Emitter, Loc};
+use crate::error::Error;
+use csv::ByteRecord;
+use std::io::BufRead;
+
+/// Header names, trimmed and compared case-insensitively.
+pub struct Header {
+    names: Vec<String>,
+}
+
+impl Header {
+    pub fn new(rec: &ByteRecord) -> Header {
+        let names = rec
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let s = String::from_utf8_lossy(f);
+                let s = if i == 0 { s.trim_start_matches('\u{feff}').to_string() } else { s.into_owned() };
+                s.trim().to_ascii_lowercase()
+            })
+            .collect();
+        Header { names }
+    }
+
+    pub fn find(&self, aliases: &[&str]) -> Option<usize> {
+        aliases.iter().find_map(|a| self.names.iter().position(|n| n.eq_ignore_ascii_case(a)))
+    }
+
+    pub fn describe(&self) -> String {
+        let mut s = self.names.join(",");
+        if s.len() > 120 {
+            s.truncate(120);
+            s.push('…');
+        }
+        s
+    }
+}
+
+/// One data row.
+pub struct Row<'a> {
+    rec: &'a ByteRecord,
+}
+
+impl<'a> Row<'a> {
+    pub fn new(rec: &'a ByteRecord) -> Row<'a> {
+        Row { rec }
+    }
+
+    /// The trimmed cell, or none when the column is absent, the row is short, or the cell empty.
+    pub fn get(&self, i: Option<usize>) -> Option<String> {
+        let raw = self.rec.get(i?)?;
+        let s = String::from_utf8_lossy(raw);
+        let t = s.trim();
+        if t.is_empty() { None } else { Some(t.to_string()) }
+    }
+}
+
+/// Read a header row from the head of a file (for detection).
+pub fn sniff_header(head: &[u8]) -> Option<Header> {
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(head);
+    let mut rec = ByteRecord::new();
+    match r.read_byte_record(&mut rec) {
+        Ok(true) => Some(Header::new(&rec)),
+        _ => None,
+    }
+}
+
+enum Parser {
+    Console(twilio_console_csv::Columns),
+    Usage(sns_usage_report::Columns),
+    Generic(generic_csv::Columns),
+}
+
+pub fn read(reader: Box<dyn BufRead>, em: &mut Emitter, map: Option<&[(String, String)]>) -> Result<(), Error> {
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut rec = ByteRecord::new();
+    let header = match r.read_byte_record(&mut rec) {
+        Ok(true) => Header::new(&rec),
+        Ok(false) => return Ok(()),
+        Err(e) => return Err(csv_error(em, e)),
+    };
+    let schema_error = |what: String| Error::Parse {
+        format: em.format.name().into(),
+        path: em.stats.path.clone(),
+        location: "1".into(),
+        what: format!("header: {what} (header: {})", header.describe()),
+    };
+    let parser = match em.format {
+        InputFormat::TwilioConsoleCsv => Parser::Console(twilio_console_csv::columns(&header).map_err(schema_error)?),
+        InputFormat::SnsUsageReport => Parser::Usage(sns_usage_report::columns(&header).map_err(schema_error)?),
+        InputFormat::GenericCsv => {
+            let map = map.ok_or_else(|| Error::Usage("generic-csv needs --map field=column,... (destination at least)".into()))?;
+            Parser::Generic(generic_csv::columns(&header, map).map_err(schema_error)?)
+        }
+        other => return Err(Error::Usage(format!("{other} is not a CSV format"))),
+    };
+    loop {
+        match r.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                let row = Row { rec: &rec };
+                let parsed = match &parser {
+                    Parser::Console(c) => twilio_console_csv::parse(c, &row),
+                    Parser::Usage(c) => sns_usage_report::parse(c, &row),
+                    Parser::Generic(c) => generic_csv::parse(c, &row),
+                };
+                em.push(Loc::Line(line), parsed)?;
+            }
+            Err(e) => {
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(csv_error(em, e));
+                }
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                em.malformed(Loc::Line(line), Skip::new("malformed CSV row"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn csv_error(em: &Emitter, e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Io { path: em.stats.path.clone(), what: crate::error::describe_io(&io) },
+        other => {
+            Error::Parse { format: em.format.name().into(), path: em.stats.path.clone(), location: "1".into(), what: format!("{other:?}") }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+//! Twilio exports that describe messages without being messages: Usage Records (aggregate spend
+//! by category), BulkExport day listings, Event Streams type and schema listings, Verify attempt
+//! summaries. They are recognised so a responder who drops a whole export folder on pumphound
+//! is told what they are, and every record is counted as a skip with that reason.
+
+use crate::ingest::record::{Parsed, Skip};
+use serde_json::Value;
+
+pub fn usage_record(_v: &Value) -> Parsed {
+    Err(Skip::new("usage record (aggregate spend, not a message)"))
+}
+
+pub fn listing(v: &Value) -> Parsed {
+    let what = if v.get("day").is_some() {
+        "BulkExport day listing"
+    } else if v.get("schema_id").is_some() || v.get("schema_version").is_some() {
+        "Event Streams type or schema listing"
+    } else if v.get("total_attempts").is_some() {
+        "Verify attempts summary"
+    } else {
+        "listing"
+    };
+    Err(Skip::new(format!("metadata: {what} (not a message)")))
+}

@@ -1,0 +1,189 @@
+//! The JSON driver. Line mode (NDJSON: one record, page or wrapper per line; a bad line is a
+//! counted skip) when the first line is a complete JSON value; document mode otherwise (one or
+//! several concatenated documents; a syntax error stops the input with its line and column).
+//! Envelopes are removed here, once for all formats: bare arrays, list pages (`messages`,
+//! `attempts`, `usage_records`, `days`, `types`), CloudWatch Logs `events` / `logEvents` whose
+//! `message` is the record as a string, SNS Notifications and EventBridge `detail`.
+
+use super::format::InputFormat;
+use super::formats::*;
+use super::record::{Parsed, Skip};
+use super::stats::{Emitter, Loc};
+use crate::error::Error;
+use serde_json::Value;
+use std::io::BufRead;
+
+const LIST_KEYS: [&str; 5] = ["messages", "attempts", "usage_records", "days", "types"];
+const MAX_DEPTH: u8 = 6;
+
+fn dispatch(format: InputFormat, v: &Value) -> Vec<Parsed> {
+    match format {
+        InputFormat::TwilioMessagesJson | InputFormat::TwilioBulkexport => vec![twilio_message::parse(v)],
+        InputFormat::TwilioVerifyAttempts => vec![twilio_verify_attempts::parse(v)],
+        InputFormat::TwilioVerifyVerifications => twilio_verify_verifications::parse(v),
+        InputFormat::TwilioEventStreams => twilio_event_streams::parse(v),
+        InputFormat::TwilioUsageRecords => vec![metadata::usage_record(v)],
+        InputFormat::TwilioMetadata => vec![metadata::listing(v)],
+        InputFormat::SnsDeliveryLogs => vec![sns_delivery_logs::parse(v)],
+        InputFormat::EumEvents => vec![eum_events::parse(v)],
+        InputFormat::PinpointEvents => vec![pinpoint_events::parse(v)],
+        InputFormat::TwilioConsoleCsv | InputFormat::SnsUsageReport | InputFormat::GenericCsv => {
+            vec![Err(Skip::new("JSON record in a CSV format"))]
+        }
+    }
+}
+
+struct Walker<'e, 'a> {
+    em: &'e mut Emitter<'a>,
+    records: u64,
+    /// Line of the current NDJSON line (line mode), else none.
+    line: Option<u64>,
+}
+
+impl Walker<'_, '_> {
+    fn loc(&self) -> Loc {
+        match self.line {
+            Some(l) => Loc::Line(l),
+            None => Loc::Record(self.records),
+        }
+    }
+
+    fn note_container(&mut self, name: &str) {
+        if self.em.stats.container.is_none() {
+            self.em.stats.container = Some(name.to_string());
+        }
+    }
+
+    fn embedded(&mut self, s: &str, what: &str, depth: u8) -> Result<(), Error> {
+        match serde_json::from_str::<Value>(s) {
+            Ok(inner) => self.walk(inner, depth + 1),
+            Err(_) => {
+                self.records += 1;
+                let loc = self.loc();
+                self.em.malformed(loc, Skip::new(format!("{what} is not JSON")))
+            }
+        }
+    }
+
+    fn walk(&mut self, v: Value, depth: u8) -> Result<(), Error> {
+        if depth > MAX_DEPTH {
+            self.records += 1;
+            let loc = self.loc();
+            return self.em.malformed(loc, Skip::new("envelopes nested too deep"));
+        }
+        let mut v = match v {
+            Value::Array(items) => {
+                if depth == 0 {
+                    self.note_container("array");
+                }
+                for item in items {
+                    self.walk(item, depth + 1)?;
+                }
+                return Ok(());
+            }
+            other => other,
+        };
+        if let Some(obj) = v.as_object_mut() {
+            for key in LIST_KEYS {
+                if matches!(obj.get(key), Some(Value::Array(_))) {
+                    self.note_container(&format!("list page ({key})"));
+                    if let Some(Value::Array(items)) = obj.remove(key) {
+                        for item in items {
+                            self.walk(item, depth + 1)?;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+            for (key, name) in [("events", "CloudWatch Logs FilterLogEvents"), ("logEvents", "CloudWatch Logs subscription")] {
+                if let Some(Value::Array(events)) = obj.get(key)
+                    && events.iter().all(|e| e.get("message").is_some())
+                {
+                    self.note_container(name);
+                    if let Some(Value::Array(events)) = obj.remove(key) {
+                        for e in events {
+                            match e.get("message") {
+                                Some(Value::String(s)) => self.embedded(s, "CloudWatch Logs message", depth)?,
+                                Some(inner) => self.walk(inner.clone(), depth + 1)?,
+                                None => {}
+                            }
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+            if obj.get("Type").and_then(Value::as_str) == Some("Notification")
+                && let Some(Value::String(m)) = obj.get("Message")
+            {
+                self.note_container("SNS Notification");
+                let m = m.clone();
+                return self.embedded(&m, "SNS Notification Message", depth);
+            }
+            if obj.contains_key("detail-type")
+                && let Some(detail) = obj.remove("detail")
+            {
+                self.note_container("EventBridge");
+                return self.walk(detail, depth + 1);
+            }
+        }
+        for parsed in dispatch(self.em.format, &v) {
+            self.records += 1;
+            let loc = self.loc();
+            self.em.push(loc, parsed)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the first non-blank line is a complete JSON value on its own.
+fn is_lines(head: &[u8]) -> bool {
+    let h = super::detect::trim_head(head);
+    let first = h.split(|&b| b == b'\n').next().unwrap_or(h);
+    serde_json::from_slice::<Value>(first).is_ok()
+}
+
+pub fn read(mut reader: Box<dyn BufRead>, head: &[u8], em: &mut Emitter) -> Result<(), Error> {
+    let mut w = Walker { em, records: 0, line: None };
+    if is_lines(head) {
+        let mut buf = Vec::new();
+        let mut line_no = 0u64;
+        loop {
+            buf.clear();
+            let n = reader
+                .read_until(b'\n', &mut buf)
+                .map_err(|e| Error::Io { path: w.em.stats.path.clone(), what: crate::error::describe_io(&e) })?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            let line = super::detect::trim_head(&buf);
+            if line.is_empty() {
+                continue;
+            }
+            w.line = Some(line_no);
+            match serde_json::from_slice::<Value>(line) {
+                Ok(v) => w.walk(v, 0)?,
+                Err(_) => w.em.malformed(Loc::Line(line_no), Skip::new("malformed JSON line"))?,
+            }
+        }
+        return Ok(());
+    }
+    let mut all = Vec::new();
+    reader.read_to_end(&mut all).map_err(|e| Error::Io { path: w.em.stats.path.clone(), what: crate::error::describe_io(&e) })?;
+    let body = super::detect::trim_head(&all);
+    for item in serde_json::Deserializer::from_slice(body).into_iter::<Value>() {
+        match item {
+            Ok(v) => w.walk(v, 0)?,
+            Err(e) => {
+                let what = if e.is_eof() { "JSON ends early (truncated document)".to_string() } else { format!("invalid JSON: {e}") };
+                return Err(Error::Parse {
+                    format: w.em.format.name().into(),
+                    path: w.em.stats.path.clone(),
+                    location: format!("{}:{}", e.line(), e.column()),
+                    what,
+                });
+            }
+        }
+    }
+    Ok(())
+}

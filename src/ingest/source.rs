@@ -1,0 +1,108 @@
+//! Opening inputs: files, directories (walked recursively, sorted) and `-` for stdin; gzip by
+//! magic bytes (concatenated members too); a peek at the head for format detection.
+
+use crate::error::Error;
+use indicatif::ProgressBar;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+/// How much of the (decompressed) head is kept for detection.
+pub const PEEK: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputPath {
+    Stdin,
+    /// A file, and whether it was found by walking a directory (rather than named).
+    File(PathBuf),
+    Walked(PathBuf),
+}
+
+impl InputPath {
+    pub fn display(&self) -> String {
+        match self {
+            InputPath::Stdin => "-".to_string(),
+            InputPath::File(p) | InputPath::Walked(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Expand the command-line inputs: directories are walked recursively in sorted order; hidden
+/// files (dot-files) inside directories are left out; `-` may appear once.
+pub fn expand(inputs: &[String]) -> Result<Vec<InputPath>, Error> {
+    let mut out = Vec::new();
+    let mut stdin_seen = false;
+    for raw in inputs {
+        if raw == "-" {
+            if stdin_seen {
+                return Err(Error::Usage("`-` (stdin) may be given only once".into()));
+            }
+            stdin_seen = true;
+            out.push(InputPath::Stdin);
+            continue;
+        }
+        let p = PathBuf::from(raw);
+        let meta = std::fs::metadata(&p).map_err(|e| Error::io(&p, e))?;
+        if meta.is_dir() {
+            walk(&p, &mut out)?;
+        } else {
+            out.push(InputPath::File(p));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<InputPath>) -> Result<(), Error> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.is_file() {
+            out.push(InputPath::Walked(p));
+        }
+    }
+    Ok(())
+}
+
+/// Counts raw bytes read into the progress bar.
+struct Counting<R> {
+    inner: R,
+    bar: ProgressBar,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bar.inc(n as u64);
+        Ok(n)
+    }
+}
+
+/// An opened input: its head for detection, and a reader over the whole (decompressed) content.
+pub struct Opened {
+    pub head: Vec<u8>,
+    pub reader: Box<dyn BufRead>,
+    pub gzip: bool,
+}
+
+pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
+    let raw: Box<dyn Read> = match input {
+        InputPath::Stdin => Box::new(io::stdin()),
+        InputPath::File(p) | InputPath::Walked(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, Counting { inner: raw, bar: bar.clone() });
+    let magic = buffered.fill_buf().map_err(|e| Error::io_input(input, e))?;
+    let gzip = magic.len() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    let content: Box<dyn Read> = if gzip { Box::new(flate2::read::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
+    let mut head = Vec::with_capacity(PEEK);
+    let mut take = content.take(PEEK as u64);
+    take.read_to_end(&mut head).map_err(|e| Error::io_input(input, e))?;
+    let rest = take.into_inner();
+    let reader = Box::new(BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(rest)));
+    Ok(Opened { head, reader, gzip })
+}

@@ -1,0 +1,17 @@
+//! pumphound: forensic analysis of SMS pumping (MITRE ATT&CK T1496.003) over the message logs
+//! a victim can export from Twilio and AWS.
+
+pub mod app;
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod frame;
+pub mod ingest;
+pub mod output;
+pub mod phone;
+pub mod progress;
+pub mod report;
+pub mod schema;
+pub mod status;
+pub mod store;
+pub mod timeparse;

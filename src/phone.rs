@@ -1,0 +1,269 @@
+//! Phone intelligence: destination cleaning, calling code, country, number type and validity.
+//!
+//! libphonenumber (the `phonenumber` crate) costs tens of microseconds a number, so it is never
+//! called per row. A number is classified once per distinct *key* — (calling code, national
+//! length, first K national digits) — and every other number with the same key reuses the
+//! answer. K is 4, raised per calling code to the longest `leading_digits` pattern among the
+//! regions that share it (so +44 7624 is the Isle of Man, +39 06698 the Vatican, +1 684 American
+//! Samoa): country is exact; number type is exact wherever a range's type is fixed by its first K
+//! digits, which holds for the metadata's ranges almost everywhere.
+
+use crate::schema::NumberType;
+use phonenumber::metadata::DATABASE;
+use std::collections::HashMap;
+
+/// Leading national digits that decide a number's class by default.
+const DEFAULT_K: usize = 4;
+/// Never key on more digits than this (the cache must stay small).
+const MAX_K: usize = 6;
+/// ITU calling codes that libphonenumber carries no metadata for but that appear in IRSF:
+/// +388 (ETNS, withdrawn) and +991 (ITPCS trial).
+const EXTRA_CODES: [u16; 2] = [388, 991];
+
+/// What the number itself says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhoneInfo {
+    pub calling_code: Option<u16>,
+    pub country: Option<[u8; 2]>,
+    pub number_type: NumberType,
+}
+
+impl PhoneInfo {
+    pub const INVALID: PhoneInfo = PhoneInfo { calling_code: None, country: None, number_type: NumberType::Invalid };
+
+    pub fn country_str(&self) -> Option<&str> {
+        self.country.as_ref().and_then(|c| std::str::from_utf8(c).ok())
+    }
+}
+
+/// A destination after cleaning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Destination {
+    /// `+` and 1-15 digits.
+    E164(String),
+    /// Not a phone number we can read; the cleaned text is kept for the record.
+    Unreadable(String),
+    /// A channel address that is not SMS (`whatsapp:+...`).
+    OtherChannel(String),
+}
+
+/// Clean a destination as exports write it. `bare_digits_are_international`: a number of 8+
+/// digits without `+` is read as E.164 without its plus (the SNS usage report writes that).
+pub fn clean_destination(raw: &str, bare_digits_are_international: bool) -> Destination {
+    let t = raw.trim().trim_start_matches('\u{feff}');
+    if let Some((scheme, _)) = t.split_once(':') {
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "tel" && scheme != "sms" {
+            return Destination::OtherChannel(scheme);
+        }
+    }
+    let t = t.strip_prefix("tel:").or_else(|| t.strip_prefix("sms:")).unwrap_or(t);
+    let mut out = String::with_capacity(t.len() + 1);
+    for c in t.chars() {
+        match c {
+            ' ' | '-' | '.' | '(' | ')' | '\u{a0}' | '/' => {}
+            _ => out.push(c),
+        }
+    }
+    let digits_from = if out.starts_with('+') {
+        1
+    } else if out.starts_with("00") && out.len() > 4 {
+        2
+    } else if bare_digits_are_international && out.len() >= 8 {
+        0
+    } else {
+        return Destination::Unreadable(out);
+    };
+    let digits = &out[digits_from..];
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+        let shown = if digits_from == 0 || out.starts_with('+') { out.clone() } else { format!("+{digits}") };
+        return Destination::Unreadable(shown);
+    }
+    Destination::E164(format!("+{digits}"))
+}
+
+#[derive(Clone, Copy)]
+struct CodeInfo {
+    /// Leading national digits that decide the class for this code.
+    k: u8,
+    /// The one region when the code is not shared.
+    single_region: Option<[u8; 2]>,
+    non_geographic: bool,
+    in_metadata: bool,
+}
+
+/// Classifier with its cache. Not thread-safe by design: one per ingest.
+pub struct Classifier {
+    codes: Vec<Option<CodeInfo>>,
+    cache: HashMap<u64, PhoneInfo>,
+    /// Numbers classified (cache lookups) and libphonenumber calls made (cache misses).
+    pub lookups: u64,
+    pub misses: u64,
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn max_leading_len(pattern: &str) -> Option<usize> {
+    let hir = regex_syntax::Parser::new().parse(pattern).ok()?;
+    hir.properties().maximum_len()
+}
+
+impl Classifier {
+    pub fn new() -> Classifier {
+        let mut codes: Vec<Option<CodeInfo>> = vec![None; 1000];
+        for (code, slot) in codes.iter_mut().enumerate().skip(1) {
+            let Some(metas) = DATABASE.by_code(&(code as u16)) else { continue };
+            if metas.is_empty() {
+                continue;
+            }
+            let lead = metas.iter().filter_map(|m| m.leading_digits().and_then(|re| max_leading_len(re.as_str()))).max().unwrap_or(0);
+            let regions = DATABASE.region(&(code as u16)).unwrap_or_default();
+            let single_region = match regions.as_slice() {
+                [one] if one.len() == 2 => Some([one.as_bytes()[0], one.as_bytes()[1]]),
+                _ => None,
+            };
+            *slot = Some(CodeInfo {
+                k: DEFAULT_K.max(lead.min(MAX_K)) as u8,
+                single_region,
+                non_geographic: metas.iter().all(|m| m.id() == "001"),
+                in_metadata: true,
+            });
+        }
+        for code in EXTRA_CODES {
+            codes[code as usize] = Some(CodeInfo { k: DEFAULT_K as u8, single_region: None, non_geographic: true, in_metadata: false });
+        }
+        Classifier { codes, cache: HashMap::new(), lookups: 0, misses: 0 }
+    }
+
+    /// Split digits (no `+`) into (calling code, national part). ITU codes are prefix-free.
+    pub fn split_code<'a>(&self, digits: &'a str) -> Option<(u16, &'a str)> {
+        for n in 1..=3.min(digits.len().saturating_sub(1)) {
+            let code: u16 = digits[..n].parse().ok()?;
+            if self.codes[code as usize].is_some() {
+                return Some((code, &digits[n..]));
+            }
+        }
+        None
+    }
+
+    /// Classify an E.164 number (`+` then digits).
+    pub fn classify(&mut self, e164: &str) -> PhoneInfo {
+        self.lookups += 1;
+        let digits = e164.strip_prefix('+').unwrap_or(e164);
+        let Some((code, national)) = self.split_code(digits) else {
+            return PhoneInfo::INVALID;
+        };
+        let Some(info) = self.codes[code as usize] else {
+            return PhoneInfo::INVALID;
+        };
+        if !info.in_metadata {
+            return PhoneInfo { calling_code: Some(code), country: None, number_type: NumberType::NonGeographic };
+        }
+        let k = (info.k as usize).min(national.len());
+        let prefix: u64 = national[..k].parse().unwrap_or(0);
+        let key = (u64::from(code) << 48) | ((national.len() as u64) << 40) | ((k as u64) << 36) | prefix;
+        if let Some(hit) = self.cache.get(&key) {
+            return *hit;
+        }
+        self.misses += 1;
+        let result = classify_uncached(code, e164, info);
+        self.cache.insert(key, result);
+        result
+    }
+
+    /// Distinct keys classified so far.
+    pub fn cache_size(&self) -> usize {
+        self.cache.len()
+    }
+}
+
+fn classify_uncached(code: u16, e164: &str, info: CodeInfo) -> PhoneInfo {
+    let mut out = PhoneInfo { calling_code: Some(code), country: info.single_region, number_type: NumberType::Invalid };
+    let Ok(number) = phonenumber::parse(None, e164) else {
+        return out;
+    };
+    let t = number.number_type(&DATABASE);
+    if let Some(id) = number.country().id() {
+        let s: &str = id.as_ref();
+        let b = s.as_bytes();
+        if b.len() == 2 {
+            out.country = Some([b[0], b[1]]);
+        }
+    }
+    use phonenumber::Type as T;
+    out.number_type = match t {
+        T::Unknown => NumberType::Invalid,
+        _ if info.non_geographic => NumberType::NonGeographic,
+        T::FixedLine => NumberType::FixedLine,
+        T::Mobile => NumberType::Mobile,
+        T::FixedLineOrMobile => NumberType::FixedOrMobile,
+        T::TollFree => NumberType::TollFree,
+        T::PremiumRate => NumberType::PremiumRate,
+        T::SharedCost => NumberType::SharedCost,
+        T::PersonalNumber => NumberType::Personal,
+        T::Voip => NumberType::Voip,
+        T::Pager => NumberType::Pager,
+        T::Uan => NumberType::Uan,
+        T::Voicemail => NumberType::Voicemail,
+        _ => NumberType::Unknown,
+    };
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(n: &str) -> PhoneInfo {
+        Classifier::new().classify(n)
+    }
+
+    #[test]
+    fn shared_codes_resolve_to_the_right_country() {
+        assert_eq!(info("+447624123456").country_str(), Some("IM"));
+        assert_eq!(info("+447400123456").country_str(), Some("GB"));
+        assert_eq!(info("+14165550123").country_str(), Some("CA"));
+        assert_eq!(info("+12015550123").country_str(), Some("US"));
+        assert_eq!(info("+77012345678").country_str(), Some("KZ"));
+        assert_eq!(info("+79123456789").country_str(), Some("RU"));
+    }
+
+    #[test]
+    fn number_types() {
+        assert_eq!(info("+447400123456").number_type, NumberType::Mobile);
+        assert_eq!(info("+12015550123").number_type, NumberType::FixedOrMobile);
+        assert_eq!(info("+33612345678").number_type, NumberType::Mobile);
+        assert_eq!(info("+33891234567").number_type, NumberType::PremiumRate);
+        assert_eq!(info("+88213200000").number_type, NumberType::NonGeographic);
+        assert_eq!(info("+882345678901").calling_code, Some(882));
+        assert_eq!(info("+38812345678").calling_code, Some(388));
+        assert_eq!(info("+33012").number_type, NumberType::Invalid);
+        // single-region codes still say their country when the number is invalid
+        assert_eq!(info("+33012").country_str(), Some("FR"));
+    }
+
+    #[test]
+    fn cache_is_per_key_not_per_number() {
+        let mut c = Classifier::new();
+        for i in 0..1000 {
+            c.classify(&format!("+4477009{i:05}"));
+        }
+        assert_eq!(c.lookups, 1000);
+        assert_eq!(c.misses, 1);
+    }
+
+    #[test]
+    fn cleaning() {
+        assert_eq!(clean_destination("+1 (201) 555-0123", false), Destination::E164("+12015550123".into()));
+        assert_eq!(clean_destination("12015550123", true), Destination::E164("+12015550123".into()));
+        assert_eq!(clean_destination("0033612345678", false), Destination::E164("+33612345678".into()));
+        assert_eq!(clean_destination("+1XXX5550100", true), Destination::Unreadable("+1XXX5550100".into()));
+        assert_eq!(clean_destination("1XXX5550100", true), Destination::Unreadable("1XXX5550100".into()));
+        assert_eq!(clean_destination("whatsapp:+14155550100", false), Destination::OtherChannel("whatsapp".into()));
+        assert!(matches!(clean_destination("+1234567890123456789", false), Destination::Unreadable(_)));
+    }
+}

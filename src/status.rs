@@ -1,0 +1,117 @@
+//! Provider status vocabularies mapped onto the canonical [`Status`].
+
+use crate::schema::Status;
+
+/// Twilio error codes that mean a defence or filter refused the message (Messaging and Verify).
+pub const TWILIO_BLOCK_CODES: &[&str] = &["30004", "30007", "30450", "30453", "21408", "21610", "60410", "60605", "60238", "60413"];
+
+/// Twilio Message status (REST, Console CSV, BulkExport, Event Streams upper case, Verify
+/// `channel_data.message_status`). A failure whose error code is a block becomes `blocked`.
+pub fn twilio(status: &str, error_code: Option<&str>) -> Status {
+    let s = status.trim().to_ascii_lowercase();
+    let base = match s.as_str() {
+        "queued" | "sending" | "accepted" | "scheduled" => Status::Queued,
+        "sent" => Status::Sent,
+        "delivered" | "read" | "partially_delivered" => Status::Delivered,
+        "undelivered" => Status::Undelivered,
+        "failed" | "canceled" => Status::Failed,
+        _ => Status::Unknown,
+    };
+    let blocked = error_code.is_some_and(|c| TWILIO_BLOCK_CODES.contains(&c.trim()));
+    match base {
+        Status::Failed | Status::Undelivered if blocked => Status::Blocked,
+        other => other,
+    }
+}
+
+/// AWS provider-response texts (SNS delivery logs, SNS usage report `DeliveryStatus`, EUM
+/// `messageStatusDescription`). `failure_hint`: the record's own SUCCESS/FAILURE, if any.
+pub fn aws_text(text: &str, failure_hint: Option<bool>) -> Status {
+    let t = text.trim().to_ascii_lowercase();
+    const BLOCK: &[&str] = &[
+        "blocked as spam",
+        "destination is on a blocked list",
+        "phone carrier has blocked",
+        "phone has blocked",
+        "phone is on a blocked list",
+        "would exceed max price",
+    ];
+    if BLOCK.iter().any(|b| t.contains(b)) {
+        return Status::Blocked;
+    }
+    if t.contains("accepted by phone carrier") {
+        return if failure_hint == Some(true) { Status::Failed } else { Status::Sent };
+    }
+    if t.contains("accepted by phone") || t == "delivered" || t == "success" || t == "successful" {
+        return if failure_hint == Some(true) { Status::Failed } else { Status::Delivered };
+    }
+    if t.contains("unreachable")
+        || t.contains("unknown error")
+        || t.contains("invalid")
+        || t.contains("opted out")
+        || t == "failure"
+        || t.contains("rate exceeded")
+        || t.contains("ttl")
+    {
+        return Status::Failed;
+    }
+    match failure_hint {
+        Some(true) => Status::Failed,
+        Some(false) => Status::Sent,
+        None => Status::Unknown,
+    }
+}
+
+/// End User Messaging `messageStatus` / `eventType` and Pinpoint `record_status`.
+pub fn aws_code(code: &str) -> Status {
+    let c = code.trim().to_ascii_uppercase();
+    let c = c.strip_prefix("TEXT_").unwrap_or(&c);
+    match c {
+        "DELIVERED" | "SUCCESSFUL" | "SUCCESS" => Status::Delivered,
+        "SENT" => Status::Sent,
+        "QUEUED" | "PENDING" | "BUFFERED" => Status::Queued,
+        "BLOCKED" | "CARRIER_BLOCKED" | "SPAM" | "PROTECT_BLOCKED" | "MAX_PRICE_EXCEEDED" => Status::Blocked,
+        "TTL_EXPIRED"
+        | "UNREACHABLE"
+        | "CARRIER_UNREACHABLE"
+        | "INVALID"
+        | "INVALID_MESSAGE"
+        | "FAILED"
+        | "FAILURE"
+        | "OPTED_OUT"
+        | "OPTOUT" => Status::Failed,
+        _ => Status::Unknown,
+    }
+}
+
+/// Best effort for app-side logs: try each vocabulary in turn.
+pub fn generic(text: &str, error_code: Option<&str>) -> Status {
+    let s = twilio(text, error_code);
+    if s != Status::Unknown {
+        return s;
+    }
+    let s = aws_code(text);
+    if s != Status::Unknown {
+        return s;
+    }
+    aws_text(text, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vocabularies() {
+        assert_eq!(twilio("undelivered", Some("30008")), Status::Undelivered);
+        assert_eq!(twilio("failed", Some("30450")), Status::Blocked);
+        assert_eq!(twilio("DELIVERED", None), Status::Delivered);
+        assert_eq!(aws_text("Message has been accepted by phone carrier", None), Status::Sent);
+        assert_eq!(aws_text("Message has been accepted by phone", None), Status::Delivered);
+        assert_eq!(aws_text("This delivery would exceed max price", Some(true)), Status::Blocked);
+        assert_eq!(aws_text("Unknown error attempting to reach phone", Some(true)), Status::Failed);
+        assert_eq!(aws_code("TEXT_CARRIER_UNREACHABLE"), Status::Failed);
+        assert_eq!(aws_code("TEXT_PROTECT_BLOCKED"), Status::Blocked);
+        assert_eq!(generic("Delivered", None), Status::Delivered);
+    }
+}

@@ -1,0 +1,230 @@
+//! The canonical message table in memory: one row per message, folded across files and status
+//! events by the provider's message id, with phone intelligence filled in once per row.
+
+use crate::ingest::InputFormat;
+use crate::ingest::record::{Draft, body_template};
+use crate::phone::{Classifier, Destination};
+use crate::schema::{NumberType, Provider, SmsType, Status};
+use std::collections::HashMap;
+
+/// Index into the [`Interner`]; 0 means "none".
+pub type Sym = u32;
+
+/// Strings that repeat across rows (accounts, senders, carriers, templates) are stored once.
+#[derive(Default)]
+pub struct Interner {
+    map: HashMap<Box<str>, Sym>,
+    strs: Vec<Box<str>>,
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: Option<&str>) -> Sym {
+        let Some(s) = s else { return 0 };
+        if self.strs.is_empty() {
+            self.strs.push("".into());
+        }
+        if let Some(&id) = self.map.get(s) {
+            return id;
+        }
+        let id = self.strs.len() as Sym;
+        self.strs.push(s.into());
+        self.map.insert(s.into(), id);
+        id
+    }
+
+    pub fn get(&self, id: Sym) -> Option<&str> {
+        if id == 0 { None } else { self.strs.get(id as usize).map(|s| &**s) }
+    }
+}
+
+/// One canonical row. See [`crate::schema::COLUMNS`].
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub message_id: Option<Box<str>>,
+    pub ts: Option<i64>,
+    pub status_ts: Option<i64>,
+    pub provider: Provider,
+    pub source_format: InputFormat,
+    pub source_file: u32,
+    pub account: Sym,
+    pub sender: Sym,
+    pub destination: Box<str>,
+    /// The destination parsed as E.164.
+    pub e164: bool,
+    pub calling_code: Option<u16>,
+    pub country: Option<[u8; 2]>,
+    pub number_type: NumberType,
+    pub status: Status,
+    pub status_raw: Sym,
+    pub error_code: Sym,
+    pub segments: Option<u32>,
+    pub cost: Option<f64>,
+    pub currency: Sym,
+    pub sms_type: Option<SmsType>,
+    pub body_template: Sym,
+    pub mcc: Sym,
+    pub mnc: Sym,
+    pub carrier: Sym,
+    pub converted: Option<bool>,
+}
+
+impl Message {
+    pub fn country_str(&self) -> Option<&str> {
+        self.country.as_ref().and_then(|c| std::str::from_utf8(c).ok())
+    }
+}
+
+/// All messages of a run.
+#[derive(Default)]
+pub struct Store {
+    pub rows: Vec<Message>,
+    pub strings: Interner,
+    pub classifier: Classifier,
+    by_id: HashMap<Box<str>, u32>,
+    /// Parts seen per row, for providers that bill one row per part.
+    parts: HashMap<u32, u64>,
+    /// Records folded into a message seen before (status events, the same message in two files).
+    pub folded: u64,
+}
+
+impl Store {
+    pub fn new() -> Store {
+        Store::default()
+    }
+
+    /// Add one record. `dest` is the cleaned destination (never `OtherChannel`: those are
+    /// skipped before they get here).
+    pub fn add(&mut self, d: Draft, dest: Destination, format: InputFormat, file: u32, default_currency: Option<&str>) {
+        if let Some(id) = d.message_id.as_deref()
+            && let Some(&row) = self.by_id.get(id)
+        {
+            self.folded += 1;
+            self.fold(row, d);
+            return;
+        }
+        let (destination, e164, info) = match dest {
+            Destination::E164(s) => {
+                let info = self.classifier.classify(&s);
+                (s, true, info)
+            }
+            Destination::Unreadable(s) | Destination::OtherChannel(s) => (s, false, crate::phone::PhoneInfo::INVALID),
+        };
+        let country = info.country.or_else(|| {
+            d.country_hint.as_deref().map(str::trim).filter(|h| h.len() == 2 && h.bytes().all(|b| b.is_ascii_alphabetic())).map(|h| {
+                let b = h.to_ascii_uppercase().into_bytes();
+                [b[0], b[1]]
+            })
+        });
+        let currency = crate::ingest::record::currency(d.currency.as_deref())
+            .or_else(|| if d.cost.is_some() { default_currency.map(str::to_string) } else { None });
+        let template = d.body.as_deref().map(body_template);
+        let row = Message {
+            message_id: d.message_id.as_deref().map(Into::into),
+            ts: d.ts,
+            status_ts: d.status_ts.or(d.ts),
+            provider: format.provider(),
+            source_format: format,
+            source_file: file,
+            account: self.strings.intern(d.account.as_deref()),
+            sender: self.strings.intern(d.sender.as_deref()),
+            destination: destination.into(),
+            e164,
+            calling_code: info.calling_code,
+            country,
+            number_type: info.number_type,
+            status: d.status,
+            status_raw: self.strings.intern(d.status_raw.as_deref()),
+            error_code: self.strings.intern(d.error_code.as_deref()),
+            segments: d.part.map(|(_, total)| total).or(d.segments),
+            cost: d.cost,
+            currency: self.strings.intern(currency.as_deref()),
+            sms_type: d.sms_type,
+            body_template: self.strings.intern(template.as_deref()),
+            mcc: self.strings.intern(d.mcc.as_deref()),
+            mnc: self.strings.intern(d.mnc.as_deref()),
+            carrier: self.strings.intern(d.carrier.as_deref()),
+            converted: d.converted,
+        };
+        let idx = self.rows.len() as u32;
+        if let Some(id) = row.message_id.clone() {
+            self.by_id.insert(id, idx);
+        }
+        if let Some((part, _)) = d.part {
+            self.parts.insert(idx, 1u64 << part.min(63));
+        }
+        self.rows.push(row);
+    }
+
+    /// Merge a later record of a message already stored: the more final status wins (ties go to
+    /// the later event), fields the row lacks are filled, parts add their cost once each.
+    fn fold(&mut self, row: u32, d: Draft) {
+        let new_part = d.part.map(|(p, _)| 1u64 << p.min(63));
+        let seen = self.parts.get(&row).copied();
+        let strings = &mut self.strings;
+        let m = &mut self.rows[row as usize];
+        match (new_part, seen) {
+            (Some(bit), Some(mask)) if mask & bit == 0 => {
+                m.cost = match (m.cost, d.cost) {
+                    (Some(a), Some(b)) => Some(a + b),
+                    (a, b) => a.or(b),
+                };
+                self.parts.insert(row, mask | bit);
+            }
+            _ => {
+                if m.cost.is_none() {
+                    m.cost = d.cost;
+                }
+            }
+        }
+        let new_key = (d.status.rank(), d.status_ts.or(d.ts).unwrap_or(i64::MIN));
+        let old_key = (m.status.rank(), m.status_ts.unwrap_or(i64::MIN));
+        if new_key >= old_key && d.status != Status::Unknown {
+            m.status = d.status;
+            m.status_ts = d.status_ts.or(d.ts).or(m.status_ts);
+            if d.status_raw.is_some() {
+                m.status_raw = strings.intern(d.status_raw.as_deref());
+            }
+            if d.error_code.is_some() {
+                m.error_code = strings.intern(d.error_code.as_deref());
+            }
+        }
+        m.ts = match (m.ts, d.ts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let fill = |slot: &mut Sym, v: Option<&str>, strings: &mut Interner| {
+            if *slot == 0 {
+                *slot = strings.intern(v);
+            }
+        };
+        fill(&mut m.account, d.account.as_deref(), strings);
+        fill(&mut m.sender, d.sender.as_deref(), strings);
+        fill(&mut m.mcc, d.mcc.as_deref(), strings);
+        fill(&mut m.mnc, d.mnc.as_deref(), strings);
+        fill(&mut m.carrier, d.carrier.as_deref(), strings);
+        if m.currency == 0 {
+            m.currency = strings.intern(crate::ingest::record::currency(d.currency.as_deref()).as_deref());
+        }
+        if m.body_template == 0 && d.body.is_some() {
+            m.body_template = strings.intern(d.body.as_deref().map(body_template).as_deref());
+        }
+        if m.segments.is_none() {
+            m.segments = d.part.map(|(_, t)| t).or(d.segments);
+        }
+        m.sms_type = m.sms_type.or(d.sms_type);
+        if m.country.is_none()
+            && let Some(h) = d.country_hint.as_deref().filter(|h| h.len() == 2 && h.is_ascii())
+        {
+            let b = h.to_ascii_uppercase().into_bytes();
+            m.country = Some([b[0], b[1]]);
+        }
+        m.converted = match (m.converted, d.converted) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (a, b) => a.or(b),
+        };
+    }
+
+    pub fn str(&self, s: Sym) -> Option<&str> {
+        self.strings.get(s)
+    }
+}

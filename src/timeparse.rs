@@ -1,0 +1,222 @@
+//! Timestamp parsing for every export format, to UTC epoch milliseconds.
+//!
+//! Accepted: ISO 8601 / RFC 3339 with `T` or a space, 0-9 fractional digits, `Z`, `±HH:MM`,
+//! `±HHMM` or no zone (= UTC, as SNS writes `2016-06-28 00:40:34.558`); a bare date; RFC 2822
+//! (`Fri, 24 May 2019 17:44:46 +0000`, the Twilio REST API); epoch numbers in s, ms, µs or ns
+//! (told apart by magnitude). Instants outside 1990-2199 are rejected: they are corrupt, and
+//! letting them through would stretch every time window.
+
+use chrono::DateTime;
+
+/// Earliest and latest accepted instants (ms): 1990-01-01 and 2200-01-01.
+const MIN_MS: i64 = 631_152_000_000;
+const MAX_MS: i64 = 7_258_118_400_000;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    Unrecognised,
+    OutOfRange,
+}
+
+impl std::fmt::Display for TimeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TimeError::Unrecognised => f.write_str("is not a recognised timestamp"),
+            TimeError::OutOfRange => f.write_str("is outside 1990-2199"),
+        }
+    }
+}
+
+/// Parse a textual timestamp.
+pub fn parse_text(s: &str) -> Result<i64, TimeError> {
+    let s = s.trim();
+    let ms = if let Some(ms) = parse_iso(s.as_bytes()) {
+        ms
+    } else if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
+        dt.timestamp_millis()
+    } else if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        let v: f64 = s.parse().map_err(|_| TimeError::Unrecognised)?;
+        return parse_epoch(v);
+    } else {
+        return Err(TimeError::Unrecognised);
+    };
+    check(ms)
+}
+
+/// Parse an epoch number whose unit is told by its magnitude.
+pub fn parse_epoch(v: f64) -> Result<i64, TimeError> {
+    if !v.is_finite() || v < 0.0 {
+        return Err(TimeError::OutOfRange);
+    }
+    let ms = if v >= 1e17 {
+        v / 1e6
+    } else if v >= 1e14 {
+        v / 1e3
+    } else if v >= 1e11 {
+        v
+    } else {
+        v * 1e3
+    };
+    check(ms as i64)
+}
+
+fn check(ms: i64) -> Result<i64, TimeError> {
+    if (MIN_MS..MAX_MS).contains(&ms) { Ok(ms) } else { Err(TimeError::OutOfRange) }
+}
+
+fn digits(b: &[u8], from: usize, n: usize) -> Option<i64> {
+    let part = b.get(from..from + n)?;
+    let mut v = 0i64;
+    for &c in part {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + i64::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn parse_iso(b: &[u8]) -> Option<i64> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let (y, mo, d) = (digits(b, 0, 4)?, digits(b, 5, 2)?, digits(b, 8, 2)?);
+    if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) {
+        return None;
+    }
+    let day_ms = days_from_civil(y, mo, d) * 86_400_000;
+    if b.len() == 10 {
+        return Some(day_ms);
+    }
+    if !(b[10] == b'T' || b[10] == b' ' || b[10] == b't') || b.len() < 16 || b[13] != b':' {
+        return None;
+    }
+    let (h, mi) = (digits(b, 11, 2)?, digits(b, 14, 2)?);
+    let mut i = 16;
+    let mut sec = 0;
+    if b.get(i) == Some(&b':') {
+        sec = digits(b, i + 1, 2)?;
+        i += 3;
+    }
+    if h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut frac_ms = 0i64;
+    if matches!(b.get(i), Some(b'.') | Some(b',')) {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 {
+            return None;
+        }
+        let take = n.min(3);
+        frac_ms = digits(b, start, take)? * 10i64.pow(3 - take as u32);
+    }
+    let offset_min = match b.get(i) {
+        None => 0,
+        Some(b'Z') | Some(b'z') if i + 1 == b.len() => 0,
+        Some(&sign @ (b'+' | b'-')) => {
+            let oh = digits(b, i + 1, 2)?;
+            let rest = &b[i + 3..];
+            let om = match rest {
+                [] => 0,
+                [b':', ..] if rest.len() == 3 => digits(rest, 1, 2)?,
+                _ if rest.len() == 2 => digits(rest, 0, 2)?,
+                _ => return None,
+            };
+            let v = oh * 60 + om;
+            if sign == b'+' { v } else { -v }
+        }
+        _ => return None,
+    };
+    Some(day_ms + ((h * 60 + mi - offset_min) * 60 + sec) * 1000 + frac_ms)
+}
+
+/// Format epoch ms as RFC 3339 UTC with millisecond precision (`2024-05-29T10:57:57.563Z`).
+pub fn format_ms(ms: i64) -> String {
+    match DateTime::from_timestamp_millis(ms) {
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => ms.to_string(),
+    }
+}
+
+/// Parse a duration such as `15m`, `90s`, `2h`, `1d` into milliseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: i64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 15m, 90s, 2h or 1d"))?;
+    let mult = match unit {
+        "ms" => 1,
+        "s" | "" => 1_000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use s, m, h or d)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too long"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_variants_agree() {
+        let want = 1_467_074_434_558; // 2016-06-28T00:40:34.558Z
+        assert_eq!(parse_text("2016-06-28 00:40:34.558"), Ok(want));
+        assert_eq!(parse_text("2016-06-28T00:40:34.558Z"), Ok(want));
+        assert_eq!(parse_text("2016-06-28T02:40:34.558+02:00"), Ok(want));
+        assert_eq!(parse_text("2016-06-27T19:40:34.558-0500"), Ok(want));
+        assert_eq!(parse_text("2016-06-28T00:40:34.558123456Z"), Ok(want));
+        assert_eq!(parse_text("2022-03-08 19:09:37.3"), Ok(parse_text("2022-03-08T19:09:37.300Z").unwrap()));
+        assert_eq!(parse_text("2016-06-28"), Ok(1_467_072_000_000));
+    }
+
+    #[test]
+    fn rfc2822_and_epochs() {
+        assert_eq!(parse_text("Fri, 24 May 2019 17:44:46 +0000"), parse_text("2019-05-24T17:44:46Z"));
+        assert_eq!(parse_epoch(1_712_944_268_877.0), Ok(1_712_944_268_877));
+        assert_eq!(parse_epoch(1_467_074_434.0), Ok(1_467_074_434_000));
+        assert_eq!(parse_text("1467074434"), Ok(1_467_074_434_000));
+    }
+
+    #[test]
+    fn rejects_garbage_and_out_of_range() {
+        assert_eq!(parse_text("yesterday"), Err(TimeError::Unrecognised));
+        assert_eq!(parse_text("2016-02-30T00:00:00Z"), Err(TimeError::Unrecognised));
+        assert_eq!(parse_text("99999-01-01T00:00:00Z"), Err(TimeError::Unrecognised));
+        assert_eq!(parse_text("1969-12-31T00:00:00Z"), Err(TimeError::OutOfRange));
+        assert_eq!(parse_epoch(f64::NAN), Err(TimeError::OutOfRange));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("15m"), Ok(900_000));
+        assert_eq!(parse_duration("2h"), Ok(7_200_000));
+        assert!(parse_duration("5 parsecs").is_err());
+    }
+}
