@@ -75,7 +75,7 @@ impl Conversions {
     }
 }
 
-fn pick<'a>(keys: &'a [String], wanted: &[&str]) -> Option<usize> {
+fn pick(keys: &[String], wanted: &[&str]) -> Option<usize> {
     wanted.iter().find_map(|w| keys.iter().position(|k| k.eq_ignore_ascii_case(w)))
 }
 

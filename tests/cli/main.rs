@@ -1,1 +1,8 @@
+//! One integration-test binary (ripgrep's layout): library-level loads with asserted values,
+//! and runs of the real binary with a hermetic environment.
 
+mod bad_input;
+mod cli;
+mod fixtures;
+mod samples;
+mod util;

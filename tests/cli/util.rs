@@ -1,0 +1,62 @@
+use assert_cmd::Command;
+use pumphound::ingest::source::InputPath;
+use pumphound::ingest::{LoadOptions, Loaded, load};
+use pumphound::store::{Message, Store};
+use std::path::PathBuf;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn samples() -> PathBuf {
+    root().join("../shared/samples")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("testdata").join(name)
+}
+
+pub fn opts() -> LoadOptions {
+    let mut o = LoadOptions { conversion_window_ms: 15 * 60_000, ..LoadOptions::default() };
+    o.ingest.default_currency = Some("USD".into());
+    o
+}
+
+pub fn load_with(paths: &[PathBuf], opts: &LoadOptions) -> Loaded {
+    let inputs: Vec<InputPath> = paths.iter().map(|p| InputPath::File(p.clone())).collect();
+    let loaded = load(&inputs, opts, &indicatif::ProgressBar::hidden()).unwrap_or_else(|e| panic!("{e}"));
+    for s in &loaded.inputs {
+        assert_eq!(s.rows_read, s.rows_used + s.rows_skipped(), "rows read = used + skipped for {}", s.path);
+    }
+    loaded
+}
+
+pub fn load_paths(paths: &[PathBuf]) -> Loaded {
+    load_with(paths, &opts())
+}
+
+pub fn by_id<'a>(store: &'a Store, id: &str) -> &'a Message {
+    store.rows.iter().find(|m| m.message_id.as_deref() == Some(id)).unwrap_or_else(|| panic!("no message {id}"))
+}
+
+pub fn ms(iso: &str) -> i64 {
+    pumphound::timeparse::parse_text(iso).expect("test timestamp")
+}
+
+pub fn approx(a: Option<f64>, b: f64) {
+    let a = a.expect("a cost");
+    assert!((a - b).abs() < 1e-9, "{a} != {b}");
+}
+
+/// The binary with a hermetic environment: no colour, UTC, no terminal.
+pub fn bin() -> Command {
+    let mut c = Command::cargo_bin("pumphound").expect("binary");
+    c.env("NO_COLOR", "1").env("TZ", "UTC").env_remove("TERM").current_dir(root());
+    c
+}
+
+pub fn json_out(args: &[&str]) -> serde_json::Value {
+    let out = bin().args(args).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("stdout is JSON")
+}
