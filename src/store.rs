@@ -3,7 +3,7 @@
 
 use crate::ingest::InputFormat;
 use crate::ingest::record::{Draft, body_template};
-use crate::phone::{Classifier, Destination};
+use crate::phone::{Classifier, Destination, Lookup, PhoneInfo};
 use crate::schema::{NumberType, Provider, SmsType, Status};
 use std::collections::HashMap;
 
@@ -85,6 +85,8 @@ pub struct Store {
     parts: HashMap<u32, u64>,
     /// Records folded into a message seen before (status events, the same message in two files).
     pub folded: u64,
+    /// Rows whose number class waits for [`Store::finish`].
+    pending: Vec<(u32, u64)>,
 }
 
 impl Store {
@@ -102,12 +104,19 @@ impl Store {
             self.fold(row, d);
             return;
         }
+        let mut pending_key = None;
         let (destination, e164, info) = match dest {
             Destination::E164(s) => {
-                let info = self.classifier.classify(&s);
+                let info = match self.classifier.lookup(&s) {
+                    Lookup::Done(info) => info,
+                    Lookup::Pending(key) => {
+                        pending_key = Some(key);
+                        PhoneInfo::INVALID
+                    }
+                };
                 (s, true, info)
             }
-            Destination::Unreadable(s) | Destination::OtherChannel(s) => (s, false, crate::phone::PhoneInfo::INVALID),
+            Destination::Unreadable(s) | Destination::OtherChannel(s) => (s, false, PhoneInfo::INVALID),
         };
         let country = info.country.or_else(|| {
             d.country_hint.as_deref().map(str::trim).filter(|h| h.len() == 2 && h.bytes().all(|b| b.is_ascii_alphabetic())).map(|h| {
@@ -151,6 +160,9 @@ impl Store {
         }
         if let Some((part, _)) = d.part {
             self.parts.insert(idx, 1u64 << part.min(63));
+        }
+        if let Some(key) = pending_key {
+            self.pending.push((idx, key));
         }
         self.rows.push(row);
     }
@@ -222,6 +234,19 @@ impl Store {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (a, b) => a.or(b),
         };
+    }
+
+    /// Classify the numbers queued during loading and fill in their rows. The number's own
+    /// country wins over the provider's (kept on the row until now as a fallback).
+    pub fn finish(&mut self) {
+        self.classifier.resolve();
+        for (row, key) in std::mem::take(&mut self.pending) {
+            let info = self.classifier.get(key);
+            let m = &mut self.rows[row as usize];
+            m.calling_code = info.calling_code;
+            m.number_type = info.number_type;
+            m.country = info.country.or(m.country);
+        }
     }
 
     pub fn str(&self, s: Sym) -> Option<&str> {

@@ -96,6 +96,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         }
         stats_all.push(stats);
     }
+    store.finish();
     let conversions = match &opts.conversions {
         None => None,
         Some(path) => {
