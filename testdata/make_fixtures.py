@@ -147,11 +147,12 @@ w(f"{D}/pinpoint-events.ndjson", "\n".join(json.dumps({
     "metrics": {"price_in_millicents_usd": 4150.0}, "awsAccountId": "123456789012"}) for i, (t, rs) in enumerate([("_SMS.SUCCESS", "DELIVERED"), ("_SMS.FAILURE", "UNREACHABLE")])) + "\n")
 
 # App-side send log (generic CSV) and its verifications (--conversions).
-w(f"{D}/app-sends.csv", "id,phone,sent_at,cost_usd,template\n"
+os.makedirs("testdata/app", exist_ok=True)
+w("testdata/app/sends.csv", "id,phone,sent_at,cost_usd,template\n"
   "a1,+447400900001,2024-02-01T10:00:00Z,0.04,login\n"
   "a2,+447400900002,2024-02-01T10:05:00Z,0.04,login\n"
   "a3,+447400900003,2024-02-01T10:10:00Z,0.04,login\n")
-w(f"{D}/app-verifications.csv", "phone,verified_at\n+447400900001,2024-02-01T10:01:10Z\n+447400900002,2024-02-01T11:00:00Z\n")
+w("testdata/app/verifications.csv", "phone,verified_at\n+447400900001,2024-02-01T10:01:10Z\n+447400900002,2024-02-01T11:00:00Z\n")
 
 # Bad inputs.
 w(f"{B}/empty.csv", "")

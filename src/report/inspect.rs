@@ -205,6 +205,13 @@ fn spend_text(spend: &[SpendRow]) -> String {
     spend.iter().map(|s| format!("{} {}", money(s.cost), s.currency.as_deref().unwrap_or("(no currency)"))).collect::<Vec<_>>().join("\n")
 }
 
+fn countries_text(rows: &[CountryRow]) -> String {
+    if rows.is_empty() {
+        return "-".into();
+    }
+    rows.iter().map(|c| format!("{} {}", c.country.as_deref().unwrap_or("??"), c.messages)).collect::<Vec<_>>().join("\n")
+}
+
 fn span_text(c: &Contents) -> String {
     match (&c.first_seen, &c.last_seen) {
         (Some(a), Some(b)) => format!("{a}\n{b}"),
@@ -213,7 +220,7 @@ fn span_text(c: &Contents) -> String {
 }
 
 pub fn write_table(r: &InspectReport, w: &mut dyn Write, tty: bool) -> io::Result<()> {
-    let mut t = table(&["input", "format", "read", "used", "skipped", "messages", "destinations", "first / last", "spend"], tty);
+    let mut t = table(&["input", "format", "read", "used", "skipped", "messages", "destinations", "first / last", "spend", "top countries"], tty);
     for i in &r.inputs {
         let format = match (&i.format, &i.container) {
             (None, _) if i.unrecognised.is_some() => "(not recognised)".to_string(),
@@ -232,6 +239,7 @@ pub fn write_table(r: &InspectReport, w: &mut dyn Write, tty: bool) -> io::Resul
             i.contents.destinations.to_string(),
             span_text(&i.contents),
             spend_text(&i.contents.spend),
+            countries_text(&i.contents.top_countries),
         ]);
     }
     writeln!(w, "Inputs")?;

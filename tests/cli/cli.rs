@@ -78,7 +78,7 @@ fn table_output_is_plain_off_a_terminal() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let out = bin().args(["inspect", "--map", "destination=phone", "testdata/formats/app-sends.csv"]).output().expect("run");
+    let out = bin().args(["inspect", "--map", "destination=phone", "testdata/app/sends.csv"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--input-format generic-csv"));
     let out = bin().args(["inspect", "--conversion-window", "5 parsecs", "testdata/formats"]).output().expect("run");

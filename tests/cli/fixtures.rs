@@ -138,8 +138,8 @@ fn generic_csv_with_conversions_join() {
     o.input_format = Some(InputFormat::GenericCsv);
     o.map =
         Some(pumphound::ingest::formats::generic_csv::parse_map("destination=phone,ts=sent_at,message_id=id,cost=cost_usd").expect("map"));
-    o.conversions = Some(f("app-verifications.csv").display().to_string());
-    let l = load_with(&[f("app-sends.csv")], &o);
+    o.conversions = Some(fixture("app/verifications.csv").display().to_string());
+    let l = load_with(&[fixture("app/sends.csv")], &o);
     assert_eq!(by_id(&l.store, "a1").converted, Some(true), "verified 70 s later");
     assert_eq!(by_id(&l.store, "a2").converted, Some(false), "verified 55 min later, outside 15m");
     assert_eq!(by_id(&l.store, "a3").converted, Some(false));
