@@ -220,7 +220,8 @@ fn span_text(c: &Contents) -> String {
 }
 
 pub fn write_table(r: &InspectReport, w: &mut dyn Write, tty: bool) -> io::Result<()> {
-    let mut t = table(&["input", "format", "read", "used", "skipped", "messages", "destinations", "first / last", "spend", "top countries"], tty);
+    let mut t =
+        table(&["input", "format", "read", "used", "skipped", "messages", "destinations", "first / last", "spend", "top countries"], tty);
     for i in &r.inputs {
         let format = match (&i.format, &i.container) {
             (None, _) if i.unrecognised.is_some() => "(not recognised)".to_string(),
