@@ -14,7 +14,10 @@ pub fn table(headers: &[&str], tty: bool) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED).set_header(headers.to_vec());
     if tty {
-        t.set_content_arrangement(ContentArrangement::Dynamic);
+        // Wrap to the terminal only when its width is known and usable: a pty that reports 0
+        // columns would otherwise crush every column to one character.
+        let usable = t.width().is_some_and(|w| w >= 80);
+        t.set_content_arrangement(if usable { ContentArrangement::Dynamic } else { ContentArrangement::Disabled });
     } else {
         t.force_no_tty().set_width(160).set_content_arrangement(ContentArrangement::Disabled);
     }
