@@ -74,6 +74,14 @@ impl Message {
     }
 }
 
+/// A provider-given country (ISO alpha-2, any case) as stored; anything else is ignored.
+fn hint_country(hint: Option<&str>) -> Option<[u8; 2]> {
+    match hint?.trim().as_bytes() {
+        [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()]),
+        _ => None,
+    }
+}
+
 /// All messages of a run.
 #[derive(Default)]
 pub struct Store {
@@ -118,12 +126,7 @@ impl Store {
             }
             Destination::Unreadable(s) | Destination::OtherChannel(s) => (s, false, PhoneInfo::INVALID),
         };
-        let country = info.country.or_else(|| {
-            d.country_hint.as_deref().map(str::trim).filter(|h| h.len() == 2 && h.bytes().all(|b| b.is_ascii_alphabetic())).map(|h| {
-                let b = h.to_ascii_uppercase().into_bytes();
-                [b[0], b[1]]
-            })
-        });
+        let country = info.country.or_else(|| hint_country(d.country_hint.as_deref()));
         let currency = crate::ingest::record::currency(d.currency.as_deref())
             .or_else(|| if d.cost.is_some() { default_currency.map(str::to_string) } else { None });
         let template = d.body.as_deref().map(body_template);
@@ -224,11 +227,8 @@ impl Store {
             m.segments = d.part.map(|(_, t)| t).or(d.segments);
         }
         m.sms_type = m.sms_type.or(d.sms_type);
-        if m.country.is_none()
-            && let Some(h) = d.country_hint.as_deref().filter(|h| h.len() == 2 && h.is_ascii())
-        {
-            let b = h.to_ascii_uppercase().into_bytes();
-            m.country = Some([b[0], b[1]]);
+        if m.country.is_none() {
+            m.country = hint_country(d.country_hint.as_deref());
         }
         m.converted = match (m.converted, d.converted) {
             (Some(true), _) | (_, Some(true)) => Some(true),
