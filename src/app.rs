@@ -8,6 +8,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Inspect(a) => commands::inspect::run(a, &cli.global),
         Command::Formats(a) => commands::formats::run(a),
+        Command::Simulate(a) => commands::simulate::run(a),
         Command::Generate(a) => commands::generate::run(a),
     }
 }

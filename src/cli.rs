@@ -35,6 +35,10 @@ pub enum Command {
     Inspect(InspectArgs),
     /// List the input formats pumphound reads and the canonical message schema
     Formats(FormatsArgs),
+    /// Generate deterministic, labelled SMS traffic (legit, look-alikes, pumping attacks) as any
+    /// supported export, with a ground-truth file
+    #[command(after_long_help = SIMULATE_EXAMPLES)]
+    Simulate(SimulateArgs),
     /// Generate the man page or shell completions (for packagers)
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -123,6 +127,50 @@ pub struct InspectArgs {
     /// Countries listed per input and in total
     #[arg(long, value_name = "N", default_value_t = 5, help_heading = "Output")]
     pub top: usize,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+const SIMULATE_EXAMPLES: &str = "\
+Examples:
+  pumphound simulate --scenario burst -o burst.csv --truth burst.truth.csv
+  pumphound simulate --seed 7 --days 28 --daily 5000 --format eum-events \\
+      --scenario low-and-slow --scenario marketing-blast -o events.ndjson --truth truth.csv
+  pumphound simulate --scenario burst:countries=LV+LT,messages=4000,start=2024-03-10T02:00:00Z,hours=3
+  pumphound simulate --list-scenarios";
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Random seed: the same seed and options give the same bytes
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First day (UTC) of the simulated period
+    #[arg(long, value_name = "DATE", default_value = "2024-03-01")]
+    pub start: String,
+    /// Length of the period in days
+    #[arg(long, default_value_t = 14)]
+    pub days: u32,
+    /// Legit OTP sends a day over the whole customer base
+    #[arg(long, value_name = "N", default_value_t = 2000.0)]
+    pub daily: f64,
+    /// Customer base: CC:share,... (ISO countries)
+    #[arg(long, value_name = "MIX", default_value = crate::simulate::DEFAULT_COUNTRIES)]
+    pub countries: String,
+    /// Add a scenario: NAME[:key=value,...] (repeatable; see --list-scenarios)
+    #[arg(long, value_name = "SCENARIO")]
+    pub scenario: Vec<String>,
+    /// Export format to write
+    #[arg(short, long, value_enum, default_value_t = crate::simulate::writers::SimFormat::TwilioConsoleCsv)]
+    pub format: crate::simulate::writers::SimFormat,
+    /// Ground truth: message_id,label,scenario for every message written
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<String>,
+    /// The app's verified OTPs (phone,verified_at) for `--conversions`
+    #[arg(long, value_name = "FILE")]
+    pub verifications: Option<String>,
+    /// List the scenarios and their parameters, then exit
+    #[arg(long)]
+    pub list_scenarios: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -12,6 +12,7 @@ pub mod phone;
 pub mod progress;
 pub mod report;
 pub mod schema;
+pub mod simulate;
 pub mod status;
 pub mod store;
 pub mod timeparse;

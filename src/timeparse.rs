@@ -87,6 +87,73 @@ pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// A UTC instant broken into calendar fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub milli: u32,
+    /// 0 = Monday.
+    pub weekday: u32,
+}
+
+/// Epoch ms to calendar fields (inverse of [`days_from_civil`]), without chrono, for writers
+/// that format millions of timestamps.
+pub fn civil(ms: i64) -> Civil {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    Civil {
+        year: y,
+        month: m as u32,
+        day: d as u32,
+        hour: (rem / 3_600_000) as u32,
+        minute: (rem / 60_000 % 60) as u32,
+        second: (rem / 1000 % 60) as u32,
+        milli: (rem % 1000) as u32,
+        weekday: (days + 3).rem_euclid(7) as u32,
+    }
+}
+
+/// `Fri, 24 May 2019 17:44:46 +0000` (the Twilio REST API's dates).
+pub fn rfc2822(ms: i64) -> String {
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let c = civil(ms);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} +0000",
+        DAYS[c.weekday as usize],
+        c.day,
+        MONTHS[(c.month - 1) as usize],
+        c.year,
+        c.hour,
+        c.minute,
+        c.second
+    )
+}
+
+/// `2024-03-05T02:00:00Z` (seconds) or with `.mmm` when `millis`.
+pub fn iso(ms: i64, millis: bool) -> String {
+    let c = civil(ms);
+    if millis {
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", c.year, c.month, c.day, c.hour, c.minute, c.second, c.milli)
+    } else {
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
+    }
+}
+
 fn days_in_month(y: i64, m: i64) -> i64 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -211,6 +278,16 @@ mod tests {
         assert_eq!(parse_text("99999-01-01T00:00:00Z"), Err(TimeError::Unrecognised));
         assert_eq!(parse_text("1969-12-31T00:00:00Z"), Err(TimeError::OutOfRange));
         assert_eq!(parse_epoch(f64::NAN), Err(TimeError::OutOfRange));
+    }
+
+    #[test]
+    fn civil_round_trips() {
+        for ms in [951_782_400_000i64, 1_467_074_434_558, 1_709_251_199_999, 4_102_444_800_000] {
+            assert_eq!(parse_text(&iso(ms, true)), Ok(ms));
+            assert_eq!(parse_text(&rfc2822(ms)), Ok(ms - ms % 1000));
+        }
+        assert_eq!(rfc2822(1_558_719_886_000), "Fri, 24 May 2019 17:44:46 +0000");
+        assert_eq!(civil(1_558_719_886_000).weekday, 4);
     }
 
     #[test]

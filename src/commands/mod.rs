@@ -3,6 +3,7 @@
 pub mod formats;
 pub mod generate;
 pub mod inspect;
+pub mod simulate;
 
 use crate::cli::{ColorChoice, GlobalArgs, InputArgs};
 use crate::error::Error;

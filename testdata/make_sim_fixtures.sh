@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Detection fixtures, one per attack shape and per legit control, made by `pumphound simulate`.
+# Deterministic: the same binary version writes the same bytes. Run from the repository root:
+#   bash testdata/make_sim_fixtures.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pumphound-target}"
+cargo build --release --quiet
+PH="$CARGO_TARGET_DIR/release/pumphound"
+OUT=testdata/sim
+mkdir -p "$OUT"
+COMMON=(--days 10 --daily 400 --start 2024-03-01 --force)
+
+# name  seed  format  scenario  (extension)
+while read -r name seed format scenario ext; do
+  args=("${COMMON[@]}" --seed "$seed" --format "$format")
+  [ "$scenario" != "-" ] && args+=(--scenario "$scenario")
+  tmp=$(mktemp -d)
+  "$PH" simulate "${args[@]}" -o "$tmp/out" --truth "$tmp/truth.csv" --verifications "$tmp/verifications.csv"
+  if [ "$ext" = "json.gz" ]; then cp "$tmp/out" "$OUT/$name.$ext"; else gzip -n -9 -c "$tmp/out" > "$OUT/$name.$ext.gz"; fi
+  gzip -n -9 -c "$tmp/truth.csv" > "$OUT/$name.truth.csv.gz"
+  gzip -n -9 -c "$tmp/verifications.csv" > "$OUT/$name.verifications.csv.gz"
+  rm -rf "$tmp"
+done <<'LIST'
+clean               1  twilio-console-csv      -                          csv
+burst               2  twilio-console-csv      burst                      csv
+low-and-slow        3  sns-delivery-logs       low-and-slow               ndjson
+rotation            4  eum-events              rotation                   ndjson
+hidden              5  twilio-messages-json    hidden                     ndjson
+faked-conversion    6  twilio-verify-attempts  faked-conversion           ndjson
+marketing-blast     7  twilio-console-csv      marketing-blast            csv
+launch-spike        8  twilio-verify-attempts  launch-spike               ndjson
+new-market          9  twilio-verify-attempts  new-market                 ndjson
+carrier-outage     10  sns-usage-report        carrier-outage             csv
+small-country      11  twilio-bulkexport       small-country              json.gz
+LIST
+ls -la "$OUT"
