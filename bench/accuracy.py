@@ -46,7 +46,7 @@ def main():
     print(f"pumphound: {BIN}; scan {'available' if has_scan else 'not built yet: validating data only'}")
     header = f"{'scenario':<18}{'kind':<9}{'seed':>5}{'messages':>10}{'labelled':>10}{'cost ok':>9}"
     if has_scan:
-        header += f"{'precision':>11}{'recall':>9}{'cost recall':>13}{'findings>=medium':>18}"
+        header += f"{'precision':>11}{'recall':>9}{'cost recall':>13}{'legit flagged':>15}{'findings>=medium':>18}"
     print(header)
     failures = 0
     for name, kind in scenarios():
@@ -88,12 +88,13 @@ def main():
                             flagged.add(row["message_id"])
                     attack = {k for k, v in truth.items() if v.startswith("attack:")}
                     tp = len(flagged & attack)
-                    precision = tp / len(flagged) if flagged else (1.0 if not attack else 0.0)
+                    precision = tp / len(flagged) if flagged else float("nan")
                     recall = tp / len(attack) if attack else float("nan")
+                    legit_flagged = len(flagged - attack)
                     attack_cost = sum(cost.get(k, 0) for k in attack)
                     cost_recall = sum(cost.get(k, 0) for k in flagged & attack) / attack_cost if attack_cost else float("nan")
                     medium = sum(1 for fi in report.get("findings", []) if SEVERITIES.index(fi.get("severity", "info")) >= 2)
-                    line += f"{precision:>11.3f}{recall:>9.3f}{cost_recall:>13.3f}{medium:>18}"
+                    line += f"{precision:>11.3f}{recall:>9.3f}{cost_recall:>13.3f}{legit_flagged:>15}{medium:>18}"
                 print(line, flush=True)
     sys.exit(1 if failures else 0)
 

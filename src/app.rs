@@ -6,6 +6,8 @@ use crate::error::{Error, Outcome};
 
 pub fn run(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
+        Command::Scan(a) => commands::scan::run(a, &cli.global),
+        Command::Detectors(a) => commands::detectors::run(a),
         Command::Inspect(a) => commands::inspect::run(a, &cli.global),
         Command::Formats(a) => commands::formats::run(a),
         Command::Simulate(a) => commands::simulate::run(a),

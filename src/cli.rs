@@ -29,6 +29,12 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Detect SMS pumping: pumped number ranges, spend anomalies, low conversion, risky number
+    /// classes and provider blocks, grouped into incidents with the evidence behind them
+    #[command(after_long_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
+    /// List the detectors, what each flags, and its parameters with their defaults
+    Detectors(DetectorsArgs),
     /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
     /// destinations, countries, spend
     #[command(after_long_help = INSPECT_EXAMPLES)]
@@ -50,6 +56,104 @@ Examples:
   pumphound inspect --format json messages.csv.gz sns-logs.json | jq .total
   pumphound inspect --input-format generic-csv --map destination=phone,ts=sent_at app.csv
   pumphound inspect --conversions verified.csv attempts.json";
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  pumphound scan exports/
+  pumphound scan --conversions verified.csv --evidence evidence.csv -f json -o report.json messages.csv
+  pumphound scan --fail-on high --since 2024-03-01 --until 2024-03-08 nightly/
+  pumphound scan --detector pumped-range --set pumped-range.min_distinct=20 export.csv.gz
+
+Exit status: 0 no finding or incident at or above --fail-on, 1 at least one, 2 error.";
+
+/// Output formats of `scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ScanFormat {
+    #[default]
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+    Markdown,
+}
+
+/// `--fail-on`: a severity, or never.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+    Never,
+}
+
+impl FailOn {
+    pub fn severity(self) -> Option<crate::detect::Severity> {
+        use crate::detect::Severity as S;
+        match self {
+            FailOn::Info => Some(S::Info),
+            FailOn::Low => Some(S::Low),
+            FailOn::Medium => Some(S::Medium),
+            FailOn::High => Some(S::High),
+            FailOn::Critical => Some(S::Critical),
+            FailOn::Never => None,
+        }
+    }
+}
+
+fn detector_id(s: &str) -> Result<String, String> {
+    if crate::detect::REGISTRY.iter().any(|d| d.id == s) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("unknown detector (detectors: {})", crate::detect::REGISTRY.iter().map(|d| d.id).collect::<Vec<_>>().join(", ")))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Run only this detector (repeatable)
+    #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
+    pub detector: Vec<String>,
+    /// Do not run this detector (repeatable)
+    #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
+    pub skip_detector: Vec<String>,
+    /// Set a detector parameter: DETECTOR.PARAM=VALUE (repeatable; see `pumphound detectors`)
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "Detection")]
+    pub set: Vec<String>,
+    /// Only messages sent at or after this time (ISO 8601 or RFC 2822, UTC)
+    #[arg(long, value_name = "TIME", help_heading = "Detection")]
+    pub since: Option<String>,
+    /// Only messages sent before this time
+    #[arg(long, value_name = "TIME", help_heading = "Detection")]
+    pub until: Option<String>,
+    /// Only messages to this country (ISO alpha-2; repeatable)
+    #[arg(long, value_name = "CC", help_heading = "Detection")]
+    pub country: Vec<String>,
+    /// Report findings at or above this severity (evidence too)
+    #[arg(long, value_enum, default_value_t = crate::detect::Severity::Low, help_heading = "Output")]
+    pub min_severity: crate::detect::Severity,
+    /// Exit 1 when a finding or incident is at or above this severity
+    #[arg(long, value_enum, default_value_t = FailOn::Medium, help_heading = "Output")]
+    pub fail_on: FailOn,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = ScanFormat::Table, help_heading = "Output")]
+    pub format: ScanFormat,
+    /// Write the messages behind findings (provider message ids) as CSV to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub evidence: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DetectorsArgs {
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = InspectFormat::Table)]
+    pub format: InspectFormat,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorChoice {

@@ -4,6 +4,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod detect;
 pub mod error;
 pub mod frame;
 pub mod ingest;

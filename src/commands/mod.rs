@@ -1,8 +1,10 @@
 //! One module per subcommand.
 
+pub mod detectors;
 pub mod formats;
 pub mod generate;
 pub mod inspect;
+pub mod scan;
 pub mod simulate;
 
 use crate::cli::{ColorChoice, GlobalArgs, InputArgs};

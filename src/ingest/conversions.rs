@@ -20,6 +20,9 @@ use std::io::Read;
 const PHONE_KEYS: &[&str] = &["phone", "phone_number", "destination", "to", "number", "msisdn", "e164", "phonenumber"];
 const TIME_KEYS: &[&str] = &["verified_at", "verifiedat", "verified", "ts", "timestamp", "time", "created_at", "date"];
 
+/// Judged sends without a single conversion that mark a sender as not an OTP sender.
+const NOT_OTP_SENDS: u64 = 30;
+
 pub struct Conversions {
     pub stats: InputStats,
     by_dest: HashMap<String, Vec<i64>>,
@@ -52,24 +55,42 @@ impl Conversions {
         }
     }
 
-    /// Mark sends converted or not; returns how many sends were judged.
+    /// Mark sends converted or not; returns how many sends were judged. A sender whose judged
+    /// sends include no conversion at all (at least `NOT_OTP_SENDS` of them) does not send
+    /// OTPs (a marketing or notification sender): its sends go back to unknown.
     pub fn apply(&mut self, store: &mut Store, window_ms: i64) -> u64 {
         for v in self.by_dest.values_mut() {
             v.sort_unstable();
         }
         let Some((first, last)) = self.span else { return 0 };
         let mut judged = 0;
-        for m in store.rows.iter_mut() {
+        let mut judged_rows = Vec::new();
+        for (i, m) in store.rows.iter_mut().enumerate() {
             let Some(ts) = m.ts else { continue };
             if m.converted.is_some() || !m.e164 || ts < first - window_ms || ts > last {
                 continue;
             }
             judged += 1;
+            judged_rows.push(i);
             let verified = self.by_dest.get(&*m.destination).is_some_and(|times| {
                 let i = times.partition_point(|&t| t < ts);
                 times.get(i).is_some_and(|&t| t - ts <= window_ms)
             });
             m.converted = Some(verified);
+        }
+        let mut per_sender: HashMap<u32, (u64, u64)> = HashMap::new();
+        for &i in &judged_rows {
+            let m = &store.rows[i];
+            let e = per_sender.entry(m.sender).or_default();
+            e.0 += 1;
+            e.1 += u64::from(m.converted == Some(true));
+        }
+        for &i in &judged_rows {
+            let m = &mut store.rows[i];
+            if per_sender.get(&m.sender).is_some_and(|&(n, k)| n >= NOT_OTP_SENDS && k == 0) {
+                m.converted = None;
+                judged -= 1;
+            }
         }
         judged
     }

@@ -5,5 +5,6 @@ mod bad_input;
 mod cli;
 mod fixtures;
 mod samples;
+mod scan;
 mod simulate;
 mod util;

@@ -1,0 +1,162 @@
+use crate::cli::{GlobalArgs, ScanArgs, ScanFormat};
+use crate::detect::incidents::{self, Incident};
+use crate::detect::{self, Finding, Params, REGISTRY, Severity};
+use crate::error::{Error, Outcome};
+use crate::output::Sink;
+use crate::report::scan::{self, InputOut, Parameters, ScanReport, Summary, finding_out, incident_out, round6};
+use crate::report::{evidence, scan_csv, scan_markdown, scan_table};
+use crate::store::{Store, Sym};
+use std::collections::{BTreeMap, HashMap};
+
+/// Detector parameters: registry defaults, then `--set`.
+pub fn params(sets: &[String]) -> Result<Params, Error> {
+    let mut p = Params::default();
+    for s in sets {
+        let (k, v) = s.split_once('=').ok_or_else(|| Error::Usage(format!("--set `{s}`: expected DETECTOR.PARAM=VALUE")))?;
+        let v: f64 = v.trim().parse().map_err(|_| Error::Usage(format!("--set `{s}`: `{v}` is not a number")))?;
+        p.set(k.trim(), v).map_err(Error::Usage)?;
+    }
+    Ok(p)
+}
+
+fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
+    v.as_deref().map(|s| crate::timeparse::parse_text(s).map_err(|e| Error::Usage(format!("{flag} `{s}` {e}")))).transpose()
+}
+
+/// The currency most messages are priced in; costs in other currencies are left out of sums.
+fn dominant_currency(store: &Store) -> Option<Sym> {
+    let mut counts: HashMap<Sym, u64> = HashMap::new();
+    for m in store.rows.iter().filter(|m| m.cost.is_some() && m.currency != 0) {
+        *counts.entry(m.currency).or_default() += 1;
+    }
+    counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(store.str(b.0).cmp(&store.str(a.0)))).map(|(s, _)| s)
+}
+
+pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
+    let params = params(&a.set)?;
+    let (since, until) = (time_opt("--since", &a.since)?, time_opt("--until", &a.until)?);
+    let countries: Vec<String> = a.country.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+    let selected: Vec<&'static str> = REGISTRY
+        .iter()
+        .map(|d| d.id)
+        .filter(|id| (a.detector.is_empty() || a.detector.iter().any(|x| x == id)) && !a.skip_detector.iter().any(|x| x == id))
+        .collect();
+    if selected.is_empty() {
+        return Err(Error::Usage("no detector left to run".into()));
+    }
+    let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
+    let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
+    let loaded = super::load(&a.input, g)?;
+    let store = &loaded.store;
+    let currency = dominant_currency(store);
+    let keep = |m: &crate::store::Message| {
+        m.ts.is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u))
+            && (countries.is_empty() || m.country_str().is_some_and(|c| countries.iter().any(|x| x == c)))
+    };
+    let (mut rows, no_ts) = detect::rows(store, keep);
+    let mut other_currency = 0u64;
+    for r in rows.iter_mut() {
+        let m = &store.rows[r.idx as usize];
+        if m.cost.is_some() && m.currency != currency.unwrap_or(0) {
+            r.cost = 0.0;
+            other_currency += 1;
+        }
+    }
+    let all = detect::run(&rows, &params, &selected);
+    let mut findings: Vec<Finding> = all.into_iter().filter(|f| f.severity >= a.min_severity).collect();
+    for (i, f) in findings.iter_mut().enumerate() {
+        f.id = format!("F{}", i + 1);
+    }
+    let cost_of = |r: u32| {
+        let m = &store.rows[r as usize];
+        if m.currency == currency.unwrap_or(0) { m.cost.unwrap_or(0.0) } else { 0.0 }
+    };
+    let incidents: Vec<Incident> = incidents::build(&findings, cost_of, |r| store.rows[r as usize].ts.unwrap_or(0));
+    let incident_of: HashMap<&str, &str> =
+        incidents.iter().flat_map(|i| i.findings.iter().map(move |f| (f.as_str(), i.id.as_str()))).collect();
+    let sample = |f: &Finding| {
+        let mut ids: Vec<(i64, &str)> = f
+            .rows
+            .iter()
+            .filter_map(|&r| store.rows[r as usize].message_id.as_deref().map(|id| (store.rows[r as usize].ts.unwrap_or(0), id)))
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter().take(10).map(|(_, id)| id.to_string()).collect()
+    };
+    let mut by_severity: BTreeMap<&'static str, usize> =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical].iter().map(|s| (s.as_str(), 0)).collect();
+    for f in &findings {
+        *by_severity.entry(f.severity.as_str()).or_default() += 1;
+    }
+    let max_severity = findings.iter().map(|f| f.severity).chain(incidents.iter().map(|i| i.severity)).max();
+    let report = ScanReport {
+        schema_version: scan::SCHEMA_VERSION,
+        tool: scan::tool(),
+        inputs: loaded
+            .inputs
+            .iter()
+            .map(|s| InputOut {
+                path: s.path.clone(),
+                format: s.format.map(|f| f.name().to_string()),
+                rows_read: s.rows_read,
+                rows_used: s.rows_used,
+                rows_skipped: s.rows_skipped(),
+                skipped: s.skipped.iter().map(|(k, v)| (k.clone(), v.count)).collect(),
+            })
+            .collect(),
+        parameters: Parameters {
+            detectors: selected.clone(),
+            params: params.0.clone(),
+            since: since.map(crate::timeparse::format_ms),
+            until: until.map(crate::timeparse::format_ms),
+            countries: countries.clone(),
+            min_severity: a.min_severity,
+            fail_on: a.fail_on.severity(),
+            conversion_window_seconds: loaded.conversions.as_ref().map(|c| c.window_seconds).unwrap_or(0),
+        },
+        summary: Summary {
+            messages_loaded: store.rows.len() as u64,
+            messages_scanned: rows.len() as u64,
+            messages_without_timestamp: no_ts,
+            currency: currency.and_then(|c| store.str(c)).map(str::to_string),
+            messages_other_currency: other_currency,
+            spend: round6(rows.iter().map(|r| r.cost).sum()),
+            findings: findings.len(),
+            incidents: incidents.len(),
+            by_severity,
+            max_severity,
+            fraud_cost_confirmed: round6(incidents.iter().map(|i| i.confirmed_cost).sum()),
+            fraud_cost_probable: round6(incidents.iter().map(|i| i.probable_cost).sum()),
+            messages_in_incidents: incidents.iter().map(|i| i.messages).sum(),
+        },
+        incidents: incidents.iter().map(incident_out).collect(),
+        findings: findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
+    };
+    let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");
+    let tty = super::stdout_is_tty(to_file);
+    let color = super::use_color(g.color, tty);
+    let w = sink.writer();
+    match a.format {
+        ScanFormat::Table => scan_table::write(&report, w, tty, color),
+        ScanFormat::Json => scan::write_json(&report, w),
+        ScanFormat::Ndjson => scan::write_ndjson(&report, w),
+        ScanFormat::Csv => scan_csv::write(&report, w),
+        ScanFormat::Markdown => scan_markdown::write(&report, w),
+    }
+    .and_then(|_| sink.finish())
+    .map_err(Error::Write)?;
+    if let Some(mut ev) = evidence_sink.take() {
+        let refs: Vec<&Finding> = findings.iter().collect();
+        evidence::write(store, &refs, &incidents, ev.writer()).and_then(|_| ev.finish()).map_err(Error::Write)?;
+    }
+    if !g.quiet {
+        eprintln!(
+            "pumphound: {} finding(s), {} incident(s); highest severity {}",
+            report.summary.findings,
+            report.summary.incidents,
+            max_severity.map(|s| s.as_str()).unwrap_or("none")
+        );
+    }
+    let fail = a.fail_on.severity().is_some_and(|limit| max_severity.is_some_and(|m| m >= limit));
+    Ok(if fail { Outcome::Findings } else { Outcome::Clean })
+}

@@ -1,0 +1,177 @@
+//! `low-conversion`: wherever conversion is known (Verify attempts, EUM feedback,
+//! `--conversions`), conversion per country per day against the account's baseline (the median
+//! of its daily conversion), judged on the Wilson interval so a handful of sends proves nothing.
+//! The Authgear rule is a named preset (`--set low-conversion.authgear=1`, off by default):
+//! unverified OTPs to a country in a day above max(20, 0.2 × the 14-day max of daily verified,
+//! 0.2 × verified that day). Off by default because, measured on legit traffic converting at
+//! 80 %, unverified OTPs are 25 % of verified ones, so it fires on most country-days above ~100
+//! sends.
+//! Conversion is never the only signal (attackers fake verifications): alone it is `low`.
+
+use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
+use std::collections::{BTreeMap, HashSet};
+
+pub const DETECTOR: Detector = Detector {
+    id: "low-conversion",
+    title: "Low conversion",
+    flags: "countries and days whose OTP conversion is far below the account's (Wilson upper bound), and the Authgear unverified-per-country rule",
+    params: &[
+        Param { name: "min_sends", default: 30.0, about: "sends with known conversion a country-day needs" },
+        Param { name: "ratio", default: 0.5, about: "the Wilson upper bound must be below this share of the baseline" },
+        Param { name: "z", default: 1.96, about: "Wilson interval z (1.96 = 95 %)" },
+        Param {
+            name: "authgear",
+            default: 0.0,
+            about: "1 = also apply the Authgear unverified-per-country rule (noisy on legit traffic; see README)",
+        },
+    ],
+};
+
+const DAY: i64 = 86_400_000;
+
+/// Wilson score interval for k successes in n trials.
+pub fn wilson(k: f64, n: f64, z: f64) -> (f64, f64) {
+    if n <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let p = k / n;
+    let d = 1.0 + z * z / n;
+    let c = p + z * z / (2.0 * n);
+    let h = z * ((p * (1.0 - p) / n) + z * z / (4.0 * n * n)).sqrt();
+    (((c - h) / d).max(0.0), ((c + h) / d).min(1.0))
+}
+
+pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+    let id = DETECTOR.id;
+    let known: Vec<&Row> = rows.iter().filter(|r| r.converted.is_some()).collect();
+    if known.is_empty() {
+        return Vec::new();
+    }
+    // (country, day) → (sends, converted)
+    let mut cells: BTreeMap<(String, i64), (Vec<&Row>, u64)> = BTreeMap::new();
+    let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+    for r in &known {
+        let day = r.ts.div_euclid(DAY);
+        let c = cells.entry((r.country_str(), day)).or_default();
+        c.0.push(r);
+        let conv = r.converted == Some(true);
+        c.1 += u64::from(conv);
+        let d = daily.entry(day).or_default();
+        d.0 += 1.0;
+        d.1 += f64::from(u8::from(conv));
+    }
+    let mut rates: Vec<f64> = daily.values().filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
+    rates.sort_by(f64::total_cmp);
+    let baseline = if rates.is_empty() {
+        let (n, k) = daily.values().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        k / n.max(1.0)
+    } else {
+        rates[rates.len() / 2]
+    };
+    let (min_sends, ratio, z, authgear) = (p.get(id, "min_sends"), p.get(id, "ratio"), p.get(id, "z"), p.get(id, "authgear") >= 1.0);
+    let mut out = Vec::new();
+    for ((country, day), (members, conv)) in &cells {
+        let n = members.len() as f64;
+        let k = *conv as f64;
+        let (lo, hi) = wilson(k, n, z);
+        let low = n >= min_sends && hi < baseline * ratio;
+        // Authgear: unverified today vs the country's verified history.
+        let prev_max = (day - 14..*day).filter_map(|d| cells.get(&(country.clone(), d))).map(|c| c.1 as f64).fold(0.0, f64::max);
+        let unverified = n - k;
+        let authgear_limit = 20f64.max(0.2 * prev_max).max(0.2 * k);
+        let authgear_hit = authgear && unverified > authgear_limit;
+        if !(low || authgear_hit) {
+            continue;
+        }
+        let mut metrics = BTreeMap::new();
+        metrics.insert("sends", n);
+        metrics.insert("converted", k);
+        metrics.insert("conversion", k / n);
+        metrics.insert("wilson_low", lo);
+        metrics.insert("wilson_high", hi);
+        metrics.insert("baseline_conversion", baseline);
+        metrics.insert("unverified", unverified);
+        let rule = match (low, authgear_hit) {
+            (true, true) => "conversion and Authgear unverified rule",
+            (true, false) => "conversion",
+            _ => "Authgear unverified rule",
+        };
+        let unconverted: Vec<u32> = members.iter().filter(|r| r.converted == Some(false)).map(|r| r.idx).collect();
+        out.push(Finding {
+            id: String::new(),
+            detector: DETECTOR.id,
+            severity: Severity::Low,
+            title: format!(
+                "{country}: {:.0}% of {n} OTPs verified on {} ({rule})",
+                100.0 * k / n,
+                &crate::timeparse::format_ms(day * DAY)[..10]
+            ),
+            subject_kind: "country",
+            subject: country.clone(),
+            country: Some(country.clone()),
+            start: day * DAY,
+            peak: peak_hour(members.iter().map(|r| r.ts)),
+            end: (day + 1) * DAY,
+            messages: members.len() as u64,
+            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
+            cost: members.iter().map(|r| r.cost).sum(),
+            signal: format!("OTP conversion per country-day ({rule})"),
+            threshold: format!("Wilson upper bound < {ratio} × baseline with ≥ {min_sends} sends; or unverified > {authgear_limit:.0}"),
+            baseline: format!("median daily conversion {:.1}%", baseline * 100.0),
+            metrics,
+            rows: unconverted,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    fn day_of(day: i64, n: u64, conv: u64, cc_country: &[u8; 2]) -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                let mut r = row(i as u32, day * DAY + i as i64 * 1000, 371, 20_000_000 + day as u64 * 1000 + i, 8);
+                r.country = Some(*cc_country);
+                r.converted = Some(i < conv);
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn authgear_preset_fires_on_unverified_volume() {
+        let mut p = Params::default();
+        let rows = day_of(0, 100, 70, b"GB");
+        assert!(detect(&rows, &p).is_empty(), "70% conversion is not low against itself");
+        p.set("low-conversion.authgear", 1.0).expect("param");
+        let f = detect(&rows, &p);
+        assert_eq!(f.len(), 1, "30 unverified > max(20, 0.2 x 70)");
+        assert!(f[0].signal.contains("Authgear"));
+    }
+
+    #[test]
+    fn wilson_interval() {
+        let (lo, hi) = wilson(0.0, 30.0, 1.96);
+        assert!(lo == 0.0 && (hi - 0.1135).abs() < 0.001, "{hi}");
+    }
+
+    #[test]
+    fn low_conversion_day_found_at_the_edge() {
+        let p = Params::default();
+        let mut rows = Vec::new();
+        for d in 0..6 {
+            rows.extend(day_of(d, 100, 80, b"GB"));
+        }
+        rows.extend(day_of(6, 30, 1, b"LV"));
+        let f = detect(&rows, &p);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].subject, "LV");
+        // 29 sends are below min_sends
+        let mut rows: Vec<Row> = rows.into_iter().filter(|r| !(r.country == Some(*b"LV") && r.idx == 29)).collect();
+        rows.retain(|r| r.ts < 6 * DAY || r.idx < 29);
+        assert!(detect(&rows, &p).is_empty());
+    }
+}

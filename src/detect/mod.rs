@@ -1,0 +1,259 @@
+//! Detection: the registry of detectors, the shared row and finding types, and the run that
+//! turns a store into sorted findings. Each detector is a module with a pure core over
+//! [`Row`]s, unit-tested on hand-built rows.
+
+pub mod incidents;
+pub mod low_conversion;
+pub mod number_class;
+pub mod provider_blocks;
+pub mod pumped_range;
+pub mod spend_anomaly;
+
+use crate::schema::{NumberType, Status};
+use crate::store::Store;
+use clap::ValueEnum;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Ordered severity; the only thing tables colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    /// Severity of confirmed pumping by what it cost: tens, hundreds, thousands.
+    pub fn by_cost(cost: f64) -> Severity {
+        if cost >= 1000.0 {
+            Severity::Critical
+        } else if cost >= 100.0 {
+            Severity::High
+        } else if cost >= 10.0 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+}
+
+/// A parameter of a detector, with its default (the registry is the one source of both).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Param {
+    pub name: &'static str,
+    pub default: f64,
+    pub about: &'static str,
+}
+
+/// A detector's descriptor.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Detector {
+    pub id: &'static str,
+    pub title: &'static str,
+    pub flags: &'static str,
+    pub params: &'static [Param],
+}
+
+pub const REGISTRY: &[Detector] =
+    &[pumped_range::DETECTOR, spend_anomaly::DETECTOR, low_conversion::DETECTOR, number_class::DETECTOR, provider_blocks::DETECTOR];
+
+/// Resolved parameter values: `detector.param` → value, defaults from the registry.
+#[derive(Debug, Clone, Serialize)]
+pub struct Params(pub BTreeMap<String, f64>);
+
+impl Default for Params {
+    fn default() -> Self {
+        Params(REGISTRY.iter().flat_map(|d| d.params.iter().map(move |p| (format!("{}.{}", d.id, p.name), p.default))).collect())
+    }
+}
+
+impl Params {
+    pub fn get(&self, detector: &str, name: &str) -> f64 {
+        self.0.get(&format!("{detector}.{name}")).copied().unwrap_or(f64::NAN)
+    }
+
+    /// Set `detector.param`; unknown names are an error.
+    pub fn set(&mut self, key: &str, value: f64) -> Result<(), String> {
+        match self.0.get_mut(key) {
+            Some(v) => {
+                *v = value;
+                Ok(())
+            }
+            None => Err(format!("unknown parameter `{key}` (see `pumphound detectors`)")),
+        }
+    }
+}
+
+/// What detectors read of a message: compact, copyable, no strings.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    /// Index into the store's rows.
+    pub idx: u32,
+    pub ts: i64,
+    pub calling_code: u16,
+    /// National significant number as an integer, and its length in digits (0: no E.164).
+    pub national: u64,
+    pub nlen: u8,
+    pub country: Option<[u8; 2]>,
+    pub cost: f64,
+    pub converted: Option<bool>,
+    pub status: Status,
+    /// Provider error code as a number, 0 for none.
+    pub error: u32,
+    pub number_type: NumberType,
+    /// Whether the provider's defences refused it (block codes, blocked status).
+    pub provider_block: bool,
+}
+
+impl Row {
+    pub fn country_str(&self) -> String {
+        self.country.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into())
+    }
+}
+
+/// A finding: the signal, the threshold crossed and the baseline it was compared with, and the
+/// rows behind it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub detector: &'static str,
+    pub severity: Severity,
+    pub title: String,
+    /// `number_range`, `country`, `number_class` ...
+    pub subject_kind: &'static str,
+    pub subject: String,
+    pub country: Option<String>,
+    pub start: i64,
+    pub peak: Option<i64>,
+    pub end: i64,
+    pub messages: u64,
+    pub destinations: u64,
+    pub cost: f64,
+    pub signal: String,
+    pub threshold: String,
+    pub baseline: String,
+    pub metrics: BTreeMap<&'static str, f64>,
+    #[serde(skip)]
+    pub rows: Vec<u32>,
+}
+
+impl Finding {
+    /// Total order: severity desc, detector, subject, start.
+    pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        b.severity.cmp(&a.severity).then(a.detector.cmp(b.detector)).then(a.subject.cmp(&b.subject)).then(a.start.cmp(&b.start))
+    }
+}
+
+/// The hour (ms) with most of `ts`, for a finding's peak.
+pub fn peak_hour(ts: impl Iterator<Item = i64>) -> Option<i64> {
+    let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
+    for t in ts {
+        *counts.entry(t.div_euclid(3_600_000)).or_default() += 1;
+    }
+    counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * 3_600_000)
+}
+
+/// Build detector rows from the store (rows without a timestamp cannot be placed in time and
+/// are left out; the count is returned).
+pub fn rows(store: &Store, keep: impl Fn(&crate::store::Message) -> bool) -> (Vec<Row>, u64) {
+    let mut out = Vec::with_capacity(store.rows.len());
+    let mut no_ts = 0;
+    for (i, m) in store.rows.iter().enumerate() {
+        if !keep(m) {
+            continue;
+        }
+        let Some(ts) = m.ts else {
+            no_ts += 1;
+            continue;
+        };
+        let (national, nlen) = match (m.e164, m.calling_code) {
+            (true, Some(cc)) => {
+                let digits = &m.destination[1 + cc.to_string().len()..];
+                (digits.parse().unwrap_or(0), digits.len() as u8)
+            }
+            _ => (0, 0),
+        };
+        let error_text = store.str(m.error_code).unwrap_or("");
+        let error: u32 = error_text.parse().unwrap_or(0);
+        out.push(Row {
+            idx: i as u32,
+            ts,
+            calling_code: m.calling_code.unwrap_or(0),
+            national,
+            nlen,
+            country: m.country,
+            cost: m.cost.unwrap_or(0.0),
+            converted: m.converted,
+            status: m.status,
+            error,
+            number_type: m.number_type,
+            provider_block: m.status == Status::Blocked
+                || provider_blocks::is_block_code(error_text)
+                || provider_blocks::is_block_text(store.str(m.status_raw).unwrap_or("")),
+        });
+    }
+    (out, no_ts)
+}
+
+/// Run the selected detectors; findings come back sorted and numbered F1, F2, ...
+pub fn run(rows: &[Row], params: &Params, selected: &[&str]) -> Vec<Finding> {
+    let on = |id: &str| selected.contains(&id);
+    let mut f = Vec::new();
+    if on(pumped_range::DETECTOR.id) {
+        f.extend(pumped_range::detect(rows, params));
+    }
+    if on(spend_anomaly::DETECTOR.id) {
+        f.extend(spend_anomaly::detect(rows, params));
+    }
+    if on(low_conversion::DETECTOR.id) {
+        f.extend(low_conversion::detect(rows, params));
+    }
+    if on(number_class::DETECTOR.id) {
+        f.extend(number_class::detect(rows, params));
+    }
+    if on(provider_blocks::DETECTOR.id) {
+        f.extend(provider_blocks::detect(rows, params));
+    }
+    f.sort_by(Finding::order);
+    for (i, x) in f.iter_mut().enumerate() {
+        x.id = format!("F{}", i + 1);
+    }
+    f
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A delivered, priced, unconverted-unknown row to an E.164 number.
+    pub fn row(idx: u32, ts: i64, cc: u16, national: u64, nlen: u8) -> Row {
+        Row {
+            idx,
+            ts,
+            calling_code: cc,
+            national,
+            nlen,
+            country: Some(*b"LV"),
+            cost: 0.05,
+            converted: None,
+            status: Status::Delivered,
+            error: 0,
+            number_type: NumberType::Mobile,
+            provider_block: false,
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! `provider-blocks`: the provider's own defences fired: Twilio 30450 / 30453 (SMS Pumping
+//! Protection), 60410 (Verify Fraud Guard), 60605 (Verify Geo-Permissions), 21408 (Messaging
+//! Geo-Permissions); End User Messaging TEXT_PROTECT_BLOCKED; SNS "blocked" and "would exceed
+//! max price" responses. Reported per country as corroboration.
+
+use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
+use std::collections::{BTreeMap, HashSet};
+
+pub const DETECTOR: Detector = Detector {
+    id: "provider-blocks",
+    title: "Provider defence fired",
+    flags: "messages the provider's own fraud or geo defences refused (30450, 30453, 60410, 60605, 21408, TEXT_PROTECT_BLOCKED, SNS blocked / max price)",
+    params: &[
+        Param { name: "min_blocks", default: 5.0, about: "blocked messages to a country before it is reported" },
+        Param { name: "medium_blocks", default: 100.0, about: "blocked messages from which the finding is medium" },
+    ],
+};
+
+pub const BLOCK_CODES: &[&str] = &["30450", "30453", "60410", "60605", "21408"];
+
+pub fn is_block_code(code: &str) -> bool {
+    BLOCK_CODES.contains(&code.trim())
+}
+
+pub fn is_block_text(status_raw: &str) -> bool {
+    let t = status_raw.to_ascii_lowercase();
+    t.contains("protect_blocked")
+        || t.contains("would exceed max price")
+        || t.contains("blocked as spam")
+        || t.contains("destination is on a blocked list")
+}
+
+pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+    let id = DETECTOR.id;
+    let mut by_country: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.provider_block) {
+        by_country.entry(r.country_str()).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for (country, members) in by_country {
+        let n = members.len() as f64;
+        if n < p.get(id, "min_blocks") {
+            continue;
+        }
+        let mut codes: BTreeMap<u32, u64> = BTreeMap::new();
+        for r in &members {
+            *codes.entry(r.error).or_default() += 1;
+        }
+        let codes_text =
+            codes.iter().map(|(c, n)| if *c == 0 { format!("blocked {n}") } else { format!("{c} ×{n}") }).collect::<Vec<_>>().join(", ");
+        let mut metrics = BTreeMap::new();
+        metrics.insert("blocked", n);
+        out.push(Finding {
+            id: String::new(),
+            detector: DETECTOR.id,
+            severity: if n >= p.get(id, "medium_blocks") { Severity::Medium } else { Severity::Low },
+            title: format!("{} messages to {country} blocked by the provider ({codes_text})", members.len()),
+            subject_kind: "country",
+            subject: country.clone(),
+            country: Some(country),
+            start: members.iter().map(|r| r.ts).min().unwrap_or(0),
+            peak: peak_hour(members.iter().map(|r| r.ts)),
+            end: members.iter().map(|r| r.ts).max().unwrap_or(0),
+            messages: members.len() as u64,
+            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
+            cost: members.iter().map(|r| r.cost).sum(),
+            signal: "provider defence refused messages".into(),
+            threshold: format!("≥ {} blocked messages", p.get(id, "min_blocks")),
+            baseline: "an ordinary account sees no pumping-protection blocks".into(),
+            metrics,
+            rows: members.iter().map(|r| r.idx).collect(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    #[test]
+    fn blocks_counted_per_country_at_the_edge() {
+        let mut rows: Vec<Row> = (0..4)
+            .map(|i| {
+                let mut r = row(i, 0, 371, 20_000_000 + u64::from(i), 8);
+                r.provider_block = true;
+                r.error = 30450;
+                r
+            })
+            .collect();
+        assert!(detect(&rows, &Params::default()).is_empty());
+        let mut r = rows[0];
+        r.idx = 9;
+        rows.push(r);
+        assert_eq!(detect(&rows, &Params::default())[0].messages, 5);
+        assert!(is_block_text("TEXT_PROTECT_BLOCKED") && is_block_code("60410"));
+    }
+}

@@ -1,0 +1,256 @@
+//! `pumped-range`: number ranges holding far more distinct destinations than the country's
+//! traffic puts into a range of that size.
+//!
+//! A range is a block of 10^L numbers: the national number minus its last L digits (L = 1..6).
+//! For each block with D distinct destinations the expected count λ comes from two sources:
+//! the numbering model (the country's N distinct numbers spread over 10^(len-1) possible
+//! numbers gives N·10^L/10^(len-1)), and, where the country has many occupied blocks, the 90th
+//! percentile of its blocks' occupancy. Legit customers cluster, and unevenly: numbering-plan
+//! blocks hold different numbers of active ranges, so occupancy is overdispersed and a median
+//! baseline makes coarse blocks (10^5, 10^6) look pumped (measured: 10-14 false `low` ranges per
+//! simulated 14-day account). The 90th percentile follows that dispersion and stays robust while
+//! attack blocks are under a tenth of a served country's occupied blocks. A country with few occupied blocks has no
+//! evidence of a spread customer base, so it gets the model alone: the attack cannot become its
+//! own baseline. The score is the Chernoff bound of the Poisson tail,
+//! −ln P(X ≥ D) ≥ D·ln(D/λ) − D + λ. Nested blocks collapse to the most significant level:
+//! the tightest range that explains the traffic.
+
+use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
+use std::collections::{BTreeMap, HashMap};
+
+pub const DETECTOR: Detector = Detector {
+    id: "pumped-range",
+    title: "Pumped number range",
+    flags: "the tightest ranges (national number minus 1-6 digits) with improbably many distinct destinations for the country, with sequential runs",
+    params: &[
+        Param { name: "min_distinct", default: 12.0, about: "distinct destinations a range needs before it is judged" },
+        Param { name: "min_score", default: 25.0, about: "Chernoff score (-ln p) a range needs to be reported" },
+        Param { name: "strong_score", default: 60.0, about: "score from which the finding is at least medium (else low)" },
+        Param {
+            name: "min_blocks",
+            default: 30.0,
+            about: "occupied blocks a country needs before its occupancy (90th percentile) counts as baseline",
+        },
+    ],
+};
+
+const MAX_LEVEL: u32 = 6;
+
+/// −ln of the Poisson upper tail, Chernoff bound.
+pub fn score(d: f64, lambda: f64) -> f64 {
+    if d <= lambda { 0.0 } else { d * (d / lambda).ln() - d + lambda }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    cc: u16,
+    nlen: u8,
+    level: u32,
+    prefix: u64,
+    distinct: u64,
+    score: f64,
+    lambda: f64,
+}
+
+impl Candidate {
+    fn contains(&self, o: &Candidate) -> bool {
+        self.cc == o.cc && self.nlen == o.nlen && self.level >= o.level && o.prefix / 10u64.pow(self.level - o.level) == self.prefix
+    }
+}
+
+/// The 90th percentile of block occupancy.
+fn q90(v: &mut [u64]) -> f64 {
+    v.sort_unstable();
+    if v.is_empty() { 0.0 } else { v[(v.len() * 9 / 10).min(v.len() - 1)] as f64 }
+}
+
+/// Longest run of consecutive numbers in a sorted, deduplicated list.
+pub fn longest_run(sorted: &[u64]) -> u64 {
+    let (mut best, mut cur) = (0u64, 0u64);
+    for (i, n) in sorted.iter().enumerate() {
+        cur = if i > 0 && *n == sorted[i - 1] + 1 { cur + 1 } else { 1 };
+        best = best.max(cur);
+    }
+    best
+}
+
+pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+    let id = DETECTOR.id;
+    let (min_distinct, min_score, strong, min_blocks) =
+        (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
+    // Distinct numbers per (code, length).
+    let mut numbers: HashMap<(u16, u8, u64), ()> = HashMap::new();
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        numbers.insert((r.calling_code, r.nlen, r.national), ());
+    }
+    let mut per_plan: HashMap<(u16, u8), u64> = HashMap::new();
+    for &(cc, nlen, _) in numbers.keys() {
+        *per_plan.entry((cc, nlen)).or_default() += 1;
+    }
+    let mut candidates = Vec::new();
+    for level in 1..=MAX_LEVEL {
+        let div = 10u64.pow(level);
+        let mut blocks: HashMap<(u16, u8, u64), u64> = HashMap::new();
+        for &(cc, nlen, n) in numbers.keys() {
+            if u32::from(nlen) > level + 1 {
+                *blocks.entry((cc, nlen, n / div)).or_default() += 1;
+            }
+        }
+        let mut occupancy: HashMap<(u16, u8), Vec<u64>> = HashMap::new();
+        for (&(cc, nlen, _), &d) in &blocks {
+            occupancy.entry((cc, nlen)).or_default().push(d);
+        }
+        let typical: HashMap<(u16, u8), Option<f64>> =
+            occupancy.into_iter().map(|(k, mut v)| (k, if v.len() as f64 >= min_blocks { Some(q90(&mut v)) } else { None })).collect();
+        for (&(cc, nlen, prefix), &d) in &blocks {
+            if (d as f64) < min_distinct {
+                continue;
+            }
+            let empirical = typical.get(&(cc, nlen)).copied().flatten();
+            // Coarse blocks (10^5, 10^6) follow the numbering plan, not a uniform spread: judge
+            // them only against the country's own occupancy.
+            if level >= 5 && empirical.is_none() {
+                continue;
+            }
+            let n = per_plan[&(cc, nlen)] as f64;
+            let model = n * div as f64 / 10f64.powi(i32::from(nlen) - 1);
+            let lambda = model.max(empirical.unwrap_or(0.0)).max(0.01);
+            let s = score(d as f64, lambda);
+            if s >= min_score {
+                candidates.push(Candidate { cc, nlen, level, prefix, distinct: d, score: s, lambda });
+            }
+        }
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.level.cmp(&b.level)).then(a.prefix.cmp(&b.prefix)));
+    let mut accepted: Vec<Candidate> = Vec::new();
+    for c in candidates {
+        if !accepted.iter().any(|a| a.contains(&c) || c.contains(a)) {
+            accepted.push(c);
+        }
+    }
+    accepted
+        .iter()
+        .map(|c| {
+            let div = 10u64.pow(c.level);
+            let members: Vec<&Row> =
+                rows.iter().filter(|r| r.calling_code == c.cc && r.nlen == c.nlen && r.national / div == c.prefix).collect();
+            let mut distinct: Vec<u64> = members.iter().map(|r| r.national).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let run = longest_run(&distinct);
+            let cost: f64 = members.iter().map(|r| r.cost).sum();
+            let known: Vec<bool> = members.iter().filter_map(|r| r.converted).collect();
+            let country = members.first().map(|r| r.country_str());
+            let severity = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
+            let range = format!(
+                "+{}{:0width$}{}",
+                c.cc,
+                c.prefix,
+                "x".repeat(c.level as usize),
+                width = (c.nlen as usize).saturating_sub(c.level as usize)
+            );
+            let mut metrics = BTreeMap::new();
+            metrics.insert("block_size", div as f64);
+            metrics.insert("distinct", c.distinct as f64);
+            metrics.insert("expected_distinct", c.lambda);
+            metrics.insert("score", c.score);
+            metrics.insert("density", c.distinct as f64 / div as f64);
+            metrics.insert("longest_sequential_run", run as f64);
+            if !known.is_empty() {
+                metrics.insert("conversion", known.iter().filter(|x| **x).count() as f64 / known.len() as f64);
+            }
+            Finding {
+                id: String::new(),
+                detector: DETECTOR.id,
+                severity,
+                title: format!("{} distinct numbers in {range} (block of {div})", c.distinct),
+                subject_kind: "number_range",
+                subject: range,
+                country,
+                start: members.iter().map(|r| r.ts).min().unwrap_or(0),
+                peak: peak_hour(members.iter().map(|r| r.ts)),
+                end: members.iter().map(|r| r.ts).max().unwrap_or(0),
+                messages: members.len() as u64,
+                destinations: distinct.len() as u64,
+                cost,
+                signal: "distinct destinations in the range".into(),
+                threshold: format!(
+                    "score ≥ {min_score} (−ln p of ≥ {} distinct when {:.2} are expected), at least {min_distinct} distinct",
+                    c.distinct, c.lambda
+                ),
+                baseline: format!("{:.2} distinct expected in a block of {div} for this country", c.lambda),
+                metrics,
+                rows: members.iter().map(|r| r.idx).collect(),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    fn legit_spread(n: u64) -> Vec<Row> {
+        // one number per 10^5 block: a customer base spread over the numbering plan
+        (0..n).map(|i| row(i as u32, i as i64 * 60_000, 371, 20_000_000 + i * 97_613 % 9_000_000, 8)).collect()
+    }
+
+    #[test]
+    fn sequential_block_is_found_with_its_tightest_range() {
+        let mut rows = legit_spread(300);
+        for i in 0..40u64 {
+            rows.push(row(1000 + i as u32, 3_600_000 + i as i64 * 1000, 371, 29_990_100 + i, 8));
+        }
+        let f = detect(&rows, &Params::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].subject, "+371299901xx", "the 100-block, not the 1000- or 10-block");
+        assert_eq!(f[0].destinations, 40);
+        assert_eq!(f[0].metrics["longest_sequential_run"], 40.0);
+        assert!(f[0].severity >= Severity::Medium);
+    }
+
+    #[test]
+    fn threshold_edge_score_in_a_served_country() {
+        // 300 occupied blocks of one customer each: the empirical baseline is 1 per block, and
+        // the score crosses 25 between 14 (23.9) and 15 (26.6) distinct numbers.
+        assert!(score(14.0, 1.0) < 25.0 && score(15.0, 1.0) > 25.0);
+        let mut rows = legit_spread(300);
+        for i in 0..14u64 {
+            rows.push(row(1000 + i as u32, 0, 371, 29_990_100 + i * 3, 8));
+        }
+        assert!(detect(&rows, &Params::default()).is_empty(), "14 distinct: score 23.9");
+        rows.push(row(2000, 0, 371, 29_990_199, 8));
+        assert_eq!(detect(&rows, &Params::default()).len(), 1, "15 distinct: score 26.6");
+    }
+
+    #[test]
+    fn threshold_edge_min_distinct_in_a_sparse_country() {
+        // No spread customer base (< min_blocks occupied): the numbering model alone, λ ≈ 0.
+        let mut rows: Vec<Row> = (0..10).map(|i| row(i, 0, 371, 20_000_000 + u64::from(i) * 700_001, 8)).collect();
+        for i in 0..11u64 {
+            rows.push(row(100 + i as u32, 0, 371, 29_990_100 + i, 8));
+        }
+        assert!(detect(&rows, &Params::default()).is_empty(), "11 distinct is under min_distinct");
+        rows.push(row(200, 0, 371, 29_990_111, 8));
+        assert_eq!(detect(&rows, &Params::default()).len(), 1, "12 distinct is enough");
+    }
+
+    #[test]
+    fn a_dense_legit_customer_base_is_its_own_baseline() {
+        // 60 blocks of 10^4 each holding ~20 customers: the country's occupancy is 20.
+        let mut rows = Vec::new();
+        for b in 0..60u64 {
+            for i in 0..20u64 {
+                rows.push(row((b * 100 + i) as u32, 0, 1, 2_015_000_000 + b * 10_000 + i * 487, 10));
+            }
+        }
+        assert!(detect(&rows, &Params::default()).is_empty());
+    }
+
+    #[test]
+    fn runs() {
+        assert_eq!(longest_run(&[1, 2, 3, 7, 8, 10]), 3);
+        assert_eq!(longest_run(&[]), 0);
+    }
+}

@@ -1,0 +1,226 @@
+//! `spend-anomaly`: cost per country per hour and per day against a robust baseline of the
+//! country's own windows (median + k·MAD, every window of the period counted, empty ones as
+//! zero), with floors so small countries do not fire. Consecutive anomalous windows merge into
+//! one finding; a daily finding inside an hourly one is left out. Spend to a country first seen
+//! late in the period is its own signal. Spend alone is never more than `low`: a marketing blast
+//! or a launch also spends. When most of a window's destinations were seen before it (a blast
+//! to existing customers), the finding is `info`.
+
+use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+pub const DETECTOR: Detector = Detector {
+    id: "spend-anomaly",
+    title: "Spend anomaly",
+    flags: "hours and days whose cost to a country is far above that country's own robust baseline; spend to a country first seen late in the period",
+    params: &[
+        Param { name: "k_hour", default: 8.0, about: "MADs above the median an hour must be" },
+        Param { name: "k_day", default: 6.0, about: "MADs above the median a day must be" },
+        Param { name: "floor_hour", default: 5.0, about: "excess cost an anomalous hour needs (currency units)" },
+        Param { name: "floor_day", default: 25.0, about: "excess cost an anomalous day needs" },
+        Param { name: "min_messages", default: 20.0, about: "messages an anomalous window needs" },
+        Param { name: "new_country_after", default: 0.25, about: "a country first seen after this share of the period is new" },
+    ],
+};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() { 0.0 } else { v[v.len() / 2] }
+}
+
+/// (median, MAD scaled to σ) of a series.
+pub fn robust(series: &[f64]) -> (f64, f64) {
+    let mut v = series.to_vec();
+    let m = median(&mut v);
+    let mut dev: Vec<f64> = series.iter().map(|x| (x - m).abs()).collect();
+    (m, 1.4826 * median(&mut dev))
+}
+
+struct Window {
+    start: i64,
+    end: i64,
+    cost: f64,
+    expected: f64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn windows(rows: &[&Row], first: i64, last: i64, width: i64, k: f64, floor: f64, min_messages: f64) -> (Vec<Window>, f64, f64) {
+    let n = ((last - first) / width + 1).max(1) as usize;
+    let mut cost = vec![0.0; n];
+    let mut count = vec![0u64; n];
+    for r in rows {
+        let i = ((r.ts - first) / width) as usize;
+        cost[i.min(n - 1)] += r.cost;
+        count[i.min(n - 1)] += 1;
+    }
+    let (med, sigma) = robust(&cost);
+    let threshold = med + k * sigma;
+    let mut out: Vec<Window> = Vec::new();
+    for i in 0..n {
+        if cost[i] > threshold && cost[i] - med >= floor && count[i] as f64 >= min_messages {
+            let start = first + i as i64 * width;
+            match out.last_mut() {
+                Some(w) if w.end == start => {
+                    w.end = start + width;
+                    w.cost += cost[i];
+                    w.expected += med;
+                }
+                _ => out.push(Window { start, end: start + width, cost: cost[i], expected: med }),
+            }
+        }
+    }
+    (out, med, threshold)
+}
+
+pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+    let id = DETECTOR.id;
+    let Some(first) = rows.iter().map(|r| r.ts).min() else { return Vec::new() };
+    let last = rows.iter().map(|r| r.ts).max().unwrap_or(first);
+    let first_hour = first.div_euclid(HOUR) * HOUR;
+    let first_day = first.div_euclid(DAY) * DAY;
+    let mut by_country: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        by_country.entry(r.country_str()).or_default().push(r);
+    }
+    // First sighting of every destination, to tell customers seen before from new numbers.
+    let mut first_seen: HashMap<(u16, u64), i64> = HashMap::new();
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        let e = first_seen.entry((r.calling_code, r.national)).or_insert(r.ts);
+        *e = (*e).min(r.ts);
+    }
+    let mut out = Vec::new();
+    for (country, rs) in &by_country {
+        let mut hourly_spans = Vec::new();
+        for (width, first_w, k, floor, label) in [
+            (HOUR, first_hour, p.get(id, "k_hour"), p.get(id, "floor_hour"), "hour"),
+            (DAY, first_day, p.get(id, "k_day"), p.get(id, "floor_day"), "day"),
+        ] {
+            let (wins, med, threshold) = windows(rs, first_w, last, width, k, floor, p.get(id, "min_messages"));
+            for w in wins {
+                if width == DAY && hourly_spans.iter().any(|&(s, e): &(i64, i64)| s < w.end && e > w.start) {
+                    continue;
+                }
+                if width == HOUR {
+                    hourly_spans.push((w.start, w.end));
+                }
+                let members: Vec<&&Row> = rs.iter().filter(|r| r.ts >= w.start && r.ts < w.end).collect();
+                let new: Vec<u32> = members
+                    .iter()
+                    .filter(|r| r.nlen == 0 || first_seen.get(&(r.calling_code, r.national)).is_none_or(|&t| t >= w.start))
+                    .map(|r| r.idx)
+                    .collect();
+                let destinations: HashSet<(u16, u64)> = members.iter().map(|r| (r.calling_code, r.national)).collect();
+                let new_share = new.len() as f64 / members.len().max(1) as f64;
+                let mut metrics = BTreeMap::new();
+                metrics.insert("cost", w.cost);
+                metrics.insert("expected_cost", w.expected);
+                metrics.insert("excess_cost", w.cost - w.expected);
+                metrics.insert("new_destination_share", new_share);
+                out.push(Finding {
+                    id: String::new(),
+                    detector: DETECTOR.id,
+                    severity: if new_share < 0.5 { Severity::Info } else { Severity::Low },
+                    title: format!(
+                        "spend to {country} {:.2} over {} {label}(s), {:.2} expected",
+                        w.cost,
+                        (w.end - w.start) / width,
+                        w.expected
+                    ),
+                    subject_kind: "country",
+                    subject: country.clone(),
+                    country: Some(country.clone()),
+                    start: w.start,
+                    peak: peak_hour(members.iter().map(|r| r.ts)),
+                    end: w.end,
+                    messages: members.len() as u64,
+                    destinations: destinations.len() as u64,
+                    cost: w.cost,
+                    signal: format!("cost per {label} to the country"),
+                    threshold: format!("> median + {k}·MAD = {threshold:.2} per {label}, excess ≥ {floor}"),
+                    baseline: format!("median {med:.2} per {label} over the period"),
+                    metrics,
+                    rows: new,
+                });
+            }
+        }
+        let seen = rs.iter().map(|r| r.ts).min().unwrap_or(first);
+        let total: f64 = rs.iter().map(|r| r.cost).sum();
+        let new_after = first + ((last - first) as f64 * p.get(id, "new_country_after")) as i64;
+        if seen > new_after && total >= p.get(id, "floor_day") && last > first {
+            let mut metrics = BTreeMap::new();
+            metrics.insert("cost", total);
+            out.push(Finding {
+                id: String::new(),
+                detector: DETECTOR.id,
+                severity: Severity::Low,
+                title: format!("spend to {country}, a country first seen {}", crate::timeparse::format_ms(seen)),
+                subject_kind: "country",
+                subject: country.clone(),
+                country: Some(country.clone()),
+                start: seen,
+                peak: peak_hour(rs.iter().map(|r| r.ts)),
+                end: rs.iter().map(|r| r.ts).max().unwrap_or(seen),
+                messages: rs.len() as u64,
+                destinations: rs.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
+                cost: total,
+                signal: "new destination country".into(),
+                threshold: format!(
+                    "first message after {:.0}% of the period, spend ≥ {}",
+                    p.get(id, "new_country_after") * 100.0,
+                    p.get(id, "floor_day")
+                ),
+                baseline: "no traffic to this country earlier in the period".into(),
+                metrics,
+                rows: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    fn steady(hours: i64, per_hour: u64) -> Vec<Row> {
+        let mut v = Vec::new();
+        for h in 0..hours {
+            for i in 0..per_hour {
+                // the same customers every hour: returning, not new
+                v.push(row(v.len() as u32, h * HOUR + i as i64 * 1000, 371, 20_000_000 + i * 7, 8));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn a_spike_of_new_numbers_is_found_and_merged() {
+        let mut rows = steady(48, 4);
+        for i in 0..600u64 {
+            rows.push(row(10_000 + i as u32, 30 * HOUR + (i as i64 % 2) * HOUR + i as i64, 371, 29_000_000 + i, 8));
+        }
+        let f: Vec<Finding> = detect(&rows, &Params::default()).into_iter().filter(|f| f.signal.contains("hour")).collect();
+        assert_eq!(f.len(), 1, "two consecutive hours merge: {f:?}");
+        assert_eq!((f[0].start, f[0].end), (30 * HOUR, 32 * HOUR));
+        assert_eq!(f[0].severity, Severity::Low);
+        assert_eq!(f[0].rows.len(), 600, "evidence is the new numbers");
+    }
+
+    #[test]
+    fn floors_keep_small_spikes_quiet() {
+        let mut rows = steady(48, 1);
+        for i in 0..19u64 {
+            rows.push(row(10_000 + i as u32, 30 * HOUR + i as i64, 371, 29_000_000 + i, 8));
+        }
+        assert!(detect(&rows, &Params::default()).iter().all(|f| !f.signal.contains("hour")), "19 messages is under min_messages");
+    }
+
+    #[test]
+    fn robust_stats() {
+        assert_eq!(robust(&[1.0, 1.0, 1.0, 100.0]), (1.0, 0.0));
+    }
+}

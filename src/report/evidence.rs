@@ -1,0 +1,51 @@
+//! `--evidence FILE`: one CSV row per message attributed to a finding at or above
+//! `--min-severity`, with the provider's own message id: what a responder sends the provider to
+//! dispute charges. A message behind several findings is written once, for its most severe one.
+
+use crate::detect::Finding;
+use crate::detect::incidents::Incident;
+use crate::store::Store;
+use crate::timeparse::format_ms;
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+pub const HEADER: [&str; 10] =
+    ["message_id", "incident_id", "finding_id", "detector", "severity", "ts", "destination", "country", "cost", "currency"];
+
+/// `findings` must be in report order (most severe first) and already filtered by severity.
+pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], w: &mut dyn Write) -> io::Result<()> {
+    let mut incident_of: HashMap<u32, &str> = HashMap::new();
+    for i in incidents {
+        for &r in &i.rows {
+            incident_of.insert(r, &i.id);
+        }
+    }
+    let mut seen: HashMap<u32, ()> = HashMap::new();
+    let mut rows: Vec<(u32, &Finding)> = Vec::new();
+    for f in findings {
+        for &r in &f.rows {
+            if seen.insert(r, ()).is_none() {
+                rows.push((r, f));
+            }
+        }
+    }
+    rows.sort_by_key(|(r, f)| (store.rows[*r as usize].ts, f.id.clone(), *r));
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(HEADER)?;
+    for (r, f) in rows {
+        let m = &store.rows[r as usize];
+        out.write_record([
+            super::scan_csv::guard(m.message_id.as_deref().unwrap_or("")).as_ref(),
+            incident_of.get(&r).copied().unwrap_or(""),
+            &f.id,
+            f.detector,
+            f.severity.as_str(),
+            &m.ts.map(format_ms).unwrap_or_default(),
+            &super::scan_csv::guard_phone(&m.destination, m.e164),
+            m.country_str().unwrap_or(""),
+            &m.cost.map(|c| format!("{c}")).unwrap_or_default(),
+            store.str(m.currency).unwrap_or(""),
+        ])?;
+    }
+    out.flush()
+}

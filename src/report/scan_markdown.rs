@@ -1,0 +1,96 @@
+//! `scan -f markdown`: ready to paste into an incident ticket. Table syntax in input-derived
+//! text is escaped.
+
+use super::scan::ScanReport;
+use super::text::money;
+use std::io::{self, Write};
+
+/// Escape what would break a Markdown table cell or start markup.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+    let s = &r.summary;
+    let cur = s.currency.as_deref().unwrap_or("");
+    writeln!(w, "# SMS pumping scan: {} incident(s), {} finding(s)\n", s.incidents, s.findings)?;
+    writeln!(w, "- Messages scanned: {} of {} loaded", s.messages_scanned, s.messages_loaded)?;
+    writeln!(
+        w,
+        "- Estimated fraud cost: {} {cur} confirmed, {} {cur} probable (of {} {cur} spend)",
+        money(s.fraud_cost_confirmed),
+        money(s.fraud_cost_probable),
+        money(s.spend)
+    )?;
+    writeln!(w, "- Highest severity: {}", s.max_severity.map(|x| x.as_str()).unwrap_or("none"))?;
+    writeln!(
+        w,
+        "- Inputs: {}",
+        r.inputs.iter().map(|i| format!("`{}` ({})", esc(&i.path), i.format.as_deref().unwrap_or("empty"))).collect::<Vec<_>>().join(", ")
+    )?;
+    writeln!(w, "- Tool: pumphound {}", r.tool.version)?;
+    if !r.incidents.is_empty() {
+        writeln!(w, "\n## Incidents\n")?;
+        writeln!(w, "| Incident | Severity | Countries | Ranges | Start | Peak | End | Messages | Confirmed {cur} | Probable {cur} |")?;
+        writeln!(w, "|---|---|---|---|---|---|---|---:|---:|---:|")?;
+        for i in &r.incidents {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                i.id,
+                i.severity.as_str(),
+                esc(&i.countries.join(", ")),
+                esc(&i.ranges.join(", ")),
+                i.window.start,
+                i.window.peak.as_deref().unwrap_or(""),
+                i.window.end,
+                i.messages,
+                money(i.fraud_cost_confirmed),
+                money(i.fraud_cost_probable)
+            )?;
+        }
+    }
+    if !r.findings.is_empty() {
+        writeln!(w, "\n## Findings\n")?;
+        writeln!(w, "| Finding | Incident | Severity | Detector | Subject | Window | Messages | Cost | Signal and threshold |")?;
+        writeln!(w, "|---|---|---|---|---|---|---:|---:|---|")?;
+        for f in &r.findings {
+            writeln!(
+                w,
+                "| {} | {} | {} | {} | {} | {} – {} | {} | {} | {}: {} (baseline: {}) |",
+                f.id,
+                f.incident.as_deref().unwrap_or(""),
+                f.severity.as_str(),
+                f.detector,
+                esc(&f.subject.value),
+                f.window.start,
+                f.window.end,
+                f.messages,
+                money(f.cost),
+                esc(&f.signal),
+                esc(&f.threshold),
+                esc(&f.baseline)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn table_syntax_is_escaped() {
+        assert_eq!(super::esc("a|b`c\nd"), "a\\|b\\`c d");
+    }
+}

@@ -1,0 +1,189 @@
+//! `pumphound scan` on the simulator fixtures (testdata/sim, made by testdata/make_sim_fixtures.sh
+//! in several export formats): attacks found with the right countries, ranges and window; legit
+//! controls quiet at medium and above; exit codes; every output format parsed; a golden table.
+
+use crate::util::*;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Read;
+
+fn export_of(name: &str) -> String {
+    let dir = fixture("sim");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("testdata/sim").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    let p = files
+        .into_iter()
+        .find(|p| {
+            let f = p.file_name().and_then(|f| f.to_str()).unwrap_or("");
+            f.starts_with(&format!("{name}.")) && !f.contains(".truth.") && !f.contains(".verifications.")
+        })
+        .expect("fixture");
+    format!("testdata/sim/{}", p.file_name().and_then(|f| f.to_str()).unwrap_or(""))
+}
+
+fn truth(name: &str) -> HashMap<String, String> {
+    let mut s = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(fixture(&format!("sim/{name}.truth.csv.gz"))).expect("truth"))
+        .read_to_string(&mut s)
+        .expect("gunzip");
+    s.lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(','))
+        .map(|(id, rest)| (id.to_string(), rest.split(',').next().unwrap_or("").to_string()))
+        .collect()
+}
+
+fn scan(name: &str, extra: &[&str]) -> (i32, serde_json::Value, Vec<HashMap<String, String>>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ev = dir.path().join("evidence.csv");
+    let export = export_of(name);
+    let verif = format!("testdata/sim/{name}.verifications.csv.gz");
+    let mut args = vec!["scan", "-q", "-f", "json", "--conversions", &verif, "--evidence", ev.to_str().expect("path"), &export];
+    args.extend_from_slice(extra);
+    let out = bin().args(&args).output().expect("run");
+    let code = out.status.code().unwrap_or(-1);
+    assert!(code == 0 || code == 1, "{name}: {}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
+    let mut r = csv::Reader::from_path(&ev).expect("evidence");
+    let headers: Vec<String> = r.headers().expect("header").iter().map(str::to_string).collect();
+    assert_eq!(headers.join(","), "message_id,incident_id,finding_id,detector,severity,ts,destination,country,cost,currency");
+    let rows = r.records().map(|rec| headers.iter().cloned().zip(rec.expect("row").iter().map(str::to_string)).collect()).collect();
+    (code, report, rows)
+}
+
+fn attack_messages(name: &str) -> Vec<pumphound::store::Message> {
+    let t = truth(name);
+    let l = load_paths(&[root().join(export_of(name))]);
+    l.store
+        .rows
+        .iter()
+        .filter(|m| t.get(m.message_id.as_deref().unwrap_or("")).is_some_and(|v| v.starts_with("attack:")))
+        .cloned()
+        .collect()
+}
+
+fn in_range(dest: &str, range: &str) -> bool {
+    let stem = range.trim_end_matches('x');
+    dest.len() == range.len() && dest.starts_with(stem)
+}
+
+#[test]
+fn every_attack_is_found_with_its_countries_ranges_and_window() {
+    for name in ["burst", "low-and-slow", "rotation", "hidden", "faked-conversion"] {
+        let (code, report, evidence) = scan(name, &[]);
+        assert_eq!(code, 1, "{name}: an attack exits 1");
+        let attack = attack_messages(name);
+        assert!(!attack.is_empty());
+        let incidents = report["incidents"].as_array().expect("incidents");
+        let serious: Vec<&serde_json::Value> =
+            incidents.iter().filter(|i| ["medium", "high", "critical"].contains(&i["severity"].as_str().unwrap_or(""))).collect();
+        assert!(!serious.is_empty(), "{name}: no incident at medium or above");
+        let countries: BTreeSet<String> = serious
+            .iter()
+            .flat_map(|i| i["countries"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)))
+            .collect();
+        let want: BTreeSet<String> = attack.iter().filter_map(|m| m.country_str().map(str::to_string)).collect();
+        assert!(want.is_subset(&countries), "{name}: countries {countries:?} miss {want:?}");
+        let ranges: Vec<String> = serious
+            .iter()
+            .flat_map(|i| i["ranges"].as_array().into_iter().flatten().filter_map(|r| r.as_str().map(str::to_string)))
+            .collect();
+        let covered = attack.iter().filter(|m| ranges.iter().any(|r| in_range(&m.destination, r))).count();
+        assert!(
+            covered as f64 >= 0.95 * attack.len() as f64,
+            "{name}: ranges {ranges:?} cover {covered} of {} attack messages",
+            attack.len()
+        );
+        let first = attack.iter().filter_map(|m| m.ts).min().expect("ts");
+        let last = attack.iter().filter_map(|m| m.ts).max().expect("ts");
+        let start = serious.iter().filter_map(|i| i["window"]["start"].as_str()).map(ms).min().expect("start");
+        let end = serious.iter().filter_map(|i| i["window"]["end"].as_str()).map(ms).max().expect("end");
+        assert!(start <= first + 3_600_000 && end >= last - 3_600_000, "{name}: window {start}..{end} vs attack {first}..{last}");
+        // Evidence: the attack's own message ids, few legit ones.
+        let t = truth(name);
+        let flagged: Vec<&String> = evidence.iter().map(|r| &r["message_id"]).collect();
+        let tp = flagged.iter().filter(|id| t.get(id.as_str()).is_some_and(|v| v.starts_with("attack:"))).count();
+        assert!(tp as f64 >= 0.95 * attack.len() as f64, "{name}: evidence recall {tp}/{}", attack.len());
+        assert!(tp as f64 >= 0.9 * flagged.len() as f64, "{name}: evidence precision {tp}/{}", flagged.len());
+    }
+}
+
+#[test]
+fn legit_controls_and_a_clean_period_stay_below_medium() {
+    for name in ["clean", "marketing-blast", "launch-spike", "new-market", "carrier-outage", "small-country"] {
+        let (code, report, _) = scan(name, &[]);
+        assert_eq!(code, 0, "{name}: {}", report["summary"]);
+        for f in report["findings"].as_array().expect("findings") {
+            assert!(["info", "low"].contains(&f["severity"].as_str().unwrap_or("")), "{name}: {f}");
+        }
+    }
+}
+
+#[test]
+fn fail_on_and_min_severity() {
+    let (code, _, _) = scan("hidden", &["--fail-on", "never"]);
+    assert_eq!(code, 0, "--fail-on never");
+    let (code, report, evidence) = scan("burst", &["--fail-on", "critical", "--min-severity", "high"]);
+    let max = report["summary"]["max_severity"].as_str().unwrap_or("").to_string();
+    assert_eq!(code, i32::from(max == "critical"), "exit 1 only at critical ({max})");
+    assert!(evidence.iter().all(|r| ["high", "critical"].contains(&r["severity"].as_str())));
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| ["high", "critical"].contains(&f["severity"].as_str().unwrap_or("")))
+    );
+}
+
+#[test]
+fn every_output_format_parses() {
+    let export = export_of("burst");
+    let run = |fmt: &str| {
+        let out = bin().args(["scan", "-q", "-f", fmt, &export]).output().expect("run");
+        assert_eq!(out.status.code(), Some(1));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let first = run("json");
+    assert_eq!(first, run("json"), "output is deterministic");
+    let json: serde_json::Value = serde_json::from_str(&first).expect("json");
+    assert_eq!(json["schema_version"], 1);
+    let n_findings = json["findings"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(n_findings > 0);
+    let nd = run("ndjson");
+    let types: Vec<String> = nd
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("ndjson line")["type"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(types.first().map(String::as_str), Some("tool"));
+    assert_eq!(types.last().map(String::as_str), Some("summary"));
+    assert_eq!(types.iter().filter(|t| *t == "finding").count(), n_findings);
+    let csv_text = run("csv");
+    let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+    assert_eq!(r.headers().expect("header").get(0), Some("finding_id"));
+    assert_eq!(r.records().count(), n_findings);
+    let md = run("markdown");
+    assert!(md.starts_with("# SMS pumping scan:") && md.contains("| Finding | Incident |"));
+    let table = run("table");
+    golden("scan_burst.table.txt", &table);
+}
+
+fn golden(name: &str, actual: &str) {
+    let path = root().join("tests/golden").join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+    }
+    let want = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(want == actual, "{name} differs from tests/golden (UPDATE_GOLDEN=1 cargo test to re-bless):\n{actual}");
+}
+
+#[test]
+fn detectors_listing_is_the_registry() {
+    let v = json_out(&["detectors", "-f", "json"]);
+    let ids: Vec<&str> = v.as_array().expect("list").iter().filter_map(|d| d["id"].as_str()).collect();
+    assert_eq!(ids, ["pumped-range", "spend-anomaly", "low-conversion", "number-class", "provider-blocks"]);
+    let out = bin().args(["scan", "--detector", "nope", "testdata/formats"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().args(["scan", "--set", "pumped-range.nope=1", "testdata/formats"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown parameter"));
+}
