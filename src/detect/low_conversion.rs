@@ -8,8 +8,8 @@
 //! sends.
 //! Conversion is never the only signal (attackers fake verifications): alone it is `low`.
 
-use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
-use std::collections::{BTreeMap, HashSet};
+use super::{Detector, Finding, Param, Params, Row, Severity};
+use std::collections::BTreeMap;
 
 pub const DETECTOR: Detector = Detector {
     id: "low-conversion",
@@ -98,28 +98,21 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         };
         let unconverted: Vec<u32> = members.iter().filter(|r| r.converted == Some(false)).map(|r| r.idx).collect();
         out.push(Finding {
-            id: String::new(),
-            detector: DETECTOR.id,
             severity: Severity::Low,
             title: format!(
                 "{country}: {:.0}% of {n} OTPs verified on {} ({rule})",
                 100.0 * k / n,
                 &crate::timeparse::format_ms(day * DAY)[..10]
             ),
-            subject_kind: "country",
-            subject: country.clone(),
-            country: Some(country.clone()),
             start: day * DAY,
-            peak: peak_hour(members.iter().map(|r| r.ts)),
             end: (day + 1) * DAY,
-            messages: members.len() as u64,
-            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
-            cost: members.iter().map(|r| r.cost).sum(),
             signal: format!("OTP conversion per country-day ({rule})"),
             threshold: format!("Wilson upper bound < {ratio} × baseline with ≥ {min_sends} sends; or unverified > {authgear_limit:.0}"),
             baseline: format!("median daily conversion {:.1}%", baseline * 100.0),
             metrics,
             rows: unconverted,
+
+            ..Finding::over(DETECTOR.id, "country", country.clone(), members)
         });
     }
     out

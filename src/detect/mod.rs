@@ -152,6 +152,31 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding over `members`: its window, peak, size, cost and evidence rows come from them;
+    /// the caller sets severity, title, signal, threshold, baseline and metrics.
+    pub fn over(detector: &'static str, subject_kind: &'static str, subject: String, members: &[&Row]) -> Finding {
+        Finding {
+            id: String::new(),
+            detector,
+            severity: Severity::Low,
+            title: String::new(),
+            subject_kind,
+            subject,
+            country: members.first().and_then(|r| r.country).map(|_| members[0].country_str()),
+            start: members.iter().map(|r| r.ts).min().unwrap_or(0),
+            peak: peak_hour(members.iter().map(|r| r.ts)),
+            end: members.iter().map(|r| r.ts).max().unwrap_or(0),
+            messages: members.len() as u64,
+            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<std::collections::HashSet<_>>().len() as u64,
+            cost: members.iter().map(|r| r.cost).sum(),
+            signal: String::new(),
+            threshold: String::new(),
+            baseline: String::new(),
+            metrics: BTreeMap::new(),
+            rows: members.iter().map(|r| r.idx).collect(),
+        }
+    }
+
     /// Total order: severity desc, detector, subject, start.
     pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         b.severity.cmp(&a.severity).then(a.detector.cmp(b.detector)).then(a.subject.cmp(&b.subject)).then(a.start.cmp(&b.start))

@@ -2,9 +2,9 @@
 //! pager, voicemail, UAN, personal and non-geographic numbers (+800 +808 +870 +878 +881 +882
 //! +883 +888 +979 and the IRSF classics +388 +991), and invalid (unallocated) numbers.
 
-use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
+use super::{Detector, Finding, Param, Params, Row, Severity};
 use crate::schema::NumberType;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 pub const DETECTOR: Detector = Detector {
     id: "number-class",
@@ -58,19 +58,8 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         let mut metrics = BTreeMap::new();
         metrics.insert("share_of_traffic", n / total);
         out.push(Finding {
-            id: String::new(),
-            detector: DETECTOR.id,
             severity,
             title: format!("{} messages to {} numbers ({place})", members.len(), class.as_str()),
-            subject_kind: "number_class",
-            subject: format!("{}:{place}", class.as_str()),
-            country: members[0].country.map(|_| members[0].country_str()),
-            start: members.iter().map(|r| r.ts).min().unwrap_or(0),
-            peak: peak_hour(members.iter().map(|r| r.ts)),
-            end: members.iter().map(|r| r.ts).max().unwrap_or(0),
-            messages: members.len() as u64,
-            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
-            cost,
             signal: format!("sends to {} numbers", class.as_str()),
             threshold: if invalid {
                 format!("≥ {} messages and > {:.0}% of traffic", p.get(id, "min_invalid"), p.get(id, "invalid_share") * 100.0)
@@ -79,7 +68,7 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
             },
             baseline: "an OTP flow has no reason to text this class of number".into(),
             metrics,
-            rows: members.iter().map(|r| r.idx).collect(),
+            ..Finding::over(DETECTOR.id, "number_class", format!("{}:{place}", class.as_str()), &members)
         });
     }
     out

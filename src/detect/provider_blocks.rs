@@ -3,8 +3,8 @@
 //! Geo-Permissions); End User Messaging TEXT_PROTECT_BLOCKED; SNS "blocked" and "would exceed
 //! max price" responses. Reported per country as corroboration.
 
-use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
-use std::collections::{BTreeMap, HashSet};
+use super::{Detector, Finding, Param, Params, Row, Severity};
+use std::collections::BTreeMap;
 
 pub const DETECTOR: Detector = Detector {
     id: "provider-blocks",
@@ -51,24 +51,13 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         let mut metrics = BTreeMap::new();
         metrics.insert("blocked", n);
         out.push(Finding {
-            id: String::new(),
-            detector: DETECTOR.id,
             severity: if n >= p.get(id, "medium_blocks") { Severity::Medium } else { Severity::Low },
             title: format!("{} messages to {country} blocked by the provider ({codes_text})", members.len()),
-            subject_kind: "country",
-            subject: country.clone(),
-            country: Some(country),
-            start: members.iter().map(|r| r.ts).min().unwrap_or(0),
-            peak: peak_hour(members.iter().map(|r| r.ts)),
-            end: members.iter().map(|r| r.ts).max().unwrap_or(0),
-            messages: members.len() as u64,
-            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
-            cost: members.iter().map(|r| r.cost).sum(),
             signal: "provider defence refused messages".into(),
             threshold: format!("≥ {} blocked messages", p.get(id, "min_blocks")),
             baseline: "an ordinary account sees no pumping-protection blocks".into(),
             metrics,
-            rows: members.iter().map(|r| r.idx).collect(),
+            ..Finding::over(DETECTOR.id, "country", country.clone(), &members)
         });
     }
     out

@@ -15,7 +15,7 @@
 //! −ln P(X ≥ D) ≥ D·ln(D/λ) − D + λ. Nested blocks collapse to the most significant level:
 //! the tightest range that explains the traffic.
 
-use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
+use super::{Detector, Finding, Param, Params, Row, Severity};
 use std::collections::{BTreeMap, HashMap};
 
 pub const DETECTOR: Detector = Detector {
@@ -140,7 +140,6 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
             let run = longest_run(&distinct);
             let cost: f64 = members.iter().map(|r| r.cost).sum();
             let known: Vec<bool> = members.iter().filter_map(|r| r.converted).collect();
-            let country = members.first().map(|r| r.country_str());
             let severity = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
             let range = format!(
                 "+{}{:0width$}{}",
@@ -160,19 +159,8 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                 metrics.insert("conversion", known.iter().filter(|x| **x).count() as f64 / known.len() as f64);
             }
             Finding {
-                id: String::new(),
-                detector: DETECTOR.id,
                 severity,
                 title: format!("{} distinct numbers in {range} (block of {div})", c.distinct),
-                subject_kind: "number_range",
-                subject: range,
-                country,
-                start: members.iter().map(|r| r.ts).min().unwrap_or(0),
-                peak: peak_hour(members.iter().map(|r| r.ts)),
-                end: members.iter().map(|r| r.ts).max().unwrap_or(0),
-                messages: members.len() as u64,
-                destinations: distinct.len() as u64,
-                cost,
                 signal: "distinct destinations in the range".into(),
                 threshold: format!(
                     "score ≥ {min_score} (−ln p of ≥ {} distinct when {:.2} are expected), at least {min_distinct} distinct",
@@ -180,7 +168,7 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                 ),
                 baseline: format!("{:.2} distinct expected in a block of {div} for this country", c.lambda),
                 metrics,
-                rows: members.iter().map(|r| r.idx).collect(),
+                ..Finding::over(DETECTOR.id, "number_range", range, &members)
             }
         })
         .collect()

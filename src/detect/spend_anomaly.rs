@@ -6,8 +6,8 @@
 //! or a launch also spends. When most of a window's destinations were seen before it (a blast
 //! to existing customers), the finding is `info`.
 
-use super::{Detector, Finding, Param, Params, Row, Severity, peak_hour};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use super::{Detector, Finding, Param, Params, Row, Severity};
+use std::collections::{BTreeMap, HashMap};
 
 pub const DETECTOR: Detector = Detector {
     id: "spend-anomaly",
@@ -106,13 +106,12 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                 if width == HOUR {
                     hourly_spans.push((w.start, w.end));
                 }
-                let members: Vec<&&Row> = rs.iter().filter(|r| r.ts >= w.start && r.ts < w.end).collect();
+                let members: Vec<&Row> = rs.iter().copied().filter(|r| r.ts >= w.start && r.ts < w.end).collect();
                 let new: Vec<u32> = members
                     .iter()
                     .filter(|r| r.nlen == 0 || first_seen.get(&(r.calling_code, r.national)).is_none_or(|&t| t >= w.start))
                     .map(|r| r.idx)
                     .collect();
-                let destinations: HashSet<(u16, u64)> = members.iter().map(|r| (r.calling_code, r.national)).collect();
                 let new_share = new.len() as f64 / members.len().max(1) as f64;
                 let mut metrics = BTreeMap::new();
                 metrics.insert("cost", w.cost);
@@ -120,8 +119,6 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                 metrics.insert("excess_cost", w.cost - w.expected);
                 metrics.insert("new_destination_share", new_share);
                 out.push(Finding {
-                    id: String::new(),
-                    detector: DETECTOR.id,
                     severity: if new_share < 0.5 { Severity::Info } else { Severity::Low },
                     title: format!(
                         "spend to {country} {:.2} over {} {label}(s), {:.2} expected",
@@ -129,20 +126,14 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                         (w.end - w.start) / width,
                         w.expected
                     ),
-                    subject_kind: "country",
-                    subject: country.clone(),
-                    country: Some(country.clone()),
                     start: w.start,
-                    peak: peak_hour(members.iter().map(|r| r.ts)),
                     end: w.end,
-                    messages: members.len() as u64,
-                    destinations: destinations.len() as u64,
-                    cost: w.cost,
                     signal: format!("cost per {label} to the country"),
                     threshold: format!("> median + {k}·MAD = {threshold:.2} per {label}, excess ≥ {floor}"),
                     baseline: format!("median {med:.2} per {label} over the period"),
                     metrics,
                     rows: new,
+                    ..Finding::over(DETECTOR.id, "country", country.clone(), &members)
                 });
             }
         }
@@ -153,19 +144,9 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
             let mut metrics = BTreeMap::new();
             metrics.insert("cost", total);
             out.push(Finding {
-                id: String::new(),
-                detector: DETECTOR.id,
                 severity: Severity::Low,
                 title: format!("spend to {country}, a country first seen {}", crate::timeparse::format_ms(seen)),
-                subject_kind: "country",
-                subject: country.clone(),
-                country: Some(country.clone()),
                 start: seen,
-                peak: peak_hour(rs.iter().map(|r| r.ts)),
-                end: rs.iter().map(|r| r.ts).max().unwrap_or(seen),
-                messages: rs.len() as u64,
-                destinations: rs.iter().map(|r| (r.calling_code, r.national)).collect::<HashSet<_>>().len() as u64,
-                cost: total,
                 signal: "new destination country".into(),
                 threshold: format!(
                     "first message after {:.0}% of the period, spend ≥ {}",
@@ -175,6 +156,7 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                 baseline: "no traffic to this country earlier in the period".into(),
                 metrics,
                 rows: Vec::new(),
+                ..Finding::over(DETECTOR.id, "country", country.clone(), rs)
             });
         }
     }
