@@ -32,7 +32,7 @@ pub enum Command {
     /// Detect SMS pumping: pumped number ranges, spend anomalies, low conversion, risky number
     /// classes and provider blocks, grouped into incidents with the evidence behind them
     #[command(after_long_help = SCAN_EXAMPLES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the detectors, what each flags, and its parameters with their defaults
     Detectors(DetectorsArgs),
     /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
@@ -120,6 +120,17 @@ pub struct ScanArgs {
     /// Do not run this detector (repeatable)
     #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
     pub skip_detector: Vec<String>,
+    /// A known-clean period (file or directory; repeatable) to learn baselines from; without it
+    /// they are learned from the scanned data itself, robustly
+    #[arg(long, value_name = "INPUT", help_heading = "Detection")]
+    pub baseline: Vec<String>,
+    /// Detector parameters from a TOML file: one [detector] table each, `param = value`
+    #[arg(long, value_name = "FILE", help_heading = "Detection")]
+    pub config: Option<String>,
+    /// Countries, E.164 prefixes and numbers known to be legit, one a line: findings about them
+    /// are suppressed (and listed as suppressed)
+    #[arg(long, value_name = "FILE", help_heading = "Detection")]
+    pub allow: Option<String>,
     /// Set a detector parameter: DETECTOR.PARAM=VALUE (repeatable; see `pumphound detectors`)
     #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "Detection")]
     pub set: Vec<String>,
@@ -177,7 +188,7 @@ pub struct GlobalArgs {
     pub no_progress: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InputArgs {
     /// Files or directories (walked recursively, sorted); `-` reads stdin. gzip is detected
     #[arg(required = true, value_name = "INPUT")]

@@ -35,10 +35,21 @@ pub fn man_page() -> std::io::Result<Vec<u8>> {
         roff.text([bold(f.name())]);
         roff.text([roman(format!("{}. Detected by: {}.", f.description(), f.detected_by()))]);
     }
+    roff.control("SH", ["DETECTORS"]);
+    roff.text([roman("Parameters are set with --set DETECTOR.PARAM=VALUE or a --config TOML file ([detector] tables).")]);
+    for d in crate::detect::REGISTRY {
+        roff.control("TP", []);
+        roff.text([bold(d.id)]);
+        roff.text([roman(format!("{}: {}.", d.title, d.flags))]);
+        for p in d.params {
+            roff.control("br", []);
+            roff.text([roman(format!("{} = {}: {}", p.name, p.default, p.about))]);
+        }
+    }
     roff.control("SH", ["EXIT STATUS"]);
     for (code, what) in [
         ("0", "The run completed (for scan: no finding at or above --fail-on). A closed output pipe also ends with 0."),
-        ("1", "scan: at least one finding at or above --fail-on."),
+        ("1", "scan: at least one finding or incident at or above --fail-on (default medium)."),
         ("2", "Error: usage, unreadable or unrecognised input, --strict and a skipped row, output file exists without --force."),
     ] {
         roff.control("TP", []);

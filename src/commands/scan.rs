@@ -1,4 +1,5 @@
 use crate::cli::{GlobalArgs, ScanArgs, ScanFormat};
+use crate::detect::allow::AllowList;
 use crate::detect::incidents::{self, Incident};
 use crate::detect::{self, Finding, Params, REGISTRY, Severity};
 use crate::error::{Error, Outcome};
@@ -8,15 +9,37 @@ use crate::report::{evidence, scan_csv, scan_markdown, scan_table};
 use crate::store::{Store, Sym};
 use std::collections::{BTreeMap, HashMap};
 
-/// Detector parameters: registry defaults, then `--set`.
-pub fn params(sets: &[String]) -> Result<Params, Error> {
+/// Detector parameters: registry defaults, then the `--config` file, then `--set`.
+pub fn params(config: Option<&str>, sets: &[String]) -> Result<Params, Error> {
     let mut p = Params::default();
+    if let Some(path) = config {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
+        apply_config(&mut p, &text).map_err(|e| Error::Usage(format!("--config {path}: {e}")))?;
+    }
     for s in sets {
         let (k, v) = s.split_once('=').ok_or_else(|| Error::Usage(format!("--set `{s}`: expected DETECTOR.PARAM=VALUE")))?;
         let v: f64 = v.trim().parse().map_err(|_| Error::Usage(format!("--set `{s}`: `{v}` is not a number")))?;
         p.set(k.trim(), v).map_err(Error::Usage)?;
     }
     Ok(p)
+}
+
+/// `[detector]` tables of `param = number` (booleans count as 1 and 0).
+pub fn apply_config(p: &mut Params, text: &str) -> Result<(), String> {
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string().trim().to_string())?;
+    for (detector, params) in &table {
+        let params = params.as_table().ok_or_else(|| format!("`{detector}` must be a table: [{detector}]"))?;
+        for (name, value) in params {
+            let v = match value {
+                toml::Value::Integer(i) => *i as f64,
+                toml::Value::Float(f) => *f,
+                toml::Value::Boolean(b) => f64::from(u8::from(*b)),
+                other => return Err(format!("{detector}.{name}: `{other}` is not a number")),
+            };
+            p.set(&format!("{detector}.{name}"), v)?;
+        }
+    }
+    Ok(())
 }
 
 fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
@@ -33,7 +56,14 @@ fn dominant_currency(store: &Store) -> Option<Sym> {
 }
 
 pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
-    let params = params(&a.set)?;
+    let params = params(a.config.as_deref(), &a.set)?;
+    let allow = match a.allow.as_deref() {
+        None => AllowList::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
+            AllowList::parse(&text).map_err(|e| Error::Usage(format!("--allow {path}: {e}")))?
+        }
+    };
     let (since, until) = (time_opt("--since", &a.since)?, time_opt("--until", &a.until)?);
     let countries: Vec<String> = a.country.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
     let selected: Vec<&'static str> = REGISTRY
@@ -62,7 +92,16 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
             other_currency += 1;
         }
     }
-    let all = detect::run(&rows, &params, &selected);
+    let base_rows = if a.baseline.is_empty() {
+        Vec::new()
+    } else {
+        let mut base_args = crate::cli::InputArgs { inputs: a.baseline.clone(), ..a.input.clone() };
+        base_args.conversions = None;
+        let base = super::load(&base_args, g)?;
+        detect::rows(&base.store, |m| countries.is_empty() || m.country_str().is_some_and(|c| countries.iter().any(|x| x == c))).0
+    };
+    let all = detect::run(&rows, &base_rows, &params, &selected);
+    let (all, suppressed) = allow.apply(all, store);
     let mut findings: Vec<Finding> = all.into_iter().filter(|f| f.severity >= a.min_severity).collect();
     for (i, f) in findings.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
@@ -102,6 +141,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
                 rows_used: s.rows_used,
                 rows_skipped: s.rows_skipped(),
                 skipped: s.skipped.iter().map(|(k, v)| (k.clone(), v.count)).collect(),
+                sha256: s.sha256.clone(),
             })
             .collect(),
         parameters: Parameters {
@@ -110,6 +150,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
             since: since.map(crate::timeparse::format_ms),
             until: until.map(crate::timeparse::format_ms),
             countries: countries.clone(),
+            baseline: a.baseline.clone(),
             min_severity: a.min_severity,
             fail_on: a.fail_on.severity(),
             conversion_window_seconds: loaded.conversions.as_ref().map(|c| c.window_seconds).unwrap_or(0),
@@ -123,6 +164,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
             spend: round6(rows.iter().map(|r| r.cost).sum()),
             findings: findings.len(),
             incidents: incidents.len(),
+            suppressed: suppressed.len(),
             by_severity,
             max_severity,
             fraud_cost_confirmed: round6(incidents.iter().map(|i| i.confirmed_cost).sum()),
@@ -130,6 +172,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
             messages_in_incidents: incidents.iter().map(|i| i.messages).sum(),
         },
         incidents: incidents.iter().map(incident_out).collect(),
+        suppressed,
         findings: findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
     };
     let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
     pub id: String,
+    /// Window: first and last message of the incident.
     pub severity: Severity,
     pub countries: Vec<String>,
     pub ranges: Vec<String>,
@@ -119,9 +120,11 @@ pub fn build(findings: &[Finding], cost_of: impl Fn(u32) -> f64, ts_of: impl Fn(
                     .collect::<BTreeSet<_>>()
                     .into_iter()
                     .collect(),
-                start: fs.iter().map(|f| f.start).min().unwrap_or(0),
+                // The window of the messages themselves (day-long conversion cells and hour-wide
+                // spend windows would widen it); the findings' windows when there are none.
+                start: rows.iter().map(|&r| ts_of(r)).min().unwrap_or_else(|| fs.iter().map(|f| f.start).min().unwrap_or(0)),
                 peak: hours.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * 3_600_000),
-                end: fs.iter().map(|f| f.end).max().unwrap_or(0),
+                end: rows.iter().map(|&r| ts_of(r)).max().unwrap_or_else(|| fs.iter().map(|f| f.end).max().unwrap_or(0)),
                 messages: rows.len() as u64,
                 confirmed_cost: confirmed,
                 probable_cost: probable,

@@ -1,6 +1,7 @@
 //! `low-conversion`: wherever conversion is known (Verify attempts, EUM feedback,
-//! `--conversions`), conversion per country per day against the account's baseline (the median
-//! of its daily conversion), judged on the Wilson interval so a handful of sends proves nothing.
+//! `--conversions`), conversion per country and per range (number minus its last four digits)
+//! per day against the account's baseline (the median of its daily conversion), judged on the
+//! Wilson interval so a handful of sends proves nothing.
 //! The Authgear rule is a named preset (`--set low-conversion.authgear=1`, off by default):
 //! unverified OTPs to a country in a day above max(20, 0.2 × the 14-day max of daily verified,
 //! 0.2 × verified that day). Off by default because, measured on legit traffic converting at
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "low-conversion",
     title: "Low conversion",
-    flags: "countries and days whose OTP conversion is far below the account's (Wilson upper bound), and the Authgear unverified-per-country rule",
+    flags: "countries and ranges whose OTP conversion in a day is far below the account's (Wilson upper bound); the Authgear unverified-per-country rule as a preset",
     params: &[
         Param { name: "min_sends", default: 30.0, about: "sends with known conversion a country-day needs" },
         Param { name: "ratio", default: 0.5, about: "the Wilson upper bound must be below this share of the baseline" },
@@ -41,45 +42,66 @@ pub fn wilson(k: f64, n: f64, z: f64) -> (f64, f64) {
     (((c - h) / d).max(0.0), ((c + h) / d).min(1.0))
 }
 
-pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+/// The median daily conversion of rows with known conversion (days with at least 20 sends;
+/// the pooled rate when there are none).
+fn daily_baseline(rows: &[&Row]) -> Option<f64> {
+    let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+    for r in rows {
+        let d = daily.entry(r.ts.div_euclid(DAY)).or_default();
+        d.0 += 1.0;
+        d.1 += f64::from(u8::from(r.converted == Some(true)));
+    }
+    if daily.is_empty() {
+        return None;
+    }
+    let mut rates: Vec<f64> = daily.values().filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
+    rates.sort_by(f64::total_cmp);
+    Some(if rates.is_empty() {
+        let (n, k) = daily.values().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        k / n.max(1.0)
+    } else {
+        rates[rates.len() / 2]
+    })
+}
+
+pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let known: Vec<&Row> = rows.iter().filter(|r| r.converted.is_some()).collect();
     if known.is_empty() {
         return Vec::new();
     }
-    // (country, day) → (sends, converted)
-    let mut cells: BTreeMap<(String, i64), (Vec<&Row>, u64)> = BTreeMap::new();
-    let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+    // (kind, subject, day) → (sends, converted); kind "country" or "number_range" (the national
+    // number minus its last four digits, as Fraud Guard and most published rules define a range).
+    let mut cells: BTreeMap<(&'static str, String, i64), (Vec<&Row>, u64)> = BTreeMap::new();
     for r in &known {
         let day = r.ts.div_euclid(DAY);
-        let c = cells.entry((r.country_str(), day)).or_default();
-        c.0.push(r);
-        let conv = r.converted == Some(true);
-        c.1 += u64::from(conv);
-        let d = daily.entry(day).or_default();
-        d.0 += 1.0;
-        d.1 += f64::from(u8::from(conv));
+        let conv = u64::from(r.converted == Some(true));
+        let mut add = |key: (&'static str, String, i64)| {
+            let c = cells.entry(key).or_default();
+            c.0.push(r);
+            c.1 += conv;
+        };
+        add(("country", r.country_str(), day));
+        if r.nlen > 4 {
+            let range = format!("+{}{:0w$}xxxx", r.calling_code, r.national / 10_000, w = usize::from(r.nlen) - 4);
+            add(("number_range", range, day));
+        }
     }
-    let mut rates: Vec<f64> = daily.values().filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
-    rates.sort_by(f64::total_cmp);
-    let baseline = if rates.is_empty() {
-        let (n, k) = daily.values().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
-        k / n.max(1.0)
-    } else {
-        rates[rates.len() / 2]
-    };
+    let base_known: Vec<&Row> = base.iter().filter(|r| r.converted.is_some()).collect();
+    let Some(baseline) = daily_baseline(&base_known).or_else(|| daily_baseline(&known)) else { return Vec::new() };
     let (min_sends, ratio, z, authgear) = (p.get(id, "min_sends"), p.get(id, "ratio"), p.get(id, "z"), p.get(id, "authgear") >= 1.0);
     let mut out = Vec::new();
-    for ((country, day), (members, conv)) in &cells {
+    for ((kind, subject, day), (members, conv)) in &cells {
+        let is_country = *kind == "country";
         let n = members.len() as f64;
         let k = *conv as f64;
         let (lo, hi) = wilson(k, n, z);
         let low = n >= min_sends && hi < baseline * ratio;
         // Authgear: unverified today vs the country's verified history.
-        let prev_max = (day - 14..*day).filter_map(|d| cells.get(&(country.clone(), d))).map(|c| c.1 as f64).fold(0.0, f64::max);
+        let prev_max = (day - 14..*day).filter_map(|d| cells.get(&(*kind, subject.clone(), d))).map(|c| c.1 as f64).fold(0.0, f64::max);
         let unverified = n - k;
         let authgear_limit = 20f64.max(0.2 * prev_max).max(0.2 * k);
-        let authgear_hit = authgear && unverified > authgear_limit;
+        let authgear_hit = authgear && is_country && unverified > authgear_limit;
         if !(low || authgear_hit) {
             continue;
         }
@@ -100,19 +122,18 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         out.push(Finding {
             severity: Severity::Low,
             title: format!(
-                "{country}: {:.0}% of {n} OTPs verified on {} ({rule})",
+                "{subject}: {:.0}% of {n} OTPs verified on {} ({rule})",
                 100.0 * k / n,
                 &crate::timeparse::format_ms(day * DAY)[..10]
             ),
             start: day * DAY,
             end: (day + 1) * DAY,
-            signal: format!("OTP conversion per country-day ({rule})"),
+            signal: format!("OTP conversion per {} and day ({rule})", if is_country { "country" } else { "range" }),
             threshold: format!("Wilson upper bound < {ratio} × baseline with ≥ {min_sends} sends; or unverified > {authgear_limit:.0}"),
             baseline: format!("median daily conversion {:.1}%", baseline * 100.0),
             metrics,
             rows: unconverted,
-
-            ..Finding::over(DETECTOR.id, "country", country.clone(), members)
+            ..Finding::over(DETECTOR.id, kind, subject.clone(), members)
         });
     }
     out
@@ -138,9 +159,9 @@ mod tests {
     fn authgear_preset_fires_on_unverified_volume() {
         let mut p = Params::default();
         let rows = day_of(0, 100, 70, b"GB");
-        assert!(detect(&rows, &p).is_empty(), "70% conversion is not low against itself");
+        assert!(detect(&rows, &[], &p).is_empty(), "70% conversion is not low against itself");
         p.set("low-conversion.authgear", 1.0).expect("param");
-        let f = detect(&rows, &p);
+        let f: Vec<Finding> = detect(&rows, &[], &p).into_iter().filter(|f| f.subject_kind == "country").collect();
         assert_eq!(f.len(), 1, "30 unverified > max(20, 0.2 x 70)");
         assert!(f[0].signal.contains("Authgear"));
     }
@@ -159,12 +180,14 @@ mod tests {
             rows.extend(day_of(d, 100, 80, b"GB"));
         }
         rows.extend(day_of(6, 30, 1, b"LV"));
-        let f = detect(&rows, &p);
-        assert_eq!(f.len(), 1, "{f:?}");
+        let f = detect(&rows, &[], &p);
+        assert_eq!(f.len(), 2, "the country-day and its range: {f:?}");
         assert_eq!(f[0].subject, "LV");
+        assert_eq!(f[1].subject, "+3712000xxxx");
+        assert_eq!(f[1].subject_kind, "number_range");
         // 29 sends are below min_sends
         let mut rows: Vec<Row> = rows.into_iter().filter(|r| !(r.country == Some(*b"LV") && r.idx == 29)).collect();
         rows.retain(|r| r.ts < 6 * DAY || r.idx < 29);
-        assert!(detect(&rows, &p).is_empty());
+        assert!(detect(&rows, &[], &p).is_empty());
     }
 }

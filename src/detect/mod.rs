@@ -2,6 +2,7 @@
 //! turns a store into sorted findings. Each detector is a module with a pure core over
 //! [`Row`]s, unit-tested on hand-built rows.
 
+pub mod allow;
 pub mod incidents;
 pub mod low_conversion;
 pub mod number_class;
@@ -235,17 +236,19 @@ pub fn rows(store: &Store, keep: impl Fn(&crate::store::Message) -> bool) -> (Ve
 }
 
 /// Run the selected detectors; findings come back sorted and numbered F1, F2, ...
-pub fn run(rows: &[Row], params: &Params, selected: &[&str]) -> Vec<Finding> {
+/// `base`: rows of a known-clean period (`--baseline`) to learn from; when empty, detectors
+/// learn from `rows` themselves, robustly.
+pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str]) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
     let mut f = Vec::new();
     if on(pumped_range::DETECTOR.id) {
-        f.extend(pumped_range::detect(rows, params));
+        f.extend(pumped_range::detect(rows, base, params));
     }
     if on(spend_anomaly::DETECTOR.id) {
-        f.extend(spend_anomaly::detect(rows, params));
+        f.extend(spend_anomaly::detect(rows, base, params));
     }
     if on(low_conversion::DETECTOR.id) {
-        f.extend(low_conversion::detect(rows, params));
+        f.extend(low_conversion::detect(rows, base, params));
     }
     if on(number_class::DETECTOR.id) {
         f.extend(number_class::detect(rows, params));

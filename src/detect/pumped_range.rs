@@ -13,10 +13,11 @@
 //! evidence of a spread customer base, so it gets the model alone: the attack cannot become its
 //! own baseline. The score is the Chernoff bound of the Poisson tail,
 //! −ln P(X ≥ D) ≥ D·ln(D/λ) − D + λ. Nested blocks collapse to the most significant level:
-//! the tightest range that explains the traffic.
+//! the tightest range that explains the traffic. With `--baseline`, the occupancy comes from the
+//! known-clean period instead, scaled by the ratio of distinct numbers (scanned / baseline).
 
 use super::{Detector, Finding, Param, Params, Row, Severity};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 pub const DETECTOR: Detector = Detector {
     id: "pumped-range",
@@ -74,45 +75,65 @@ pub fn longest_run(sorted: &[u64]) -> u64 {
     best
 }
 
-pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+/// A numbering plan: (calling code, national length).
+type Plan = (u16, u8);
+/// A number within its plan, or a block of a plan: (calling code, national length, value).
+type Key = (u16, u8, u64);
+
+/// Distinct numbers, and their count per plan.
+fn distinct(rows: &[Row]) -> (HashSet<Key>, HashMap<Plan, u64>) {
+    let numbers: HashSet<Key> = rows.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.nlen, r.national)).collect();
+    let mut per_plan: HashMap<Plan, u64> = HashMap::new();
+    for &(cc, nlen, _) in &numbers {
+        *per_plan.entry((cc, nlen)).or_default() += 1;
+    }
+    (numbers, per_plan)
+}
+
+/// 90th-percentile occupancy per (code, length) at `level`, where at least `min_blocks` blocks
+/// are occupied.
+fn typical(numbers: &HashSet<Key>, level: u32, min_blocks: f64) -> (HashMap<Key, u64>, HashMap<Plan, f64>) {
+    let div = 10u64.pow(level);
+    let mut blocks: HashMap<Key, u64> = HashMap::new();
+    for &(cc, nlen, n) in numbers {
+        if u32::from(nlen) > level + 1 {
+            *blocks.entry((cc, nlen, n / div)).or_default() += 1;
+        }
+    }
+    let mut occupancy: HashMap<Plan, Vec<u64>> = HashMap::new();
+    for (&(cc, nlen, _), &d) in &blocks {
+        occupancy.entry((cc, nlen)).or_default().push(d);
+    }
+    let typical = occupancy.into_iter().filter(|(_, v)| v.len() as f64 >= min_blocks).map(|(k, mut v)| (k, q90(&mut v))).collect();
+    (blocks, typical)
+}
+
+pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
-    // Distinct numbers per (code, length).
-    let mut numbers: HashMap<(u16, u8, u64), ()> = HashMap::new();
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        numbers.insert((r.calling_code, r.nlen, r.national), ());
-    }
-    let mut per_plan: HashMap<(u16, u8), u64> = HashMap::new();
-    for &(cc, nlen, _) in numbers.keys() {
-        *per_plan.entry((cc, nlen)).or_default() += 1;
-    }
+    let (numbers, per_plan) = distinct(rows);
+    let (base_numbers, base_plan) = distinct(base);
     let mut candidates = Vec::new();
     for level in 1..=MAX_LEVEL {
         let div = 10u64.pow(level);
-        let mut blocks: HashMap<(u16, u8, u64), u64> = HashMap::new();
-        for &(cc, nlen, n) in numbers.keys() {
-            if u32::from(nlen) > level + 1 {
-                *blocks.entry((cc, nlen, n / div)).or_default() += 1;
-            }
-        }
-        let mut occupancy: HashMap<(u16, u8), Vec<u64>> = HashMap::new();
-        for (&(cc, nlen, _), &d) in &blocks {
-            occupancy.entry((cc, nlen)).or_default().push(d);
-        }
-        let typical: HashMap<(u16, u8), Option<f64>> =
-            occupancy.into_iter().map(|(k, mut v)| (k, if v.len() as f64 >= min_blocks { Some(q90(&mut v)) } else { None })).collect();
+        let (blocks, own) = typical(&numbers, level, min_blocks);
+        let (_, learned) = typical(&base_numbers, level, min_blocks);
         for (&(cc, nlen, prefix), &d) in &blocks {
             if (d as f64) < min_distinct {
                 continue;
             }
-            let empirical = typical.get(&(cc, nlen)).copied().flatten();
+            let n = per_plan[&(cc, nlen)] as f64;
+            let empirical = if base.is_empty() {
+                own.get(&(cc, nlen)).copied()
+            } else {
+                learned.get(&(cc, nlen)).map(|q| q * n / base_plan.get(&(cc, nlen)).copied().unwrap_or(1).max(1) as f64)
+            };
             // Coarse blocks (10^5, 10^6) follow the numbering plan, not a uniform spread: judge
             // them only against the country's own occupancy.
             if level >= 5 && empirical.is_none() {
                 continue;
             }
-            let n = per_plan[&(cc, nlen)] as f64;
             let model = n * div as f64 / 10f64.powi(i32::from(nlen) - 1);
             let lambda = model.max(empirical.unwrap_or(0.0)).max(0.01);
             let s = score(d as f64, lambda);
@@ -190,7 +211,7 @@ mod tests {
         for i in 0..40u64 {
             rows.push(row(1000 + i as u32, 3_600_000 + i as i64 * 1000, 371, 29_990_100 + i, 8));
         }
-        let f = detect(&rows, &Params::default());
+        let f = detect(&rows, &[], &Params::default());
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].subject, "+371299901xx", "the 100-block, not the 1000- or 10-block");
         assert_eq!(f[0].destinations, 40);
@@ -207,9 +228,9 @@ mod tests {
         for i in 0..14u64 {
             rows.push(row(1000 + i as u32, 0, 371, 29_990_100 + i * 3, 8));
         }
-        assert!(detect(&rows, &Params::default()).is_empty(), "14 distinct: score 23.9");
+        assert!(detect(&rows, &[], &Params::default()).is_empty(), "14 distinct: score 23.9");
         rows.push(row(2000, 0, 371, 29_990_199, 8));
-        assert_eq!(detect(&rows, &Params::default()).len(), 1, "15 distinct: score 26.6");
+        assert_eq!(detect(&rows, &[], &Params::default()).len(), 1, "15 distinct: score 26.6");
     }
 
     #[test]
@@ -219,9 +240,9 @@ mod tests {
         for i in 0..11u64 {
             rows.push(row(100 + i as u32, 0, 371, 29_990_100 + i, 8));
         }
-        assert!(detect(&rows, &Params::default()).is_empty(), "11 distinct is under min_distinct");
+        assert!(detect(&rows, &[], &Params::default()).is_empty(), "11 distinct is under min_distinct");
         rows.push(row(200, 0, 371, 29_990_111, 8));
-        assert_eq!(detect(&rows, &Params::default()).len(), 1, "12 distinct is enough");
+        assert_eq!(detect(&rows, &[], &Params::default()).len(), 1, "12 distinct is enough");
     }
 
     #[test]
@@ -233,7 +254,7 @@ mod tests {
                 rows.push(row((b * 100 + i) as u32, 0, 1, 2_015_000_000 + b * 10_000 + i * 487, 10));
             }
         }
-        assert!(detect(&rows, &Params::default()).is_empty());
+        assert!(detect(&rows, &[], &Params::default()).is_empty());
     }
 
     #[test]

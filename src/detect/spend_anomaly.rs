@@ -46,17 +46,35 @@ struct Window {
     expected: f64,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn windows(rows: &[&Row], first: i64, last: i64, width: i64, k: f64, floor: f64, min_messages: f64) -> (Vec<Window>, f64, f64) {
+/// Cost and message count per window of `width` from `first` to `last`.
+fn series(rows: &[&Row], first: i64, last: i64, width: i64) -> (Vec<f64>, Vec<u64>) {
     let n = ((last - first) / width + 1).max(1) as usize;
     let mut cost = vec![0.0; n];
     let mut count = vec![0u64; n];
     for r in rows {
-        let i = ((r.ts - first) / width) as usize;
+        let i = ((r.ts - first).max(0) / width) as usize;
         cost[i.min(n - 1)] += r.cost;
         count[i.min(n - 1)] += 1;
     }
-    let (med, sigma) = robust(&cost);
+    (cost, count)
+}
+
+/// Anomalous windows of `rows`, against `learned` (median, σ) when a baseline period gave one,
+/// else against the rows' own windows.
+#[allow(clippy::too_many_arguments)]
+fn windows(
+    rows: &[&Row],
+    first: i64,
+    last: i64,
+    width: i64,
+    k: f64,
+    floor: f64,
+    min_messages: f64,
+    learned: Option<(f64, f64)>,
+) -> (Vec<Window>, f64, f64) {
+    let (cost, count) = series(rows, first, last, width);
+    let n = cost.len();
+    let (med, sigma) = learned.unwrap_or_else(|| robust(&cost));
     let threshold = med + k * sigma;
     let mut out: Vec<Window> = Vec::new();
     for i in 0..n {
@@ -75,7 +93,14 @@ fn windows(rows: &[&Row], first: i64, last: i64, width: i64, k: f64, floor: f64,
     (out, med, threshold)
 }
 
-pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+/// (median, σ) of a country's windows in the baseline period.
+fn learned(base: &[&Row], width: i64) -> Option<(f64, f64)> {
+    let first = base.iter().map(|r| r.ts).min()?.div_euclid(width) * width;
+    let last = base.iter().map(|r| r.ts).max()?;
+    Some(robust(&series(base, first, last, width).0))
+}
+
+pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let Some(first) = rows.iter().map(|r| r.ts).min() else { return Vec::new() };
     let last = rows.iter().map(|r| r.ts).max().unwrap_or(first);
@@ -91,14 +116,22 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         let e = first_seen.entry((r.calling_code, r.national)).or_insert(r.ts);
         *e = (*e).min(r.ts);
     }
+    let mut base_by_country: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for r in base {
+        base_by_country.entry(r.country_str()).or_default().push(r);
+    }
+    let have_base = !base.is_empty();
     let mut out = Vec::new();
     for (country, rs) in &by_country {
+        let base_rows: &[&Row] = base_by_country.get(country).map(Vec::as_slice).unwrap_or(&[]);
         let mut hourly_spans = Vec::new();
         for (width, first_w, k, floor, label) in [
             (HOUR, first_hour, p.get(id, "k_hour"), p.get(id, "floor_hour"), "hour"),
             (DAY, first_day, p.get(id, "k_day"), p.get(id, "floor_day"), "day"),
         ] {
-            let (wins, med, threshold) = windows(rs, first_w, last, width, k, floor, p.get(id, "min_messages"));
+            // With a baseline, a country it never saw has a learned spend of zero.
+            let learned = if have_base { Some(learned(base_rows, width).unwrap_or((0.0, 0.0))) } else { None };
+            let (wins, med, threshold) = windows(rs, first_w, last, width, k, floor, p.get(id, "min_messages"), learned);
             for w in wins {
                 if width == DAY && hourly_spans.iter().any(|&(s, e): &(i64, i64)| s < w.end && e > w.start) {
                     continue;
@@ -130,7 +163,7 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                     end: w.end,
                     signal: format!("cost per {label} to the country"),
                     threshold: format!("> median + {k}·MAD = {threshold:.2} per {label}, excess ≥ {floor}"),
-                    baseline: format!("median {med:.2} per {label} over the period"),
+                    baseline: format!("median {med:.2} per {label} over the {}", if have_base { "baseline period" } else { "period" }),
                     metrics,
                     rows: new,
                     ..Finding::over(DETECTOR.id, "country", country.clone(), &members)
@@ -140,7 +173,8 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         let seen = rs.iter().map(|r| r.ts).min().unwrap_or(first);
         let total: f64 = rs.iter().map(|r| r.cost).sum();
         let new_after = first + ((last - first) as f64 * p.get(id, "new_country_after")) as i64;
-        if seen > new_after && total >= p.get(id, "floor_day") && last > first {
+        let is_new = if have_base { base_rows.is_empty() } else { seen > new_after && last > first };
+        if is_new && total >= p.get(id, "floor_day") {
             let mut metrics = BTreeMap::new();
             metrics.insert("cost", total);
             out.push(Finding {
@@ -153,7 +187,11 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
                     p.get(id, "new_country_after") * 100.0,
                     p.get(id, "floor_day")
                 ),
-                baseline: "no traffic to this country earlier in the period".into(),
+                baseline: if have_base {
+                    "no traffic to this country in the baseline period".into()
+                } else {
+                    "no traffic to this country earlier in the period".into()
+                },
                 metrics,
                 rows: Vec::new(),
                 ..Finding::over(DETECTOR.id, "country", country.clone(), rs)
@@ -185,7 +223,7 @@ mod tests {
         for i in 0..600u64 {
             rows.push(row(10_000 + i as u32, 30 * HOUR + (i as i64 % 2) * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
-        let f: Vec<Finding> = detect(&rows, &Params::default()).into_iter().filter(|f| f.signal.contains("hour")).collect();
+        let f: Vec<Finding> = detect(&rows, &[], &Params::default()).into_iter().filter(|f| f.signal.contains("hour")).collect();
         assert_eq!(f.len(), 1, "two consecutive hours merge: {f:?}");
         assert_eq!((f[0].start, f[0].end), (30 * HOUR, 32 * HOUR));
         assert_eq!(f[0].severity, Severity::Low);
@@ -198,7 +236,7 @@ mod tests {
         for i in 0..19u64 {
             rows.push(row(10_000 + i as u32, 30 * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
-        assert!(detect(&rows, &Params::default()).iter().all(|f| !f.signal.contains("hour")), "19 messages is under min_messages");
+        assert!(detect(&rows, &[], &Params::default()).iter().all(|f| !f.signal.contains("hour")), "19 messages is under min_messages");
     }
 
     #[test]

@@ -20,8 +20,10 @@ use std::io::Read;
 const PHONE_KEYS: &[&str] = &["phone", "phone_number", "destination", "to", "number", "msisdn", "e164", "phonenumber"];
 const TIME_KEYS: &[&str] = &["verified_at", "verifiedat", "verified", "ts", "timestamp", "time", "created_at", "date"];
 
-/// Judged sends without a single conversion that mark a sender as not an OTP sender.
+/// Judged sends a sender needs before its conversion rate says whether it sends OTPs.
 const NOT_OTP_SENDS: u64 = 30;
+/// Below this conversion rate a sender is not an OTP sender.
+const NOT_OTP_RATE: f64 = 0.10;
 
 pub struct Conversions {
     pub stats: InputStats,
@@ -56,8 +58,10 @@ impl Conversions {
     }
 
     /// Mark sends converted or not; returns how many sends were judged. A sender whose judged
-    /// sends include no conversion at all (at least `NOT_OTP_SENDS` of them) does not send
-    /// OTPs (a marketing or notification sender): its sends go back to unknown.
+    /// sends (at least `NOT_OTP_SENDS`) convert below `NOT_OTP_RATE` does not send OTPs: it is a
+    /// marketing or notification sender, whose recipients sometimes verify a real OTP by
+    /// coincidence. Its sends go back to unknown. An OTP sender converts at 65-90 % even while it
+    /// is being pumped, because its legit users keep verifying.
     pub fn apply(&mut self, store: &mut Store, window_ms: i64) -> u64 {
         for v in self.by_dest.values_mut() {
             v.sort_unstable();
@@ -87,7 +91,7 @@ impl Conversions {
         }
         for &i in &judged_rows {
             let m = &mut store.rows[i];
-            if per_sender.get(&m.sender).is_some_and(|&(n, k)| n >= NOT_OTP_SENDS && k == 0) {
+            if per_sender.get(&m.sender).is_some_and(|&(n, k)| n >= NOT_OTP_SENDS && (k as f64) < NOT_OTP_RATE * n as f64) {
                 m.converted = None;
                 judged -= 1;
             }

@@ -69,10 +69,12 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         let mut stats = InputStats::new(input.display());
         let opened = source::open(input, bar)?;
         stats.gzip = opened.gzip;
+        let digest = opened.digest.clone();
         let format = match opts.input_format {
             Some(f) => f,
             None => match detect::detect(&opened.head) {
                 Detected::Empty => {
+                    stats.sha256 = Some(digest.hex());
                     stats_all.push(stats);
                     continue;
                 }
@@ -94,6 +96,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         } else {
             json_reader::read(opened.reader, &opened.head, &mut em)?;
         }
+        stats.sha256 = Some(digest.hex());
         stats_all.push(stats);
     }
     store.finish();

@@ -3,9 +3,11 @@
 
 use crate::error::Error;
 use indicatif::ProgressBar;
+use sha2::{Digest as _, Sha256};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// How much of the (decompressed) head is kept for detection.
 pub const PEEK: usize = 64 * 1024;
@@ -69,16 +71,32 @@ fn walk(dir: &Path, out: &mut Vec<InputPath>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Counts raw bytes read into the progress bar.
+/// The SHA-256 of an input's raw bytes, filled in as the input is read (no second pass).
+#[derive(Clone, Default)]
+pub struct Digest(Arc<Mutex<Sha256>>);
+
+impl Digest {
+    /// Hex digest of everything read so far (the whole file once the reader reached its end).
+    pub fn hex(&self) -> String {
+        let hasher = self.0.lock().map(|h| h.clone()).unwrap_or_default();
+        hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Counts raw bytes read into the progress bar and the digest.
 struct Counting<R> {
     inner: R,
     bar: ProgressBar,
+    digest: Digest,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.bar.inc(n as u64);
+        if let Ok(mut h) = self.digest.0.lock() {
+            h.update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -88,6 +106,7 @@ pub struct Opened {
     pub head: Vec<u8>,
     pub reader: Box<dyn BufRead>,
     pub gzip: bool,
+    pub digest: Digest,
 }
 
 pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
@@ -95,7 +114,8 @@ pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
         InputPath::Stdin => Box::new(io::stdin()),
         InputPath::File(p) | InputPath::Walked(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
     };
-    let mut buffered = BufReader::with_capacity(256 * 1024, Counting { inner: raw, bar: bar.clone() });
+    let digest = Digest::default();
+    let mut buffered = BufReader::with_capacity(256 * 1024, Counting { inner: raw, bar: bar.clone(), digest: digest.clone() });
     let magic = buffered.fill_buf().map_err(|e| Error::io_input(input, e))?;
     let gzip = magic.len() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     let content: Box<dyn Read> = if gzip { Box::new(flate2::read::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
@@ -104,5 +124,5 @@ pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
     take.read_to_end(&mut head).map_err(|e| Error::io_input(input, e))?;
     let rest = take.into_inner();
     let reader = Box::new(BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(rest)));
-    Ok(Opened { head, reader, gzip })
+    Ok(Opened { head, reader, gzip, digest })
 }

@@ -23,6 +23,9 @@ pub struct InputStats {
     /// Envelope the records came in (FilterLogEvents, SNS Notification ...), if any.
     pub container: Option<String>,
     pub gzip: bool,
+    /// SHA-256 of the input's bytes as read (compressed bytes for gzip); none when the input
+    /// was not read to its end (not recognised).
+    pub sha256: Option<String>,
     /// Set when a file found by walking a directory is not in any known format.
     pub unrecognised: Option<String>,
     pub rows_read: u64,
@@ -37,6 +40,7 @@ impl InputStats {
             format: None,
             container: None,
             gzip: false,
+            sha256: None,
             unrecognised: None,
             rows_read: 0,
             rows_used: 0,

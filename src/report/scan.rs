@@ -20,6 +20,7 @@ pub struct InputOut {
     pub rows_used: u64,
     pub rows_skipped: u64,
     pub skipped: BTreeMap<String, u64>,
+    pub sha256: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -29,6 +30,8 @@ pub struct Parameters {
     pub since: Option<String>,
     pub until: Option<String>,
     pub countries: Vec<String>,
+    /// `--baseline` inputs (empty: baselines learned from the scanned data).
+    pub baseline: Vec<String>,
     pub min_severity: Severity,
     pub fail_on: Option<Severity>,
     pub conversion_window_seconds: i64,
@@ -46,6 +49,8 @@ pub struct Summary {
     pub spend: f64,
     pub findings: usize,
     pub incidents: usize,
+    /// Findings suppressed by `--allow` (listed in `suppressed`).
+    pub suppressed: usize,
     pub by_severity: BTreeMap<&'static str, usize>,
     pub max_severity: Option<Severity>,
     pub fraud_cost_confirmed: f64,
@@ -116,6 +121,7 @@ pub struct ScanReport {
     pub summary: Summary,
     pub incidents: Vec<IncidentOut>,
     pub findings: Vec<FindingOut>,
+    pub suppressed: Vec<crate::detect::allow::Suppressed>,
 }
 
 pub fn window(start: i64, peak: Option<i64>, end: i64) -> Window {
@@ -191,6 +197,9 @@ pub fn write_ndjson(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     }
     for f in &r.findings {
         line(w, "finding", f)?;
+    }
+    for f in &r.suppressed {
+        line(w, "suppressed", f)?;
     }
     line(w, "summary", &r.summary)
 }

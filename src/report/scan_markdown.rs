@@ -40,6 +40,13 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         r.inputs.iter().map(|i| format!("`{}` ({})", esc(&i.path), i.format.as_deref().unwrap_or("empty"))).collect::<Vec<_>>().join(", ")
     )?;
     writeln!(w, "- Tool: pumphound {}", r.tool.version)?;
+    if s.suppressed > 0 {
+        writeln!(
+            w,
+            "- Suppressed by --allow: {}",
+            r.suppressed.iter().map(|x| format!("{} ({})", esc(&x.subject), esc(&x.reason))).collect::<Vec<_>>().join("; ")
+        )?;
+    }
     if !r.incidents.is_empty() {
         writeln!(w, "\n## Incidents\n")?;
         writeln!(w, "| Incident | Severity | Countries | Ranges | Start | Peak | End | Messages | Confirmed {cur} | Probable {cur} |")?;

@@ -38,6 +38,9 @@ pub fn write(r: &ScanReport, w: &mut dyn Write, tty: bool, color: bool) -> io::R
     let sev: Vec<String> = s.by_severity.iter().rev().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();
     writeln!(w, "  findings    {}{}", s.findings, if sev.is_empty() { String::new() } else { format!(" ({})", sev.join(", ")) })?;
     writeln!(w, "  incidents   {}", s.incidents)?;
+    if s.suppressed > 0 {
+        writeln!(w, "  suppressed  {} finding(s) by --allow", s.suppressed)?;
+    }
     writeln!(
         w,
         "  fraud cost  {} {cur} confirmed + {} {cur} probable, of {} {cur} spend",
@@ -99,6 +102,13 @@ pub fn write(r: &ScanReport, w: &mut dyn Write, tty: bool, color: bool) -> io::R
         writeln!(w, "\nFindings\n{t}")?;
     } else {
         writeln!(w, "\nNo findings at or above {}.", r.parameters.min_severity.as_str())?;
+    }
+    if !r.suppressed.is_empty() {
+        let mut t = table(&["detector", "subject", "messages", "suppressed because", "what"], tty);
+        for x in &r.suppressed {
+            t.add_row(vec![x.detector.to_string(), clean(&x.subject), x.messages.to_string(), x.reason.clone(), clean(&x.title)]);
+        }
+        writeln!(w, "\nSuppressed by --allow\n{t}")?;
     }
     Ok(())
 }

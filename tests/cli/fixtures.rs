@@ -152,3 +152,31 @@ fn the_same_message_in_two_files_is_counted_once() {
     assert_eq!(l.store.rows.len(), 5);
     assert_eq!(l.store.folded, 5);
 }
+
+#[test]
+fn conversions_leave_a_non_otp_sender_unknown() {
+    // 40 sends from a marketing sender, one of them by coincidence followed by a verification.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sends = dir.path().join("sends.csv");
+    let verified = dir.path().join("verified.csv");
+    let mut s = String::from("id,from,phone,sent_at\n");
+    let mut v = String::from("phone,verified_at\n");
+    for i in 0..40 {
+        s.push_str(&format!("m{i},ACMESHOP,+4474009{i:05},2024-02-01T10:00:00Z\n"));
+        s.push_str(&format!("o{i},+12015550100,+4474008{i:05},2024-02-01T10:00:00Z\n"));
+        v.push_str(&format!("+4474008{i:05},2024-02-01T10:02:00Z\n"));
+    }
+    v.push_str("+447400900000,2024-02-01T10:05:00Z\n");
+    std::fs::write(&sends, s).expect("write");
+    std::fs::write(&verified, v).expect("write");
+    let mut o = opts();
+    o.input_format = Some(InputFormat::GenericCsv);
+    o.map =
+        Some(pumphound::ingest::formats::generic_csv::parse_map("destination=phone,ts=sent_at,message_id=id,sender=from").expect("map"));
+    o.conversions = Some(verified.display().to_string());
+    let l = load_with(&[sends], &o);
+    assert_eq!(by_id(&l.store, "o1").converted, Some(true));
+    assert_eq!(by_id(&l.store, "m0").converted, None, "1 conversion in 40 sends: not an OTP sender");
+    assert_eq!(by_id(&l.store, "m1").converted, None);
+    assert_eq!(l.conversions.as_ref().map(|c| c.sends_judged), Some(40));
+}

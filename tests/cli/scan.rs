@@ -187,3 +187,84 @@ fn detectors_listing_is_the_registry() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown parameter"));
 }
+
+#[test]
+fn baseline_period_is_learned_from() {
+    let (code, report, _) = scan("burst", &["--baseline", "testdata/sim/clean.csv.gz"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["parameters"]["baseline"][0], "testdata/sim/clean.csv.gz");
+    let new_country: Vec<&serde_json::Value> =
+        report["findings"].as_array().expect("findings").iter().filter(|f| f["signal"] == "new destination country").collect();
+    assert_eq!(new_country.len(), 1, "UZ is absent from the baseline");
+    assert_eq!(new_country[0]["baseline"], "no traffic to this country in the baseline period");
+    let (code, report, _) = scan("marketing-blast", &["--baseline", "testdata/sim/clean.csv.gz"]);
+    assert_eq!(code, 0, "{}", report["summary"]);
+}
+
+#[test]
+fn allow_list_suppresses_and_lists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let allow = dir.path().join("allow.txt");
+    std::fs::write(&allow, "# our Uzbek partner\nUZ\n").expect("write");
+    let (code, report, evidence) = scan("burst", &["--allow", allow.to_str().expect("path")]);
+    assert_eq!(code, 0, "everything about UZ is suppressed");
+    assert_eq!(report["summary"]["findings"], 0);
+    let suppressed = report["suppressed"].as_array().expect("suppressed");
+    assert!(!suppressed.is_empty() && report["summary"]["suppressed"] == suppressed.len());
+    assert!(suppressed.iter().all(|s| s["reason"] == "country UZ is allowed"));
+    assert!(evidence.is_empty(), "suppressed findings have no evidence rows");
+    std::fs::write(&allow, "Uzbekistan\n").expect("write");
+    let out = bin().args(["scan", "--allow", allow.to_str().expect("path"), "testdata/formats"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1: `Uzbekistan`"));
+}
+
+#[test]
+fn config_file_sets_parameters_and_flags_win() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = dir.path().join("pumphound.toml");
+    std::fs::write(&cfg, "[pumped-range]\nmin_distinct = 100000\n\n[low-conversion]\nauthgear = true\n").expect("write");
+    let c = cfg.to_str().expect("path");
+    let (_, report, _) = scan("burst", &["--config", c]);
+    assert_eq!(report["parameters"]["params"]["pumped-range.min_distinct"], 100000.0);
+    assert_eq!(report["parameters"]["params"]["low-conversion.authgear"], 1.0);
+    assert!(report["findings"].as_array().expect("findings").iter().all(|f| f["detector"] != "pumped-range"));
+    let (_, report, _) = scan("burst", &["--config", c, "--set", "pumped-range.min_distinct=12"]);
+    assert_eq!(report["parameters"]["params"]["pumped-range.min_distinct"], 12.0, "--set wins over --config");
+    std::fs::write(&cfg, "[pumped-range]\nmin_distinct = \"many\"\n").expect("write");
+    let out = bin().args(["scan", "--config", c, "testdata/formats"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a number"));
+}
+
+#[test]
+fn man_page_lists_every_detector_and_inputs_carry_sha256() {
+    let man = String::from_utf8(pumphound::commands::generate::man_page().expect("man")).expect("utf-8");
+    assert!(man.contains("DETECTORS"));
+    for d in pumphound::detect::REGISTRY {
+        assert!(man.contains(&d.id.replace('-', "\\-")), "{} missing from the man page", d.id);
+    }
+    let (_, report, _) = scan("clean", &[]);
+    let sha = report["inputs"][0]["sha256"].as_str().expect("sha256");
+    assert_eq!(sha.len(), 64);
+    assert!(sha.bytes().all(|b| b.is_ascii_hexdigit()));
+}
+
+#[test]
+fn a_closed_pipe_exits_0() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pumphound"))
+        .args(["scan", "-q", "-f", "ndjson", &export_of("low-and-slow")])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut first = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first).expect("a line");
+    // the reader is gone: the rest of the output hits a closed pipe
+    let out = child.wait_with_output().expect("wait");
+    assert!(first.contains("\"type\":\"tool\""));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
