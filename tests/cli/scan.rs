@@ -268,3 +268,28 @@ fn a_closed_pipe_exits_0() {
     assert!(first.contains("\"type\":\"tool\""));
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn time_and_country_filters() {
+    // The burst is on 2024-03-08 and goes to UZ.
+    let (code, report, _) = scan("burst", &["--country", "GB", "--country", "us"]);
+    assert_eq!(code, 0, "no attack in GB or US");
+    assert_eq!(report["parameters"]["countries"], serde_json::json!(["GB", "US"]));
+    assert!(report["summary"]["messages_scanned"].as_u64() < report["summary"]["messages_loaded"].as_u64());
+    let (code, _, _) = scan("burst", &["--until", "2024-03-08T00:00:00Z"]);
+    assert_eq!(code, 0, "before the burst");
+    let (code, report, _) = scan("burst", &["--since", "2024-03-08", "--until", "2024-03-09"]);
+    assert_eq!(code, 1, "the day of the burst");
+    assert_eq!(report["parameters"]["since"], "2024-03-08T00:00:00.000Z");
+    let out = bin().args(["scan", "--since", "last tuesday", "testdata/formats"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn colour_only_when_asked_or_on_a_terminal() {
+    let export = export_of("burst");
+    let plain = bin().args(["scan", "-q", &export]).output().expect("run");
+    assert!(!plain.stdout.contains(&0x1b), "no escape codes off a terminal");
+    let coloured = bin().args(["scan", "-q", "--color", "always", &export]).output().expect("run");
+    assert!(coloured.stdout.contains(&0x1b), "--color always colours severities");
+}
