@@ -155,6 +155,10 @@ pub struct ScanArgs {
     /// Write the messages behind findings (provider message ids) as CSV to FILE
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub evidence: Option<String>,
+    /// Mask the last four digits of every destination in every output (ranges stay visible),
+    /// for reports that leave the incident team
+    #[arg(long, help_heading = "Output")]
+    pub redact: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -93,6 +93,9 @@ pub struct Store {
     parts: HashMap<u32, u64>,
     /// Records folded into a message seen before (status events, the same message in two files).
     pub folded: u64,
+    /// Folded records whose destination differs from the message's first one: the same id with
+    /// conflicting content (the first record's destination is kept).
+    pub conflicts: u64,
     /// Rows whose number class waits for [`Store::finish`].
     pending: Vec<(u32, u64)>,
 }
@@ -109,6 +112,12 @@ impl Store {
             && let Some(&row) = self.by_id.get(id)
         {
             self.folded += 1;
+            let dest_text = match &dest {
+                Destination::E164(s) | Destination::Unreadable(s) | Destination::OtherChannel(s) => s.as_str(),
+            };
+            if *self.rows[row as usize].destination != *dest_text {
+                self.conflicts += 1;
+            }
             self.fold(row, d);
             return;
         }

@@ -176,3 +176,22 @@ data = ("\n".join(bad_rows) + "\n").encode()
 data = data.replace(b'"ok"', b'"ok \xff\xfe invalid utf-8"')
 w(f"{B}/bad-rows.csv", data, "wb")
 w(f"{B}/malformed-lines.ndjson", json.dumps(recs[0]) + "\n{not json\n" + json.dumps(recs[1]) + "\n" + '{"notification": {"messageId": "x"}, "delivery": {"priceInUSD": "free", "destination": "+447400000001"}}' + "\n")
+
+# Hostile input (issue: hardening). Big cases (100 MB field, 10 M commas, gzip bomb) are made
+# by the tests at run time instead of being committed.
+w(f"{B}/nested-deep.json", "[" * 100_000 + "]" * 100_000)
+nul = [hdr, f'+12015550100,+447400123456,"a\x00b",delivered,2019-05-24T17:44:46Z,2010-04-01,1,,ACtest,{sid("SM",911)},outbound-api,-0.04,USD', "\x00\x00\x00"]
+w(f"{B}/nul-bytes.csv", "\n".join(nul) + "\n")
+over = (hdr + "\n" + f'+12015550100,+447400123456,"over \xc0\xaf long",delivered,2019-05-24T17:44:46Z,2010-04-01,1,,ACtest,{sid("SM",912)},outbound-api,-0.04,USD'.encode("utf-8", "surrogateescape").decode("latin-1") + "\n").encode("latin-1")
+w(f"{B}/overlong-utf8.csv", over, "wb")
+odd = [hdr,
+       f'+12015550100,+{"1" * 40},"forty digits",delivered,2019-05-24T17:44:46Z,2010-04-01,1,,ACtest,{sid("SM",913)},outbound-api,-0.04,USD',
+       f'+12015550100,+447400123457,"far future",delivered,99999-01-01T00:00:00Z,2010-04-01,1,,ACtest,{sid("SM",914)},outbound-api,-0.04,USD',
+       f'+12015550100,+447400123458,"negative",delivered,2019-05-24T17:44:46Z,2010-04-01,1,,ACtest,{sid("SM",915)},outbound-api,-0.04,USD',
+       f'+12015550100,+447400123459,"nan",delivered,2019-05-24T17:44:46Z,2010-04-01,1,,ACtest,{sid("SM",916)},outbound-api,NaN,USD']
+w(f"{B}/odd-values.csv", "\n".join(odd) + "\n")
+eum_line = json.dumps(eum("m-9", "TEXT_DELIVERED", "DELIVERED", 1700000003000))
+w(f"{B}/changes-format.ndjson", "\n".join([json.dumps(recs[0]), json.dumps(recs[1]), eum_line, eum_line]) + "\n")
+d1 = sns(77, "+447400500077", "SUCCESS", "Delivered", 0.0415, "2023-01-10 08:00:00.1")
+d2 = sns(77, "+447400599999", "FAILURE", "Phone is currently unreachable/unavailable", 9.99, "2023-01-10 08:00:05.0")
+w(f"{B}/duplicate-conflicting.ndjson", json.dumps(d1) + "\n" + json.dumps(d2) + "\n")

@@ -44,6 +44,12 @@ pub fn load(a: &InputArgs, g: &GlobalArgs) -> Result<Loaded, Error> {
         for s in loaded.inputs.iter().filter(|s| s.unrecognised.is_some()) {
             eprintln!("pumphound: warning: {}: not in a known format, left out", s.path);
         }
+        if loaded.store.conflicts > 0 {
+            eprintln!(
+                "pumphound: warning: {} records reuse a message id with another destination (the first is kept)",
+                loaded.store.conflicts
+            );
+        }
         let skipped: u64 = loaded.inputs.iter().map(|s| s.rows_skipped()).sum();
         if skipped > 0 {
             eprintln!("pumphound: warning: {skipped} rows skipped (reasons in the report; --strict makes this an error)");

@@ -190,7 +190,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     .map_err(Error::Write)?;
     if let Some(mut ev) = evidence_sink.take() {
         let refs: Vec<&Finding> = findings.iter().collect();
-        evidence::write(store, &refs, &incidents, ev.writer()).and_then(|_| ev.finish()).map_err(Error::Write)?;
+        evidence::write(store, &refs, &incidents, a.redact, ev.writer()).and_then(|_| ev.finish()).map_err(Error::Write)?;
     }
     if !g.quiet {
         eprintln!(

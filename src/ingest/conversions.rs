@@ -112,7 +112,10 @@ pub fn load(path: &str, bar: &ProgressBar) -> Result<Conversions, Error> {
     let head = trim_head(&opened.head);
     if head.first().is_some_and(|b| *b == b'{' || *b == b'[') {
         let mut all = Vec::new();
-        opened.reader.read_to_end(&mut all).map_err(|e| Error::io_input(&input, e))?;
+        (&mut opened.reader).take(super::json_reader::MAX_DOCUMENT + 1).read_to_end(&mut all).map_err(|e| Error::io_input(&input, e))?;
+        if all.len() as u64 > super::json_reader::MAX_DOCUMENT {
+            return Err(Error::Other(format!("conversions: {path}: a JSON document over 256 MiB is refused; use CSV or JSON lines")));
+        }
         let mut n = 0u64;
         for item in serde_json::Deserializer::from_slice(trim_head(&all)).into_iter::<Value>() {
             let v = item.map_err(|e| Error::Parse {

@@ -11,7 +11,7 @@ use super::record::{Parsed, Skip};
 use super::stats::{Emitter, Loc};
 use crate::error::Error;
 use serde_json::Value;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 const LIST_KEYS: [&str; 5] = ["messages", "attempts", "usage_records", "days", "types"];
 const MAX_DEPTH: u8 = 6;
@@ -142,20 +142,50 @@ fn is_lines(head: &[u8]) -> bool {
     serde_json::from_slice::<Value>(first).is_ok()
 }
 
+/// A JSON line longer than this is skipped (and drained without being kept).
+pub const MAX_LINE: u64 = 64 << 20;
+/// A JSON document (not JSON lines) larger than this is refused: it would be held whole, and
+/// its parsed form takes several times its size. Real exports come as pages or lines.
+pub const MAX_DOCUMENT: u64 = 256 << 20;
+
+/// Discard the rest of a line; returns whether anything was left.
+fn drain_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    }
+}
+
 pub fn read(mut reader: Box<dyn BufRead>, head: &[u8], em: &mut Emitter) -> Result<(), Error> {
     let mut w = Walker { em, records: 0, line: None };
+    let io_err = |w: &Walker, e: std::io::Error| Error::Io { path: w.em.stats.path.clone(), what: crate::error::describe_io(&e) };
     if is_lines(head) {
         let mut buf = Vec::new();
         let mut line_no = 0u64;
         loop {
             buf.clear();
-            let n = reader
-                .read_until(b'\n', &mut buf)
-                .map_err(|e| Error::Io { path: w.em.stats.path.clone(), what: crate::error::describe_io(&e) })?;
+            let n = (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf).map_err(|e| io_err(&w, e))?;
             if n == 0 {
                 break;
             }
             line_no += 1;
+            if n as u64 == MAX_LINE && buf.last() != Some(&b'\n') {
+                drain_line(&mut reader).map_err(|e| io_err(&w, e))?;
+                w.em.malformed(Loc::Line(line_no), Skip::new(format!("line longer than {} MiB", MAX_LINE >> 20)))?;
+                continue;
+            }
             let line = super::detect::trim_head(&buf);
             if line.is_empty() {
                 continue;
@@ -169,7 +199,15 @@ pub fn read(mut reader: Box<dyn BufRead>, head: &[u8], em: &mut Emitter) -> Resu
         return Ok(());
     }
     let mut all = Vec::new();
-    reader.read_to_end(&mut all).map_err(|e| Error::Io { path: w.em.stats.path.clone(), what: crate::error::describe_io(&e) })?;
+    (&mut reader).take(MAX_DOCUMENT + 1).read_to_end(&mut all).map_err(|e| io_err(&w, e))?;
+    if all.len() as u64 > MAX_DOCUMENT {
+        return Err(Error::Parse {
+            format: w.em.format.name().into(),
+            path: w.em.stats.path.clone(),
+            location: "1".into(),
+            what: format!("a single JSON document over {} MiB is refused; export pages or one record per line", MAX_DOCUMENT >> 20),
+        });
+    }
     let body = super::detect::trim_head(&all);
     for item in serde_json::Deserializer::from_slice(body).into_iter::<Value>() {
         match item {

@@ -7,6 +7,7 @@ use sha2::{Digest as _, Sha256};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// How much of the (decompressed) head is kept for detection.
@@ -88,12 +89,43 @@ struct Counting<R> {
     inner: R,
     bar: ProgressBar,
     digest: Digest,
+    raw: Arc<AtomicU64>,
+}
+
+/// Decompressed output that passes this size at this ratio to the compressed input is a gzip
+/// bomb, not an export: real message exports compress about 10:1.
+const BOMB_BYTES: u64 = 1 << 30;
+const BOMB_RATIO: u64 = 100;
+
+/// Refuses a gzip stream that inflates beyond [`BOMB_BYTES`] at more than [`BOMB_RATIO`]:1.
+/// Readers bound their own memory too (see `json_reader::MAX_DOCUMENT`), so a bomb under the
+/// ratio costs time, not memory.
+struct BombGuard<R> {
+    inner: R,
+    out: u64,
+    raw: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for BombGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.out += n as u64;
+        let raw = self.raw.load(Ordering::Relaxed).max(1);
+        if self.out > BOMB_BYTES && self.out / raw > BOMB_RATIO {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("gzip inflates beyond {} GiB at over {BOMB_RATIO}:1 (a gzip bomb?); refused", BOMB_BYTES >> 30),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.bar.inc(n as u64);
+        self.raw.fetch_add(n as u64, Ordering::Relaxed);
         if let Ok(mut h) = self.digest.0.lock() {
             h.update(&buf[..n]);
         }
@@ -115,10 +147,16 @@ pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
         InputPath::File(p) | InputPath::Walked(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
     };
     let digest = Digest::default();
-    let mut buffered = BufReader::with_capacity(256 * 1024, Counting { inner: raw, bar: bar.clone(), digest: digest.clone() });
+    let raw_bytes = Arc::new(AtomicU64::new(0));
+    let mut buffered =
+        BufReader::with_capacity(256 * 1024, Counting { inner: raw, bar: bar.clone(), digest: digest.clone(), raw: raw_bytes.clone() });
     let magic = buffered.fill_buf().map_err(|e| Error::io_input(input, e))?;
     let gzip = magic.len() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    let content: Box<dyn Read> = if gzip { Box::new(flate2::read::MultiGzDecoder::new(buffered)) } else { Box::new(buffered) };
+    let content: Box<dyn Read> = if gzip {
+        Box::new(BombGuard { inner: flate2::read::MultiGzDecoder::new(buffered), out: 0, raw: raw_bytes })
+    } else {
+        Box::new(buffered)
+    };
     let mut head = Vec::with_capacity(PEEK);
     let mut take = content.take(PEEK as u64);
     take.read_to_end(&mut head).map_err(|e| Error::io_input(input, e))?;

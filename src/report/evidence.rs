@@ -12,8 +12,16 @@ use std::io::{self, Write};
 pub const HEADER: [&str; 10] =
     ["message_id", "incident_id", "finding_id", "detector", "severity", "ts", "destination", "country", "cost", "currency"];
 
+/// A destination with its last four digits masked (`+447400123456` → `+44740012xxxx`); text
+/// that is not a number is masked the same way, character by character.
+pub fn redact(dest: &str) -> String {
+    let chars: Vec<char> = dest.chars().collect();
+    let keep = chars.len().saturating_sub(4);
+    chars.iter().take(keep).chain(std::iter::repeat_n(&'x', chars.len() - keep)).collect()
+}
+
 /// `findings` must be in report order (most severe first) and already filtered by severity.
-pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], w: &mut dyn Write) -> io::Result<()> {
+pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redacted: bool, w: &mut dyn Write) -> io::Result<()> {
     let mut incident_of: HashMap<u32, &str> = HashMap::new();
     for i in incidents {
         for &r in &i.rows {
@@ -41,11 +49,24 @@ pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], w: &m
             f.detector,
             f.severity.as_str(),
             &m.ts.map(format_ms).unwrap_or_default(),
-            &super::scan_csv::guard_phone(&m.destination, m.e164),
+            &if redacted {
+                super::scan_csv::guard_phone(&redact(&m.destination), m.e164)
+            } else {
+                super::scan_csv::guard_phone(&m.destination, m.e164)
+            },
             m.country_str().unwrap_or(""),
             &m.cost.map(|c| format!("{c}")).unwrap_or_default(),
             store.str(m.currency).unwrap_or(""),
         ])?;
     }
     out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redaction_keeps_the_range() {
+        assert_eq!(super::redact("+447400123456"), "+44740012xxxx");
+        assert_eq!(super::redact("+12"), "xxx");
+    }
 }

@@ -78,6 +78,8 @@ pub struct Total {
     pub rows_skipped: u64,
     /// Records merged into a message already seen (status events, the same message in two files).
     pub records_folded: u64,
+    /// Folded records whose destination differed from the first record of the same id.
+    pub conflicting_duplicates: u64,
     #[serde(flatten)]
     pub contents: Contents,
     pub status: BTreeMap<&'static str, u64>,
@@ -176,6 +178,7 @@ pub fn build(loaded: &Loaded, agg: &InspectAggregates, top: usize) -> InspectRep
         rows_used: inputs.iter().map(|i| i.rows_used).sum(),
         rows_skipped: inputs.iter().map(|i| i.rows_skipped).sum(),
         records_folded: store.folded,
+        conflicting_duplicates: store.conflicts,
         contents: contents(agg, None, top),
         status,
         number_type,
@@ -269,6 +272,9 @@ pub fn write_table(r: &InspectReport, w: &mut dyn Write, tty: bool) -> io::Resul
     writeln!(w, "  inputs        {}", tot.inputs)?;
     writeln!(w, "  rows          {} read = {} used + {} skipped", tot.rows_read, tot.rows_used, tot.rows_skipped)?;
     writeln!(w, "  messages      {} ({} records folded into messages seen before)", tot.contents.messages, tot.records_folded)?;
+    if tot.conflicting_duplicates > 0 {
+        writeln!(w, "  conflicts     {} records reuse a message id with another destination (first kept)", tot.conflicting_duplicates)?;
+    }
     writeln!(w, "  time span     {}", span_text(&tot.contents).replace('\n', " .. "))?;
     writeln!(w, "  destinations  {}", tot.contents.destinations)?;
     writeln!(w, "  spend         {}", spend_text(&tot.contents.spend).replace('\n', ", "))?;
