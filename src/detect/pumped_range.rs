@@ -202,12 +202,24 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             accepted.push(c);
         }
     }
+    // Accepted ranges never nest, so each row belongs to at most one: gather members in one pass
+    // (a filter over all rows per range would be O(ranges × rows)).
+    let index: HashMap<(u16, u8, u32, u64), usize> =
+        accepted.iter().enumerate().map(|(i, c)| ((c.cc, c.nlen, c.level, c.prefix), i)).collect();
+    let mut levels_used: Vec<u32> = accepted.iter().map(|c| c.level).collect();
+    levels_used.sort_unstable();
+    levels_used.dedup();
+    let mut member_lists: Vec<Vec<&Row>> = vec![Vec::new(); accepted.len()];
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        if let Some(&i) = levels_used.iter().find_map(|&l| index.get(&(r.calling_code, r.nlen, l, r.national / 10u64.pow(l)))) {
+            member_lists[i].push(r);
+        }
+    }
     accepted
         .iter()
-        .map(|c| {
+        .zip(member_lists)
+        .map(|(c, members)| {
             let div = 10u64.pow(c.level);
-            let members: Vec<&Row> =
-                rows.iter().filter(|r| r.calling_code == c.cc && r.nlen == c.nlen && r.national / div == c.prefix).collect();
             let mut distinct: Vec<u64> = members.iter().map(|r| r.national).collect();
             distinct.sort_unstable();
             distinct.dedup();
