@@ -5,6 +5,18 @@ use crate::commands;
 use crate::error::{Error, Outcome};
 
 pub fn run(cli: &Cli) -> Result<Outcome, Error> {
+    if cli.global.timings {
+        crate::timings::enable();
+    }
+    let start = std::time::Instant::now();
+    let outcome = dispatch(cli);
+    if cli.global.timings {
+        crate::timings::print(start.elapsed());
+    }
+    outcome
+}
+
+fn dispatch(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Scan(a) => commands::scan::run(a, &cli.global),
         Command::Detectors(a) => commands::detectors::run(a),

@@ -190,6 +190,10 @@ pub struct GlobalArgs {
     /// No progress bar
     #[arg(long, global = true, help_heading = "Display")]
     pub no_progress: bool,
+    /// Print where the time went, by stage (read, parse, timestamps, normalise, phone, detect,
+    /// report), on stderr at the end
+    #[arg(long, global = true, help_heading = "Display")]
+    pub timings: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -43,7 +43,7 @@ fn messages_frame(store: &Store) -> PolarsResult<DataFrame> {
     let rows = &store.rows;
     let file: Vec<u32> = rows.iter().map(|m| m.source_file).collect();
     let ts: Vec<Option<i64>> = rows.iter().map(|m| m.ts).collect();
-    let dest: Vec<&str> = rows.iter().map(|m| &*m.destination).collect();
+    let dest: Vec<String> = rows.iter().map(|m| store.destination(m)).collect();
     let country: Vec<Option<&str>> = rows.iter().map(|m| m.country_str()).collect();
     let cost: Vec<Option<f64>> = rows.iter().map(|m| m.cost).collect();
     let currency: Vec<Option<&str>> = rows.iter().map(|m| store.str(m.currency)).collect();

@@ -15,3 +15,8 @@ fn main() -> ExitCode {
         }
     }
 }
+
+// mimalloc: rows are parsed on one thread and stored on another; glibc's malloc made those
+// cross-thread frees the bottleneck (1M rows: parse 0.9 s on one thread, 3.5 s piped).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -8,9 +8,9 @@
 //! Samoa): country is exact; number type is exact wherever a range's type is fixed by its first K
 //! digits, which holds for the metadata's ranges almost everywhere.
 
+use crate::hash::Map;
 use crate::schema::NumberType;
 use phonenumber::metadata::DATABASE;
-use std::collections::HashMap;
 
 /// Leading national digits that decide a number's class by default.
 const DEFAULT_K: usize = 4;
@@ -102,8 +102,8 @@ pub enum Lookup {
 /// Classifier with its cache. Not thread-safe by design: one per ingest.
 pub struct Classifier {
     codes: Vec<Option<CodeInfo>>,
-    cache: HashMap<u64, PhoneInfo>,
-    pending: HashMap<u64, String>,
+    cache: Map<u64, PhoneInfo>,
+    pending: Map<u64, String>,
     /// Numbers classified (cache lookups) and libphonenumber calls made (cache misses).
     pub lookups: u64,
     pub misses: u64,
@@ -144,7 +144,7 @@ impl Classifier {
         for code in EXTRA_CODES {
             codes[code as usize] = Some(CodeInfo { k: DEFAULT_K as u8, single_region: None, non_geographic: true, in_metadata: false });
         }
-        Classifier { codes, cache: HashMap::new(), pending: HashMap::new(), lookups: 0, misses: 0 }
+        Classifier { codes, cache: Map::default(), pending: Map::default(), lookups: 0, misses: 0 }
     }
 
     /// Split digits (no `+`) into (calling code, national part). ITU codes are prefix-free.

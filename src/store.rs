@@ -1,11 +1,12 @@
 //! The canonical message table in memory: one row per message, folded across files and status
 //! events by the provider's message id, with phone intelligence filled in once per row.
 
+use crate::hash::Map;
+use crate::ids::{IdRef, Ids};
 use crate::ingest::InputFormat;
 use crate::ingest::record::{Draft, body_template};
 use crate::phone::{Classifier, Destination, Lookup, PhoneInfo};
 use crate::schema::{NumberType, Provider, SmsType, Status};
-use std::collections::HashMap;
 
 /// Index into the [`Interner`]; 0 means "none".
 pub type Sym = u32;
@@ -13,7 +14,7 @@ pub type Sym = u32;
 /// Strings that repeat across rows (accounts, senders, carriers, templates) are stored once.
 #[derive(Default)]
 pub struct Interner {
-    map: HashMap<Box<str>, Sym>,
+    map: Map<Box<str>, Sym>,
     strs: Vec<Box<str>>,
 }
 
@@ -40,7 +41,8 @@ impl Interner {
 /// One canonical row. See [`crate::schema::COLUMNS`].
 #[derive(Debug, Clone)]
 pub struct Message {
-    pub message_id: Option<Box<str>>,
+    /// The provider's message id (see [`Store::message_id`]); 0 for none.
+    pub id: IdRef,
     pub ts: Option<i64>,
     pub status_ts: Option<i64>,
     pub provider: Provider,
@@ -48,7 +50,11 @@ pub struct Message {
     pub source_file: u32,
     pub account: Sym,
     pub sender: Sym,
-    pub destination: Box<str>,
+    /// E.164 digits as a number when `e164`, else the [`Sym`] of the text as read (see
+    /// [`Store::destination`]).
+    pub dest: u64,
+    /// Digits in `dest` when `e164`.
+    pub dest_len: u8,
     /// The destination parsed as E.164.
     pub e164: bool,
     pub calling_code: Option<u16>,
@@ -88,9 +94,9 @@ pub struct Store {
     pub rows: Vec<Message>,
     pub strings: Interner,
     pub classifier: Classifier,
-    by_id: HashMap<Box<str>, u32>,
+    pub ids: Ids,
     /// Parts seen per row, for providers that bill one row per part.
-    parts: HashMap<u32, u64>,
+    parts: Map<u32, u64>,
     /// Records folded into a message seen before (status events, the same message in two files).
     pub folded: u64,
     /// Folded records whose destination differs from the message's first one: the same id with
@@ -108,23 +114,28 @@ impl Store {
     /// Add one record. `dest` is the cleaned destination (never `OtherChannel`: those are
     /// skipped before they get here).
     pub fn add(&mut self, d: Draft, dest: Destination, format: InputFormat, file: u32, default_currency: Option<&str>) {
-        if let Some(id) = d.message_id.as_deref()
-            && let Some(&row) = self.by_id.get(id)
-        {
-            self.folded += 1;
-            let dest_text = match &dest {
-                Destination::E164(s) | Destination::Unreadable(s) | Destination::OtherChannel(s) => s.as_str(),
-            };
-            if *self.rows[row as usize].destination != *dest_text {
-                self.conflicts += 1;
-            }
-            self.fold(row, d);
-            return;
-        }
+        let idx = self.rows.len() as u32;
+        let id = match d.message_id.as_deref() {
+            None => 0,
+            Some(text) => match self.ids.find_or_insert(text, idx) {
+                Err(new) => new,
+                Ok(row) => {
+                    self.folded += 1;
+                    let dest_text = match &dest {
+                        Destination::E164(s) | Destination::Unreadable(s) | Destination::OtherChannel(s) => s.as_str(),
+                    };
+                    if self.destination(&self.rows[row as usize]) != dest_text {
+                        self.conflicts += 1;
+                    }
+                    self.fold(row, d);
+                    return;
+                }
+            },
+        };
         let mut pending_key = None;
         let (destination, e164, info) = match dest {
             Destination::E164(s) => {
-                let info = match self.classifier.lookup(&s) {
+                let info = match crate::timings::time(crate::timings::Stage::Phone, || self.classifier.lookup(&s)) {
                     Lookup::Done(info) => info,
                     Lookup::Pending(key) => {
                         pending_key = Some(key);
@@ -135,12 +146,17 @@ impl Store {
             }
             Destination::Unreadable(s) | Destination::OtherChannel(s) => (s, false, PhoneInfo::INVALID),
         };
+        let (dest, dest_len) = match e164.then(|| destination[1..].parse::<u64>().ok()).flatten() {
+            Some(n) => (n, (destination.len() - 1) as u8),
+            None => (u64::from(self.strings.intern(Some(&destination))), 0),
+        };
+        let e164 = dest_len > 0;
         let country = info.country.or_else(|| hint_country(d.country_hint.as_deref()));
         let currency = crate::ingest::record::currency(d.currency.as_deref())
             .or_else(|| if d.cost.is_some() { default_currency.map(str::to_string) } else { None });
         let template = d.body.as_deref().map(body_template);
         let row = Message {
-            message_id: d.message_id.as_deref().map(Into::into),
+            id,
             ts: d.ts,
             status_ts: d.status_ts.or(d.ts),
             provider: format.provider(),
@@ -148,7 +164,8 @@ impl Store {
             source_file: file,
             account: self.strings.intern(d.account.as_deref()),
             sender: self.strings.intern(d.sender.as_deref()),
-            destination: destination.into(),
+            dest,
+            dest_len,
             e164,
             calling_code: info.calling_code,
             country,
@@ -166,10 +183,6 @@ impl Store {
             carrier: self.strings.intern(d.carrier.as_deref()),
             converted: d.converted,
         };
-        let idx = self.rows.len() as u32;
-        if let Some(id) = row.message_id.clone() {
-            self.by_id.insert(id, idx);
-        }
         if let Some((part, _)) = d.part {
             self.parts.insert(idx, 1u64 << part.min(63));
         }
@@ -248,7 +261,8 @@ impl Store {
     /// Classify the numbers queued during loading and fill in their rows. The number's own
     /// country wins over the provider's (kept on the row until now as a fallback).
     pub fn finish(&mut self) {
-        self.classifier.resolve();
+        let classifier = &mut self.classifier;
+        crate::timings::time(crate::timings::Stage::Phone, || classifier.resolve());
         for (row, key) in std::mem::take(&mut self.pending) {
             let info = self.classifier.get(key);
             let m = &mut self.rows[row as usize];
@@ -256,6 +270,33 @@ impl Store {
             m.number_type = info.number_type;
             m.country = info.country.or(m.country);
         }
+    }
+
+    /// The destination as text: `+` and the digits for E.164, else as it was read.
+    pub fn destination(&self, m: &Message) -> String {
+        if m.e164 { format!("+{}", m.dest) } else { self.str(m.dest as Sym).unwrap_or("").to_string() }
+    }
+
+    /// The national significant number and its length in digits, for an E.164 destination
+    /// whose calling code is known.
+    pub fn national(m: &Message) -> Option<(u64, u8)> {
+        let cc = m.calling_code?;
+        if !m.e164 {
+            return None;
+        }
+        let cc_len = if cc >= 100 {
+            3
+        } else if cc >= 10 {
+            2
+        } else {
+            1
+        };
+        let nlen = m.dest_len.checked_sub(cc_len)?;
+        Some((m.dest % 10u64.pow(u32::from(nlen)), nlen))
+    }
+
+    pub fn message_id(&self, m: &Message) -> Option<String> {
+        self.ids.get(m.id)
     }
 
     pub fn str(&self, s: Sym) -> Option<&str> {

@@ -3,11 +3,13 @@ use crate::detect::allow::AllowList;
 use crate::detect::incidents::{self, Incident};
 use crate::detect::{self, Finding, Params, REGISTRY, Severity};
 use crate::error::{Error, Outcome};
+use crate::hash::Map;
 use crate::output::Sink;
 use crate::report::scan::{self, InputOut, Parameters, ScanReport, Summary, finding_out, incident_out, round6};
 use crate::report::{evidence, scan_csv, scan_markdown, scan_table};
 use crate::store::{Store, Sym};
-use std::collections::{BTreeMap, HashMap};
+use crate::timings::{self, Stage};
+use std::collections::BTreeMap;
 
 /// Detector parameters: registry defaults, then the `--config` file, then `--set`.
 pub fn params(config: Option<&str>, sets: &[String]) -> Result<Params, Error> {
@@ -48,7 +50,7 @@ fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
 
 /// The currency most messages are priced in; costs in other currencies are left out of sums.
 fn dominant_currency(store: &Store) -> Option<Sym> {
-    let mut counts: HashMap<Sym, u64> = HashMap::new();
+    let mut counts: Map<Sym, u64> = Map::default();
     for m in store.rows.iter().filter(|m| m.cost.is_some() && m.currency != 0) {
         *counts.entry(m.currency).or_default() += 1;
     }
@@ -78,6 +80,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
     let loaded = super::load(&a.input, g)?;
     let store = &loaded.store;
+    let t_detect = std::time::Instant::now();
     let currency = dominant_currency(store);
     let keep = |m: &crate::store::Message| {
         m.ts.is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u))
@@ -111,17 +114,16 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
         if m.currency == currency.unwrap_or(0) { m.cost.unwrap_or(0.0) } else { 0.0 }
     };
     let incidents: Vec<Incident> = incidents::build(&findings, cost_of, |r| store.rows[r as usize].ts.unwrap_or(0));
-    let incident_of: HashMap<&str, &str> =
-        incidents.iter().flat_map(|i| i.findings.iter().map(move |f| (f.as_str(), i.id.as_str()))).collect();
+    let incident_of: Map<&str, &str> = incidents.iter().flat_map(|i| i.findings.iter().map(move |f| (f.as_str(), i.id.as_str()))).collect();
     let sample = |f: &Finding| {
-        let mut ids: Vec<(i64, &str)> = f
-            .rows
-            .iter()
-            .filter_map(|&r| store.rows[r as usize].message_id.as_deref().map(|id| (store.rows[r as usize].ts.unwrap_or(0), id)))
-            .collect();
+        let m = |r: u32| &store.rows[r as usize];
+        let mut ids: Vec<(i64, String)> =
+            f.rows.iter().filter_map(|&r| store.message_id(m(r)).map(|id| (m(r).ts.unwrap_or(0), id))).collect();
         ids.sort_unstable();
-        ids.into_iter().take(10).map(|(_, id)| id.to_string()).collect()
+        ids.into_iter().take(10).map(|(_, id)| id).collect()
     };
+    timings::add(Stage::Detect, t_detect.elapsed());
+    let t_report = std::time::Instant::now();
     let mut by_severity: BTreeMap<&'static str, usize> =
         [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical].iter().map(|s| (s.as_str(), 0)).collect();
     for f in &findings {
@@ -192,6 +194,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
         let refs: Vec<&Finding> = findings.iter().collect();
         evidence::write(store, &refs, &incidents, a.redact, ev.writer()).and_then(|_| ev.finish()).map_err(Error::Write)?;
     }
+    timings::add(Stage::Report, t_report.elapsed());
     if !g.quiet {
         eprintln!(
             "pumphound: {} finding(s), {} incident(s); highest severity {}",

@@ -74,7 +74,7 @@ impl AllowList {
                 continue;
             }
             let before = f.rows.len();
-            f.rows.retain(|&r| self.prefix_of(&store.rows[r as usize].destination).is_none());
+            f.rows.retain(|&r| self.prefix_of(&store.destination(&store.rows[r as usize])).is_none());
             if before > 0 && f.rows.is_empty() {
                 suppressed.push(entry("every message goes to an allowed prefix or number".into(), &f));
                 continue;

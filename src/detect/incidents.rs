@@ -5,8 +5,9 @@
 //! agree make it medium; otherwise the incident keeps its findings' (low) severity.
 
 use super::{Finding, Severity};
+use crate::hash::Map;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
@@ -46,7 +47,7 @@ const STRONG: &[&str] = &["pumped-range", "number-class"];
 pub fn build(findings: &[Finding], cost_of: impl Fn(u32) -> f64, ts_of: impl Fn(u32) -> i64) -> Vec<Incident> {
     let n = findings.len();
     let mut parent: Vec<usize> = (0..n).collect();
-    let mut owner: HashMap<u32, usize> = HashMap::new();
+    let mut owner: Map<u32, usize> = Map::default();
     for (i, f) in findings.iter().enumerate() {
         for &r in &f.rows {
             match owner.get(&r) {

@@ -168,7 +168,7 @@ impl Finding {
             peak: peak_hour(members.iter().map(|r| r.ts)),
             end: members.iter().map(|r| r.ts).max().unwrap_or(0),
             messages: members.len() as u64,
-            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<std::collections::HashSet<_>>().len() as u64,
+            destinations: members.iter().map(|r| (r.calling_code, r.national)).collect::<crate::hash::Set<_>>().len() as u64,
             cost: members.iter().map(|r| r.cost).sum(),
             signal: String::new(),
             threshold: String::new(),
@@ -206,13 +206,7 @@ pub fn rows(store: &Store, keep: impl Fn(&crate::store::Message) -> bool) -> (Ve
             no_ts += 1;
             continue;
         };
-        let (national, nlen) = match (m.e164, m.calling_code) {
-            (true, Some(cc)) => {
-                let digits = &m.destination[1 + cc.to_string().len()..];
-                (digits.parse().unwrap_or(0), digits.len() as u8)
-            }
-            _ => (0, 0),
-        };
+        let (national, nlen) = Store::national(m).unwrap_or((0, 0));
         let error_text = store.str(m.error_code).unwrap_or("");
         let error: u32 = error_text.parse().unwrap_or(0);
         out.push(Row {

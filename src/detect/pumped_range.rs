@@ -21,7 +21,8 @@
 //! known-clean period instead, scaled by the ratio of distinct numbers (scanned / baseline).
 
 use super::{Detector, Finding, Param, Params, Row, Severity};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use crate::hash::{Map, Set};
+use std::collections::BTreeMap;
 
 pub const DETECTOR: Detector = Detector {
     id: "pumped-range",
@@ -86,9 +87,9 @@ type Plan = (u16, u8);
 type Key = (u16, u8, u64);
 
 /// Distinct numbers, and their count per plan.
-fn distinct(rows: &[Row]) -> (HashSet<Key>, HashMap<Plan, u64>) {
-    let numbers: HashSet<Key> = rows.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.nlen, r.national)).collect();
-    let mut per_plan: HashMap<Plan, u64> = HashMap::new();
+fn distinct(rows: &[Row]) -> (Set<Key>, Map<Plan, u64>) {
+    let numbers: Set<Key> = rows.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.nlen, r.national)).collect();
+    let mut per_plan: Map<Plan, u64> = Map::default();
     for &(cc, nlen, _) in &numbers {
         *per_plan.entry((cc, nlen)).or_default() += 1;
     }
@@ -96,15 +97,15 @@ fn distinct(rows: &[Row]) -> (HashSet<Key>, HashMap<Plan, u64>) {
 }
 
 /// Blocks at `level`, and per plan the 90th-percentile occupancy of its occupied blocks.
-fn typical(numbers: &HashSet<Key>, level: u32) -> (HashMap<Key, u64>, HashMap<Plan, f64>) {
+fn typical(numbers: &Set<Key>, level: u32) -> (Map<Key, u64>, Map<Plan, f64>) {
     let div = 10u64.pow(level);
-    let mut blocks: HashMap<Key, u64> = HashMap::new();
+    let mut blocks: Map<Key, u64> = Map::default();
     for &(cc, nlen, n) in numbers {
         if u32::from(nlen) > level + 1 {
             *blocks.entry((cc, nlen, n / div)).or_default() += 1;
         }
     }
-    let mut occupancy: HashMap<Plan, Vec<u64>> = HashMap::new();
+    let mut occupancy: Map<Plan, Vec<u64>> = Map::default();
     for (&(cc, nlen, _), &d) in &blocks {
         occupancy.entry((cc, nlen)).or_default().push(d);
     }
@@ -114,9 +115,9 @@ fn typical(numbers: &HashSet<Key>, level: u32) -> (HashMap<Key, u64>, HashMap<Pl
 /// Plans with a spread customer base: at least `min_blocks` occupied 10^4 ranges. Judged once,
 /// at one level: one level down, an attack on three ranges already occupies thirty blocks, and
 /// would become its own baseline.
-fn spread(numbers: &HashSet<Key>, min_blocks: f64) -> HashSet<Plan> {
-    let ranges: HashSet<Key> = numbers.iter().filter(|k| k.1 > 5).map(|&(cc, nlen, n)| (cc, nlen, n / 10_000)).collect();
-    let mut count: HashMap<Plan, u64> = HashMap::new();
+fn spread(numbers: &Set<Key>, min_blocks: f64) -> Set<Plan> {
+    let ranges: Set<Key> = numbers.iter().filter(|k| k.1 > 5).map(|&(cc, nlen, n)| (cc, nlen, n / 10_000)).collect();
+    let mut count: Map<Plan, u64> = Map::default();
     for &(cc, nlen, _) in &ranges {
         *count.entry((cc, nlen)).or_default() += 1;
     }
@@ -132,7 +133,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let (base_numbers, base_plan) = distinct(base);
     let (own_spread, base_spread) = (spread(&numbers, min_blocks), spread(&base_numbers, min_blocks));
     // Per level: the blocks and the expected distinct count of a block of each plan.
-    let levels: Vec<(HashMap<Key, u64>, HashMap<Plan, f64>)> = (1..=MAX_LEVEL)
+    let levels: Vec<(Map<Key, u64>, Map<Plan, f64>)> = (1..=MAX_LEVEL)
         .map(|level| {
             let div = 10u64.pow(level);
             let (blocks, own) = typical(&numbers, level);
@@ -165,14 +166,14 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     for level in 1..=MAX_LEVEL {
         let (blocks, expected) = &levels[level as usize - 1];
         // Active sub-blocks (one level down) per block.
-        let children: HashMap<Key, u64> = if level >= 2 {
-            let mut c: HashMap<Key, u64> = HashMap::new();
+        let children: Map<Key, u64> = if level >= 2 {
+            let mut c: Map<Key, u64> = Map::default();
             for &(cc, nlen, sub) in levels[level as usize - 2].0.keys() {
                 *c.entry((cc, nlen, sub / 10)).or_default() += 1;
             }
             c
         } else {
-            HashMap::new()
+            Map::default()
         };
         for (&(cc, nlen, prefix), &d) in blocks {
             let lambda = expected.get(&(cc, nlen)).copied().unwrap_or(f64::NAN);
@@ -204,8 +205,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     }
     // Accepted ranges never nest, so each row belongs to at most one: gather members in one pass
     // (a filter over all rows per range would be O(ranges × rows)).
-    let index: HashMap<(u16, u8, u32, u64), usize> =
-        accepted.iter().enumerate().map(|(i, c)| ((c.cc, c.nlen, c.level, c.prefix), i)).collect();
+    let index: Map<(u16, u8, u32, u64), usize> = accepted.iter().enumerate().map(|(i, c)| ((c.cc, c.nlen, c.level, c.prefix), i)).collect();
     let mut levels_used: Vec<u32> = accepted.iter().map(|c| c.level).collect();
     levels_used.sort_unstable();
     levels_used.dedup();

@@ -7,7 +7,8 @@
 //! to existing customers), the finding is `info`.
 
 use super::{Detector, Finding, Param, Params, Row, Severity};
-use std::collections::{BTreeMap, HashMap};
+use crate::hash::Map;
+use std::collections::BTreeMap;
 
 pub const DETECTOR: Detector = Detector {
     id: "spend-anomaly",
@@ -111,7 +112,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         by_country.entry(r.country_str()).or_default().push(r);
     }
     // First sighting of every destination, to tell customers seen before from new numbers.
-    let mut first_seen: HashMap<(u16, u64), i64> = HashMap::new();
+    let mut first_seen: Map<(u16, u64), i64> = Map::default();
     for r in rows.iter().filter(|r| r.nlen > 0) {
         let e = first_seen.entry((r.calling_code, r.national)).or_insert(r.ts);
         *e = (*e).min(r.ts);

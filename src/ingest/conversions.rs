@@ -10,11 +10,11 @@ use super::source::{InputPath, open};
 use super::stats::{InputStats, SkipStat};
 use super::value::text;
 use crate::error::Error;
+use crate::hash::Map;
 use crate::phone::{Destination, clean_destination};
 use crate::store::Store;
 use indicatif::ProgressBar;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::io::Read;
 
 const PHONE_KEYS: &[&str] = &["phone", "phone_number", "destination", "to", "number", "msisdn", "e164", "phonenumber"];
@@ -27,7 +27,8 @@ const NOT_OTP_RATE: f64 = 0.10;
 
 pub struct Conversions {
     pub stats: InputStats,
-    by_dest: HashMap<String, Vec<i64>>,
+    /// Verification times by E.164 number (its digits as a number, as the store keeps them).
+    by_dest: Map<u64, Vec<i64>>,
     span: Option<(i64, i64)>,
 }
 
@@ -38,7 +39,7 @@ impl Conversions {
             let phone = phone.ok_or_else(|| Skip::missing("phone"))?;
             let ts = ts_field("verified_at", time.as_deref())?.ok_or_else(|| Skip::missing("verified_at"))?;
             match clean_destination(&phone, true) {
-                Destination::E164(e) => Ok((e, ts)),
+                Destination::E164(e) => e[1..].parse::<u64>().map(|n| (n, ts)).map_err(|_| Skip::field("phone", "is not a phone number")),
                 _ => Err(Skip::field("phone", "is not a phone number").with_value(&phone)),
             }
         })();
@@ -76,13 +77,13 @@ impl Conversions {
             }
             judged += 1;
             judged_rows.push(i);
-            let verified = self.by_dest.get(&*m.destination).is_some_and(|times| {
+            let verified = self.by_dest.get(&m.dest).is_some_and(|times| {
                 let i = times.partition_point(|&t| t < ts);
                 times.get(i).is_some_and(|&t| t - ts <= window_ms)
             });
             m.converted = Some(verified);
         }
-        let mut per_sender: HashMap<u32, (u64, u64)> = HashMap::new();
+        let mut per_sender: Map<u32, (u64, u64)> = Map::default();
         for &i in &judged_rows {
             let m = &store.rows[i];
             let e = per_sender.entry(m.sender).or_default();
@@ -106,13 +107,19 @@ fn pick(keys: &[String], wanted: &[&str]) -> Option<usize> {
 
 pub fn load(path: &str, bar: &ProgressBar) -> Result<Conversions, Error> {
     let input = if path == "-" { InputPath::Stdin } else { InputPath::File(path.into()) };
-    let mut opened = open(&input, bar)?;
-    let mut c = Conversions { stats: InputStats::new(path.to_string()), by_dest: HashMap::new(), span: None };
+    load_input(&input, bar)
+}
+
+/// Read app verifications from any input (a file, stdin or bytes in memory).
+pub fn load_input(input: &InputPath, bar: &ProgressBar) -> Result<Conversions, Error> {
+    let path = &input.display();
+    let mut opened = open(input, bar)?;
+    let mut c = Conversions { stats: InputStats::new(path.to_string()), by_dest: Map::default(), span: None };
     c.stats.gzip = opened.gzip;
     let head = trim_head(&opened.head);
     if head.first().is_some_and(|b| *b == b'{' || *b == b'[') {
         let mut all = Vec::new();
-        (&mut opened.reader).take(super::json_reader::MAX_DOCUMENT + 1).read_to_end(&mut all).map_err(|e| Error::io_input(&input, e))?;
+        (&mut opened.reader).take(super::json_reader::MAX_DOCUMENT + 1).read_to_end(&mut all).map_err(|e| Error::io_input(input, e))?;
         if all.len() as u64 > super::json_reader::MAX_DOCUMENT {
             return Err(Error::Other(format!("conversions: {path}: a JSON document over 256 MiB is refused; use CSV or JSON lines")));
         }

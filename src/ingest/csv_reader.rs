@@ -5,7 +5,7 @@
 use super::format::InputFormat;
 use super::formats::{generic_csv, sns_usage_report, twilio_console_csv};
 use super::record::Skip;
-use super::stats::{Emitter, Loc};
+use super::stats::{Loc, Out};
 use crate::error::Error;
 use csv::ByteRecord;
 use std::io::BufRead;
@@ -78,7 +78,7 @@ enum Parser {
     Generic(generic_csv::Columns),
 }
 
-pub fn read(reader: Box<dyn BufRead>, em: &mut Emitter, map: Option<&[(String, String)]>) -> Result<(), Error> {
+pub fn read(reader: Box<dyn BufRead + Send>, em: &mut impl Out, map: Option<&[(String, String)]>) -> Result<(), Error> {
     let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
     let mut rec = ByteRecord::new();
     let header = match r.read_byte_record(&mut rec) {
@@ -87,12 +87,12 @@ pub fn read(reader: Box<dyn BufRead>, em: &mut Emitter, map: Option<&[(String, S
         Err(e) => return Err(csv_error(em, e)),
     };
     let schema_error = |what: String| Error::Parse {
-        format: em.format.name().into(),
-        path: em.stats.path.clone(),
+        format: em.format().name().into(),
+        path: em.path().to_string(),
         location: "1".into(),
         what: format!("header: {what} (header: {})", header.describe()),
     };
-    let parser = match em.format {
+    let parser = match em.format() {
         InputFormat::TwilioConsoleCsv => Parser::Console(twilio_console_csv::columns(&header).map_err(schema_error)?),
         InputFormat::SnsUsageReport => Parser::Usage(sns_usage_report::columns(&header).map_err(schema_error)?),
         InputFormat::GenericCsv => {
@@ -126,11 +126,14 @@ pub fn read(reader: Box<dyn BufRead>, em: &mut Emitter, map: Option<&[(String, S
     Ok(())
 }
 
-fn csv_error(em: &Emitter, e: csv::Error) -> Error {
+fn csv_error(em: &impl Out, e: csv::Error) -> Error {
     match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::Io { path: em.stats.path.clone(), what: crate::error::describe_io(&io) },
-        other => {
-            Error::Parse { format: em.format.name().into(), path: em.stats.path.clone(), location: "1".into(), what: format!("{other:?}") }
-        }
+        csv::ErrorKind::Io(io) => Error::Io { path: em.path().to_string(), what: crate::error::describe_io(&io) },
+        other => Error::Parse {
+            format: em.format().name().into(),
+            path: em.path().to_string(),
+            location: "1".into(),
+            what: format!("{other:?}"),
+        },
     }
 }

@@ -8,7 +8,7 @@
 use super::format::InputFormat;
 use super::formats::*;
 use super::record::{Parsed, Skip};
-use super::stats::{Emitter, Loc};
+use super::stats::{Loc, Out};
 use crate::error::Error;
 use serde_json::Value;
 use std::io::{BufRead, Read};
@@ -33,14 +33,14 @@ fn dispatch(format: InputFormat, v: &Value) -> Vec<Parsed> {
     }
 }
 
-struct Walker<'e, 'a> {
-    em: &'e mut Emitter<'a>,
+struct Walker<'e, O: Out> {
+    em: &'e mut O,
     records: u64,
     /// Line of the current NDJSON line (line mode), else none.
     line: Option<u64>,
 }
 
-impl Walker<'_, '_> {
+impl<O: Out> Walker<'_, O> {
     fn loc(&self) -> Loc {
         match self.line {
             Some(l) => Loc::Line(l),
@@ -49,9 +49,7 @@ impl Walker<'_, '_> {
     }
 
     fn note_container(&mut self, name: &str) {
-        if self.em.stats.container.is_none() {
-            self.em.stats.container = Some(name.to_string());
-        }
+        self.em.container(name);
     }
 
     fn embedded(&mut self, s: &str, what: &str, depth: u8) -> Result<(), Error> {
@@ -126,7 +124,7 @@ impl Walker<'_, '_> {
                 return self.walk(detail, depth + 1);
             }
         }
-        for parsed in dispatch(self.em.format, &v) {
+        for parsed in dispatch(self.em.format(), &v) {
             self.records += 1;
             let loc = self.loc();
             self.em.push(loc, parsed)?;
@@ -168,9 +166,9 @@ fn drain_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     }
 }
 
-pub fn read(mut reader: Box<dyn BufRead>, head: &[u8], em: &mut Emitter) -> Result<(), Error> {
+pub fn read<O: Out>(mut reader: Box<dyn BufRead + Send>, head: &[u8], em: &mut O) -> Result<(), Error> {
     let mut w = Walker { em, records: 0, line: None };
-    let io_err = |w: &Walker, e: std::io::Error| Error::Io { path: w.em.stats.path.clone(), what: crate::error::describe_io(&e) };
+    let io_err = |w: &Walker<O>, e: std::io::Error| Error::Io { path: w.em.path().to_string(), what: crate::error::describe_io(&e) };
     if is_lines(head) {
         let mut buf = Vec::new();
         let mut line_no = 0u64;
@@ -202,8 +200,8 @@ pub fn read(mut reader: Box<dyn BufRead>, head: &[u8], em: &mut Emitter) -> Resu
     (&mut reader).take(MAX_DOCUMENT + 1).read_to_end(&mut all).map_err(|e| io_err(&w, e))?;
     if all.len() as u64 > MAX_DOCUMENT {
         return Err(Error::Parse {
-            format: w.em.format.name().into(),
-            path: w.em.stats.path.clone(),
+            format: w.em.format().name().into(),
+            path: w.em.path().to_string(),
             location: "1".into(),
             what: format!("a single JSON document over {} MiB is refused; export pages or one record per line", MAX_DOCUMENT >> 20),
         });
@@ -215,8 +213,8 @@ pub fn read(mut reader: Box<dyn BufRead>, head: &[u8], em: &mut Emitter) -> Resu
             Err(e) => {
                 let what = if e.is_eof() { "JSON ends early (truncated document)".to_string() } else { format!("invalid JSON: {e}") };
                 return Err(Error::Parse {
-                    format: w.em.format.name().into(),
-                    path: w.em.stats.path.clone(),
+                    format: w.em.format().name().into(),
+                    path: w.em.path().to_string(),
                     location: format!("{}:{}", e.line(), e.column()),
                     what,
                 });

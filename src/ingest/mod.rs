@@ -54,6 +54,7 @@ pub fn total_bytes(inputs: &[InputPath]) -> u64 {
         .iter()
         .filter_map(|i| match i {
             InputPath::File(p) | InputPath::Walked(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            InputPath::Memory(_, b) => Some(b.len() as u64),
             InputPath::Stdin => None,
         })
         .sum()
@@ -91,11 +92,13 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         };
         stats.format = Some(format);
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
-        if format.is_csv() {
-            csv_reader::read(opened.reader, &mut em, opts.map.as_deref())?;
-        } else {
-            json_reader::read(opened.reader, &opened.head, &mut em)?;
-        }
+        let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
+        stats::pipeline(
+            &mut em,
+            |out| {
+                if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }
+            },
+        )?;
         stats.sha256 = Some(digest.hex());
         stats_all.push(stats);
     }

@@ -88,7 +88,9 @@ pub type Parsed = Result<Draft, Skip>;
 pub fn ts_field(field: &str, raw: Option<&str>) -> Result<Option<i64>, Skip> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => timeparse::parse_text(s).map(Some).map_err(|e| Skip::field(field, e.to_string()).with_value(s)),
+        Some(s) => crate::timings::time(crate::timings::Stage::Timestamps, || timeparse::parse_text(s))
+            .map(Some)
+            .map_err(|e| Skip::field(field, e.to_string()).with_value(s)),
     }
 }
 

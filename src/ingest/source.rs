@@ -19,6 +19,8 @@ pub enum InputPath {
     /// A file, and whether it was found by walking a directory (rather than named).
     File(PathBuf),
     Walked(PathBuf),
+    /// Bytes already in memory, under a name for messages (library use and fuzzing).
+    Memory(String, Arc<[u8]>),
 }
 
 impl InputPath {
@@ -26,6 +28,7 @@ impl InputPath {
         match self {
             InputPath::Stdin => "-".to_string(),
             InputPath::File(p) | InputPath::Walked(p) => p.display().to_string(),
+            InputPath::Memory(name, _) => name.clone(),
         }
     }
 }
@@ -133,18 +136,28 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Counts the time spent reading (disk, gunzip, digest) for `--timings`.
+struct Timed<R>(R);
+
+impl<R: Read> Read for Timed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        crate::timings::time(crate::timings::Stage::Read, || self.0.read(buf))
+    }
+}
+
 /// An opened input: its head for detection, and a reader over the whole (decompressed) content.
 pub struct Opened {
     pub head: Vec<u8>,
-    pub reader: Box<dyn BufRead>,
+    pub reader: Box<dyn BufRead + Send>,
     pub gzip: bool,
     pub digest: Digest,
 }
 
 pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
-    let raw: Box<dyn Read> = match input {
+    let raw: Box<dyn Read + Send> = match input {
         InputPath::Stdin => Box::new(io::stdin()),
         InputPath::File(p) | InputPath::Walked(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
+        InputPath::Memory(_, bytes) => Box::new(Cursor::new(bytes.clone())),
     };
     let digest = Digest::default();
     let raw_bytes = Arc::new(AtomicU64::new(0));
@@ -152,7 +165,7 @@ pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
         BufReader::with_capacity(256 * 1024, Counting { inner: raw, bar: bar.clone(), digest: digest.clone(), raw: raw_bytes.clone() });
     let magic = buffered.fill_buf().map_err(|e| Error::io_input(input, e))?;
     let gzip = magic.len() >= 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    let content: Box<dyn Read> = if gzip {
+    let content: Box<dyn Read + Send> = if gzip {
         Box::new(BombGuard { inner: flate2::read::MultiGzDecoder::new(buffered), out: 0, raw: raw_bytes })
     } else {
         Box::new(buffered)
@@ -161,6 +174,6 @@ pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
     let mut take = content.take(PEEK as u64);
     take.read_to_end(&mut head).map_err(|e| Error::io_input(input, e))?;
     let rest = take.into_inner();
-    let reader = Box::new(BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(rest)));
+    let reader = Box::new(BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(Timed(rest))));
     Ok(Opened { head, reader, gzip, digest })
 }

@@ -6,6 +6,7 @@ use super::record::{Parsed, Skip};
 use crate::error::Error;
 use crate::phone::{Destination, clean_destination};
 use crate::store::Store;
+use crate::timings::Stage;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -101,7 +102,8 @@ impl Emitter<'_> {
             return self.skip(loc, Skip::field("destination", "is not an SMS address").with_value(scheme));
         }
         self.stats.rows_used += 1;
-        self.store.add(draft, dest, self.format, self.file, self.opts.default_currency.as_deref());
+        let (store, format, file, cur) = (&mut *self.store, self.format, self.file, self.opts.default_currency.as_deref());
+        crate::timings::time(Stage::Normalise, || store.add(draft, dest, format, file, cur));
         Ok(())
     }
 
@@ -129,4 +131,133 @@ impl Emitter<'_> {
         self.stats.rows_read += 1;
         self.skip(loc, skip)
     }
+}
+
+/// Where parsed records go: straight into the store ([`Emitter`]) or, from the reader thread,
+/// down a channel to it ([`Piped`]).
+pub trait Out {
+    fn format(&self) -> InputFormat;
+    fn path(&self) -> &str;
+    fn push(&mut self, loc: Loc, parsed: Parsed) -> Result<(), Error>;
+    fn malformed(&mut self, loc: Loc, skip: Skip) -> Result<(), Error>;
+    /// Note the envelope records came in (the first one named is kept).
+    fn container(&mut self, name: &str);
+}
+
+impl Out for Emitter<'_> {
+    fn format(&self) -> InputFormat {
+        self.format
+    }
+    fn path(&self) -> &str {
+        &self.stats.path
+    }
+    fn push(&mut self, loc: Loc, parsed: Parsed) -> Result<(), Error> {
+        Emitter::push(self, loc, parsed)
+    }
+    fn malformed(&mut self, loc: Loc, skip: Skip) -> Result<(), Error> {
+        Emitter::malformed(self, loc, skip)
+    }
+    fn container(&mut self, name: &str) {
+        if self.stats.container.is_none() {
+            self.stats.container = Some(name.to_string());
+        }
+    }
+}
+
+// Nearly every item is a Push: boxing the draft would add an allocation per row.
+#[allow(clippy::large_enum_variant)]
+enum Item {
+    Push(Loc, Parsed),
+    Malformed(Loc, Skip),
+    Container(String),
+}
+
+const BATCH: usize = 1024;
+
+/// The reader thread's end of [`pipeline`]: records go in batches, in order, to the thread that
+/// owns the store.
+pub struct Piped {
+    format: InputFormat,
+    path: String,
+    batch: Vec<Item>,
+    tx: std::sync::mpsc::SyncSender<Vec<Item>>,
+    /// Emptied batches coming back, so their memory is reused rather than freed and faulted in
+    /// again (page clearing had been a quarter of the run).
+    back: std::sync::mpsc::Receiver<Vec<Item>>,
+}
+
+impl Piped {
+    fn send(&mut self, item: Item) -> Result<(), Error> {
+        self.batch.push(item);
+        if self.batch.len() >= BATCH { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let empty = self.back.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
+        let batch = std::mem::replace(&mut self.batch, empty);
+        // The receiver only goes away when it has failed; its error is the one reported.
+        self.tx.send(batch).map_err(|_| Error::Other("stopped".into()))
+    }
+}
+
+impl Out for Piped {
+    fn format(&self) -> InputFormat {
+        self.format
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+    fn push(&mut self, loc: Loc, parsed: Parsed) -> Result<(), Error> {
+        self.send(Item::Push(loc, parsed))
+    }
+    fn malformed(&mut self, loc: Loc, skip: Skip) -> Result<(), Error> {
+        self.send(Item::Malformed(loc, skip))
+    }
+    fn container(&mut self, name: &str) {
+        // Only the first name counts; sending it once per record would be wasted work.
+        if self.batch.is_empty() || !matches!(self.batch.last(), Some(Item::Container(_))) {
+            self.batch.push(Item::Container(name.to_string()));
+        }
+    }
+}
+
+/// Parse on a second thread while this one normalises into the store: `produce` reads the
+/// input and hands records to a [`Piped`]; they reach `em` in the order they were read, so the
+/// result is the same as reading on one thread.
+pub fn pipeline<F>(em: &mut Emitter, produce: F) -> Result<(), Error>
+where
+    F: FnOnce(&mut Piped) -> Result<(), Error> + Send,
+{
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(16);
+    let (back_tx, back) = std::sync::mpsc::channel::<Vec<Item>>();
+    let mut piped = Piped { format: em.format, path: em.stats.path.clone(), batch: Vec::with_capacity(BATCH), tx, back };
+    std::thread::scope(|s| {
+        let producer = s.spawn(move || {
+            let r = crate::timings::time(Stage::Parse, || produce(&mut piped));
+            r.and(piped.flush())
+        });
+        let mut consumed = Ok(());
+        'recv: for mut batch in rx.iter() {
+            for item in batch.drain(..) {
+                consumed = match item {
+                    Item::Push(loc, parsed) => em.push(loc, parsed),
+                    Item::Malformed(loc, skip) => em.malformed(loc, skip),
+                    Item::Container(name) => {
+                        Out::container(em, &name);
+                        Ok(())
+                    }
+                };
+                if consumed.is_err() {
+                    break 'recv;
+                }
+            }
+            let _ = back_tx.send(batch);
+        }
+        drop(rx);
+        let produced = producer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        consumed.and(produced)
+    })
 }

@@ -4,9 +4,9 @@
 
 use crate::detect::Finding;
 use crate::detect::incidents::Incident;
+use crate::hash::Map;
 use crate::store::Store;
 use crate::timeparse::format_ms;
-use std::collections::HashMap;
 use std::io::{self, Write};
 
 pub const HEADER: [&str; 10] =
@@ -22,13 +22,13 @@ pub fn redact(dest: &str) -> String {
 
 /// `findings` must be in report order (most severe first) and already filtered by severity.
 pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redacted: bool, w: &mut dyn Write) -> io::Result<()> {
-    let mut incident_of: HashMap<u32, &str> = HashMap::new();
+    let mut incident_of: Map<u32, &str> = Map::default();
     for i in incidents {
         for &r in &i.rows {
             incident_of.insert(r, &i.id);
         }
     }
-    let mut seen: HashMap<u32, ()> = HashMap::new();
+    let mut seen: Map<u32, ()> = Map::default();
     let mut rows: Vec<(u32, &Finding)> = Vec::new();
     for f in findings {
         for &r in &f.rows {
@@ -43,16 +43,16 @@ pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redac
     for (r, f) in rows {
         let m = &store.rows[r as usize];
         out.write_record([
-            super::scan_csv::guard(m.message_id.as_deref().unwrap_or("")).as_ref(),
+            super::scan_csv::guard(&store.message_id(m).unwrap_or_default()).as_ref(),
             incident_of.get(&r).copied().unwrap_or(""),
             &f.id,
             f.detector,
             f.severity.as_str(),
             &m.ts.map(format_ms).unwrap_or_default(),
             &if redacted {
-                super::scan_csv::guard_phone(&redact(&m.destination), m.e164)
+                super::scan_csv::guard_phone(&redact(&store.destination(m)), m.e164)
             } else {
-                super::scan_csv::guard_phone(&m.destination, m.e164)
+                super::scan_csv::guard_phone(&store.destination(m), m.e164)
             },
             m.country_str().unwrap_or(""),
             &m.cost.map(|c| format!("{c}")).unwrap_or_default(),

@@ -169,7 +169,7 @@ pub fn build(loaded: &Loaded, agg: &InspectAggregates, top: usize) -> InspectRep
             None => "unknown",
         };
         *converted.entry(k).or_default() += 1;
-        no_id += u64::from(m.message_id.is_none());
+        no_id += u64::from(m.id == 0);
         no_ts += u64::from(m.ts.is_none());
     }
     let total = Total {

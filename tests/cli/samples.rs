@@ -158,7 +158,7 @@ fn eum_events_price_plus_fee_and_country_fallback() {
     assert_eq!(m.ts, Some(1_467_074_434_000));
     assert_eq!(m.country_str(), Some("CA"));
     assert_eq!(m.status, Status::Failed);
-    assert_eq!(m.message_id, None);
+    assert_eq!(m.id, 0);
 }
 
 #[test]

@@ -36,7 +36,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
 }
 
 pub fn by_id<'a>(store: &'a Store, id: &str) -> &'a Message {
-    store.rows.iter().find(|m| m.message_id.as_deref() == Some(id)).unwrap_or_else(|| panic!("no message {id}"))
+    store.rows.iter().find(|m| store.message_id(m).as_deref() == Some(id)).unwrap_or_else(|| panic!("no message {id}"))
 }
 
 pub fn ms(iso: &str) -> i64 {
