@@ -34,12 +34,13 @@ impl Header {
     }
 
     pub fn describe(&self) -> String {
-        let mut s = self.names.join(",");
-        if s.len() > 120 {
-            s.truncate(120);
-            s.push('…');
+        let s = self.names.join(",");
+        // Cut at a character boundary: headers come from the input and need not be ASCII
+        // (found by fuzzing: a byte cut inside a multi-byte character panicked).
+        match s.char_indices().nth(120) {
+            Some((cut, _)) => format!("{}…", &s[..cut]),
+            None => s,
         }
-        s
     }
 }
 

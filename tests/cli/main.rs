@@ -4,6 +4,7 @@
 mod bad_input;
 mod cli;
 mod fixtures;
+mod fuzz_regressions;
 mod hostile;
 mod samples;
 mod scan;
