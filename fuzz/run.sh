@@ -39,7 +39,7 @@ run_one() {
   local t="$1"
   mkdir -p "corpus/$t" "artifacts/$t"
   cp -n "$seeds"/* "corpus/$t/" 2>/dev/null || true
-  "$BIN_DIR/$t" "corpus/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  "$BIN_DIR/$t" "corpus/$t" -max_total_time="$SECONDS_EACH" -max_len=65536 -timeout=60 -rss_limit_mb=2048 \
     -artifact_prefix="artifacts/$t/" -print_final_stats=1 > "logs/$t.log" 2>&1
   echo "$t: exit $? $(grep -E '^stat::number_of_executed_units' "logs/$t.log" | tail -1)"
 }

@@ -105,6 +105,14 @@ fn unpack(p: &[u8]) -> String {
     }
 }
 
+/// The hash of the id in slot `s` (when the table grows).
+fn slot_hash(bytes: &[u8], starts: &[u64], hasher: &foldhash::fast::RandomState, s: u32) -> u64 {
+    let i = s as usize;
+    let start = starts[i] as usize;
+    let end = starts.get(i + 1).map_or(bytes.len(), |&e| e as usize);
+    hasher.hash_one(&bytes[start..end])
+}
+
 impl Ids {
     fn packed(&self, r: IdRef) -> &[u8] {
         let i = r as usize - 1;
@@ -139,13 +147,18 @@ impl Ids {
         self.starts.push(mark as u64);
         self.rows.push(row);
         let (bytes, starts, hasher) = (&self.bytes, &self.starts, &self.hasher);
-        self.index.insert_unique(hash, slot, |&s| {
-            let i = s as usize;
-            let start = starts[i] as usize;
-            let end = starts.get(i + 1).map_or(bytes.len(), |&e| e as usize);
-            hasher.hash_one(&bytes[start..end])
-        });
+        self.index.insert_unique(hash, slot, |&s| slot_hash(bytes, starts, hasher, s));
         Err(slot + 1)
+    }
+
+    /// Try to make room for `n` more ids (of the packed SID size) without regrowing; what
+    /// cannot be had grows as ids come.
+    pub fn reserve(&mut self, n: usize) {
+        let _ = self.bytes.try_reserve(n * 19);
+        let _ = self.starts.try_reserve(n);
+        let _ = self.rows.try_reserve(n);
+        let (bytes, starts, hasher) = (&self.bytes, &self.starts, &self.hasher);
+        let _ = self.index.try_reserve(n, |&s| slot_hash(bytes, starts, hasher, s));
     }
 
     /// Memory held, in bytes (for reports and benchmarks).

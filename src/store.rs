@@ -299,6 +299,14 @@ impl Store {
         self.ids.get(m.id)
     }
 
+    /// Try to make room for `n` more rows (and their ids) without regrowing; when the memory
+    /// cannot be had, storage grows as rows come instead.
+    pub fn reserve(&mut self, n: usize) {
+        if self.rows.try_reserve(n).is_ok() {
+            self.ids.reserve(n);
+        }
+    }
+
     pub fn str(&self, s: Sym) -> Option<&str> {
         self.strings.get(s)
     }

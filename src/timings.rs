@@ -25,11 +25,33 @@ pub enum Stage {
     Detect,
     /// Formatting and writing the report and evidence.
     Report,
+    /// The reader thread waiting for the store to take a batch (it is ahead).
+    Wait,
 }
 
-const N: usize = 7;
+const N: usize = 8;
 static ON: AtomicBool = AtomicBool::new(false);
 static NANOS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+static MARKS: std::sync::Mutex<Vec<(&'static str, u64, u64)>> = std::sync::Mutex::new(Vec::new());
+
+/// Resident and peak resident memory (KiB) of this process, from /proc (Linux; zeros elsewhere).
+fn memory_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Note the memory in use at a point of the run (`after load`, `after detect`).
+pub fn mark_memory(point: &'static str) {
+    if enabled() {
+        let (rss, peak) = memory_kib();
+        if let Ok(mut m) = MARKS.lock() {
+            m.push((point, rss, peak));
+        }
+    }
+}
 
 pub fn enable() {
     ON.store(true, Ordering::Relaxed);
@@ -68,9 +90,10 @@ pub fn breakdown(wall: Duration) -> Vec<(&'static str, f64)> {
     let ts = secs(Stage::Timestamps);
     let phone = secs(Stage::Phone);
     let normalise = secs(Stage::Normalise);
-    // Phone lookups run inside normalising while loading, and once more after it (resolve).
+    // Phone lookups run inside normalising, while loading and when the store is finished.
     let normalise_excl = (normalise - phone).max(0.0);
-    let parse = (secs(Stage::Parse) - read - ts).max(0.0);
+    let wait = secs(Stage::Wait);
+    let parse = (secs(Stage::Parse) - read - ts - wait).max(0.0);
     let detect = secs(Stage::Detect);
     let report = secs(Stage::Report);
     // Main-thread time: normalising (phone included), detecting, reporting.
@@ -83,6 +106,7 @@ pub fn breakdown(wall: Duration) -> Vec<(&'static str, f64)> {
         ("phone intelligence", phone),
         ("detect (detectors, incidents)", detect),
         ("report (outputs, evidence)", report),
+        ("reader thread idle, waiting for the store", wait),
         ("other (main thread)", (wall.as_secs_f64() - main).max(0.0)),
     ]
 }
@@ -93,5 +117,10 @@ pub fn print(wall: Duration) {
     eprintln!("pumphound: timings (wall {total:.3} s; read and parse run on a second thread, so shares can add up to more than 100 %)");
     for (name, s) in breakdown(wall) {
         eprintln!("  {name:<46} {s:>9.3} s {:>6.1} %", 100.0 * s / total);
+    }
+    if let Ok(marks) = MARKS.lock() {
+        for (point, rss, peak) in marks.iter() {
+            eprintln!("  memory {point:<39} {:>7} MiB resident, {:>7} MiB peak", rss / 1024, peak / 1024);
+        }
     }
 }

@@ -80,6 +80,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
     let loaded = super::load(&a.input, g)?;
     let store = &loaded.store;
+    timings::mark_memory("after load");
     let t_detect = std::time::Instant::now();
     let currency = dominant_currency(store);
     let keep = |m: &crate::store::Message| {
@@ -87,6 +88,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
             && (countries.is_empty() || m.country_str().is_some_and(|c| countries.iter().any(|x| x == c)))
     };
     let (mut rows, no_ts) = detect::rows(store, keep);
+    timings::mark_memory("after detector rows");
     let mut other_currency = 0u64;
     for r in rows.iter_mut() {
         let m = &store.rows[r.idx as usize];
@@ -123,6 +125,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
         ids.into_iter().take(10).map(|(_, id)| id).collect()
     };
     timings::add(Stage::Detect, t_detect.elapsed());
+    timings::mark_memory("after detect");
     let t_report = std::time::Instant::now();
     let mut by_severity: BTreeMap<&'static str, usize> =
         [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical].iter().map(|s| (s.as_str(), 0)).collect();

@@ -234,10 +234,23 @@ pub fn rows(store: &Store, keep: impl Fn(&crate::store::Message) -> bool) -> (Ve
 /// learn from `rows` themselves, robustly.
 pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str]) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
-    let mut f = Vec::new();
-    if on(pumped_range::DETECTOR.id) {
-        f.extend(pumped_range::detect(rows, base, params));
+    // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
+    // in the same order as on one thread.
+    let (mut f, rest) = std::thread::scope(|s| {
+        let ranges = s.spawn(|| if on(pumped_range::DETECTOR.id) { pumped_range::detect(rows, base, params) } else { Vec::new() });
+        let rest = others(rows, base, params, &on);
+        (ranges.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
+    });
+    f.extend(rest);
+    f.sort_by(Finding::order);
+    for (i, x) in f.iter_mut().enumerate() {
+        x.id = format!("F{}", i + 1);
     }
+    f
+}
+
+fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+    let mut f = Vec::new();
     if on(spend_anomaly::DETECTOR.id) {
         f.extend(spend_anomaly::detect(rows, base, params));
     }
@@ -249,10 +262,6 @@ pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str]) -> Ve
     }
     if on(provider_blocks::DETECTOR.id) {
         f.extend(provider_blocks::detect(rows, params));
-    }
-    f.sort_by(Finding::order);
-    for (i, x) in f.iter_mut().enumerate() {
-        x.id = format!("F{}", i + 1);
     }
     f
 }

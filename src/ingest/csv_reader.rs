@@ -57,7 +57,12 @@ impl<'a> Row<'a> {
     /// The trimmed cell, or none when the column is absent, the row is short, or the cell empty.
     pub fn get(&self, i: Option<usize>) -> Option<String> {
         let raw = self.rec.get(i?)?;
-        let s = String::from_utf8_lossy(raw);
+        // Valid UTF-8 (nearly always) is borrowed and checked at SIMD speed; only a cell with
+        // bad bytes pays for the lossy copy.
+        let s = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
         let t = s.trim();
         if t.is_empty() { None } else { Some(t.to_string()) }
     }

@@ -199,7 +199,7 @@ impl Piped {
         let empty = self.back.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH));
         let batch = std::mem::replace(&mut self.batch, empty);
         // The receiver only goes away when it has failed; its error is the one reported.
-        self.tx.send(batch).map_err(|_| Error::Other("stopped".into()))
+        crate::timings::time(Stage::Wait, || self.tx.send(batch)).map_err(|_| Error::Other("stopped".into()))
     }
 }
 
