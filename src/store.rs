@@ -4,7 +4,7 @@
 use crate::hash::Map;
 use crate::ids::{IdRef, Ids};
 use crate::ingest::InputFormat;
-use crate::ingest::record::{Draft, body_template};
+use crate::ingest::record::Draft;
 use crate::phone::{Classifier, Destination, Lookup, PhoneInfo};
 use crate::schema::{NumberType, Provider, SmsType, Status};
 
@@ -154,7 +154,7 @@ impl Store {
         let country = info.country.or_else(|| hint_country(d.country_hint.as_deref()));
         let currency = crate::ingest::record::currency(d.currency.as_deref())
             .or_else(|| if d.cost.is_some() { default_currency.map(str::to_string) } else { None });
-        let template = d.body.as_deref().map(body_template);
+        let template = d.template();
         let row = Message {
             id,
             ts: d.ts,
@@ -242,8 +242,10 @@ impl Store {
         if m.currency == 0 {
             m.currency = strings.intern(crate::ingest::record::currency(d.currency.as_deref()).as_deref());
         }
-        if m.body_template == 0 && d.body.is_some() {
-            m.body_template = strings.intern(d.body.as_deref().map(body_template).as_deref());
+        if m.body_template == 0
+            && let Some(t) = d.template()
+        {
+            m.body_template = strings.intern(Some(&t));
         }
         if m.segments.is_none() {
             m.segments = d.part.map(|(_, t)| t).or(d.segments);

@@ -1,6 +1,7 @@
 //! What a format parser hands over for one input record: a [`Draft`] of a message, or a
 //! [`Skip`] that says which field was wrong and why.
 
+use crate::phone::{Destination, clean_destination};
 use crate::schema::{SmsType, Status};
 use crate::timeparse;
 
@@ -32,6 +33,33 @@ pub struct Draft {
     pub converted: Option<bool>,
     /// For providers that bill one row per message part (SNS usage report): (part, total).
     pub part: Option<(u32, u32)>,
+    /// Work done ahead on the reader thread ([`Draft::prepare`]).
+    pub prepared: Option<Prepared>,
+}
+
+/// The cleaned destination and the body's template, worked out on the reader thread so the
+/// thread that owns the store (the bottleneck) does not have to.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub destination: Destination,
+    pub template: Option<String>,
+}
+
+impl Draft {
+    pub fn prepare(&mut self) {
+        if self.prepared.is_none() && !self.destination.trim().is_empty() {
+            let template = self.body.take().map(|b| body_template(&b));
+            self.prepared = Some(Prepared { destination: clean_destination(&self.destination, true), template });
+        }
+    }
+
+    /// The body's template (digit runs masked), from [`Draft::prepare`] or worked out now.
+    pub fn template(&self) -> Option<String> {
+        match &self.prepared {
+            Some(p) => p.template.clone(),
+            None => self.body.as_deref().map(body_template),
+        }
+    }
 }
 
 /// A record that is not used, with the field at fault. `reason()` is the stable key under which

@@ -97,7 +97,11 @@ impl Emitter<'_> {
         if draft.destination.trim().is_empty() {
             return self.skip(loc, Skip::missing("destination"));
         }
-        let dest = clean_destination(&draft.destination, true);
+        let mut draft = draft;
+        let dest = match draft.prepared.as_mut() {
+            Some(p) => std::mem::replace(&mut p.destination, Destination::Unreadable(String::new())),
+            None => clean_destination(&draft.destination, true),
+        };
         if let Destination::OtherChannel(scheme) = &dest {
             return self.skip(loc, Skip::field("destination", "is not an SMS address").with_value(scheme));
         }
@@ -210,7 +214,10 @@ impl Out for Piped {
     fn path(&self) -> &str {
         &self.path
     }
-    fn push(&mut self, loc: Loc, parsed: Parsed) -> Result<(), Error> {
+    fn push(&mut self, loc: Loc, mut parsed: Parsed) -> Result<(), Error> {
+        if let Ok(d) = &mut parsed {
+            d.prepare();
+        }
         self.send(Item::Push(loc, parsed))
     }
     fn malformed(&mut self, loc: Loc, skip: Skip) -> Result<(), Error> {
