@@ -7,6 +7,7 @@ pub mod commands;
 pub mod detect;
 pub mod error;
 pub mod frame;
+pub mod fuzzing;
 pub mod hash;
 pub mod ids;
 pub mod ingest;

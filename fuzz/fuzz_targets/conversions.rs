@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pumphound_fuzz::conversions(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pumphound_fuzz::run("conversions", data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pumphound_fuzz::load(data, None));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pumphound_fuzz::run("load_detected", data));

@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| pumphound_fuzz::load(data, Some(pumphound_fuzz::Format::TwilioVerifyAttempts)));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| pumphound_fuzz::run("twilio_verify_attempts", data));

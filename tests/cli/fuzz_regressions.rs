@@ -1,49 +1,10 @@
 //! Inputs that crashed a fuzz target (fuzz/run.sh), replayed through the same checks the fuzz
-//! harness makes. A file is named `<target>-<hash>`; the target says how it is read.
+//! harness makes (`pumphound::fuzzing::check`). A file is named `<target>-<hash>`.
 
-use pumphound::detect::{self, Params, REGISTRY};
+use pumphound::fuzzing::{Target, check};
 use pumphound::ingest::source::InputPath;
-use pumphound::ingest::{self, InputFormat, LoadOptions};
+use pumphound::ingest::{self, LoadOptions};
 use std::sync::Arc;
-
-fn replay(target: &str, data: &[u8]) {
-    let input = InputPath::Memory(target.into(), Arc::from(data));
-    let bar = indicatif::ProgressBar::hidden();
-    match target {
-        "detect" => {
-            let _ = ingest::detect::detect(data);
-            return;
-        }
-        "conversions" => {
-            let _ = ingest::conversions::load_input(&input, &bar);
-            return;
-        }
-        _ => {}
-    }
-    let format = match target {
-        "load_detected" => None,
-        name => Some(
-            InputFormat::ALL
-                .into_iter()
-                .find(|f| f.name().replace('-', "_") == name)
-                .unwrap_or_else(|| panic!("no format for fuzz target {name}")),
-        ),
-    };
-    let map = (format == Some(InputFormat::GenericCsv)).then(|| {
-        ["destination=to", "ts=time", "cost=price", "status=status", "message_id=id", "sender=from", "country=country"]
-            .iter()
-            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
-            .collect()
-    });
-    let opts = LoadOptions { input_format: format, map, ..LoadOptions::default() };
-    let Ok(loaded) = ingest::load(&[input], &opts, &bar) else { return };
-    for s in &loaded.inputs {
-        assert_eq!(s.rows_read, s.rows_used + s.rows_skipped(), "{target}: rows lost");
-    }
-    let (rows, _) = detect::rows(&loaded.store, |_| true);
-    let selected: Vec<&str> = REGISTRY.iter().map(|d| d.id).collect();
-    let _ = detect::run(&rows, &[], &Params::default(), &selected);
-}
 
 #[test]
 fn fuzz_crashes_stay_fixed() {
@@ -54,7 +15,7 @@ fn fuzz_crashes_stay_fixed() {
         let name = path.file_name().and_then(|s| s.to_str()).expect("name").to_string();
         let Some((target, _)) = name.rsplit_once('-') else { panic!("{name}: expected <target>-<hash>") };
         let data = std::fs::read(&path).expect("read");
-        replay(target, &data);
+        check(Target::from_name(target).unwrap_or_else(|| panic!("{name}: no fuzz target {target}")), &data);
         n += 1;
     }
     assert!(n >= 4, "the committed crash inputs are replayed ({n})");
@@ -68,4 +29,20 @@ fn non_ascii_header_is_described_without_panic() {
     let err = ingest::load(&[input], &LoadOptions::default(), &indicatif::ProgressBar::hidden()).err().expect("unknown format");
     let text = err.to_string();
     assert!(text.contains("CSV header not recognised") && text.contains('…'), "{text}");
+}
+
+#[test]
+fn every_fuzz_target_names_a_check() {
+    let dir = super::util::root().join("fuzz/fuzz_targets");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/fuzz_targets") {
+        let path = entry.expect("entry").path();
+        let name = path.file_stem().and_then(|s| s.to_str()).expect("name").to_string();
+        assert!(Target::from_name(&name).is_some(), "fuzz target {name} has no check");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.contains(&format!("run(\"{name}\", data)")), "{name}: the target runs its own check");
+        n += 1;
+    }
+    // Every input format, format detection, detection then loading, and conversions.
+    assert_eq!(n, ingest::InputFormat::ALL.len() + 3);
 }
