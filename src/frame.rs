@@ -41,12 +41,12 @@ pub struct InspectAggregates {
 
 fn messages_frame(store: &Store) -> PolarsResult<DataFrame> {
     let rows = &store.rows;
-    let file: Vec<u32> = rows.iter().map(|m| m.source_file).collect();
-    let ts: Vec<Option<i64>> = rows.iter().map(|m| m.ts).collect();
+    let file: Vec<u32> = rows.iter().map(|m| store.attrs(m).source_file).collect();
+    let ts: Vec<Option<i64>> = rows.iter().map(|m| m.ts_opt()).collect();
     let dest: Vec<String> = rows.iter().map(|m| store.destination(m)).collect();
-    let country: Vec<Option<&str>> = rows.iter().map(|m| m.country_str()).collect();
-    let cost: Vec<Option<f64>> = rows.iter().map(|m| m.cost).collect();
-    let currency: Vec<Option<&str>> = rows.iter().map(|m| store.str(m.currency)).collect();
+    let country: Vec<Option<&str>> = rows.iter().map(|m| m.country_opt()).collect();
+    let cost: Vec<Option<f64>> = rows.iter().map(|m| store.raw_cost(m)).collect();
+    let currency: Vec<Option<&str>> = rows.iter().map(|m| store.str(store.attrs(m).currency)).collect();
     DataFrame::new_infer_height(vec![
         Series::new("file".into(), file).into(),
         Series::new("ts".into(), ts).into(),

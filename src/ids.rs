@@ -1,31 +1,32 @@
-//! Provider message ids, stored once and packed, with the index that folds records by id.
+//! Provider message ids, one fixed-width slot a row, with the index that folds records by id.
 //!
-//! At 10 million messages the ids were the largest thing in memory: a boxed string per row
-//! plus a second copy as the key of a `HashMap<Box<str>, u32>` (about 140 bytes a row). Here an
-//! id lives once in one byte arena, Twilio SIDs (two letters and 32 hex digits) and AWS UUIDs
-//! packed to binary (19 and 17 bytes instead of 34 and 36), and the index is a table of `u32`s
-//! that hashes the packed bytes, plus the row of each id (about 10 bytes a row).
+//! At 10 million messages the ids were the largest thing in memory: a boxed string per row plus
+//! a second copy as a hash key (about 140 bytes a row), then a packed arena with offsets (about
+//! 36). Here a row's id is 16 bytes at the row's own position: Twilio SIDs (two letters and 32
+//! hex digits) and AWS UUIDs are exactly 128 bits once the hex is packed, and the two letters go
+//! into a small table of id kinds (SM, MM, ... and UUID). Ids of any other shape (rare) are kept
+//! as text beside. The index is a hash table of row numbers (about 8 bytes a row at its load).
 
+use crate::hash::Map;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-/// Index of an id in [`Ids`]; 0 means "no id".
-pub type IdRef = u32;
+/// An id's kind: which letters or shape its 16 bytes unpack to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// Two letters and 32 lowercase hex digits (Twilio SIDs).
+    Sid([u8; 2]),
+    /// 8-4-4-4-12 lowercase hex (AWS message ids).
+    Uuid,
+    /// Anything else, kept as text.
+    Text,
+}
 
-const TAG_TEXT: u8 = 0;
-const TAG_SID: u8 = 1;
-const TAG_UUID: u8 = 2;
-
-#[derive(Default)]
-pub struct Ids {
-    bytes: Vec<u8>,
-    /// Start of id `i` (1-based) at `starts[i - 1]`; the end is the next start.
-    starts: Vec<u64>,
-    /// The row each id belongs to (by slot).
-    rows: Vec<u32>,
-    /// Slots, hashed by their packed bytes.
-    index: HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
+/// An id as packed for storage (no allocation for SIDs and UUIDs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packed {
+    pub kind: Kind,
+    pub bytes: [u8; 16],
 }
 
 fn hex_val(b: u8) -> Option<u8> {
@@ -36,45 +37,43 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-fn pack_hex(hex: &[u8], out: &mut Vec<u8>) -> bool {
-    let start = out.len();
-    for pair in hex.chunks_exact(2) {
-        match (hex_val(pair[0]), hex_val(pair[1])) {
-            (Some(a), Some(b)) => out.push(a << 4 | b),
-            _ => {
-                out.truncate(start);
-                return false;
+fn pack_hex(hex: impl Iterator<Item = u8>) -> Option<[u8; 16]> {
+    let mut out = [0u8; 16];
+    let mut n = 0;
+    let mut hi = None;
+    for b in hex {
+        let v = hex_val(b)?;
+        match hi.take() {
+            None => hi = Some(v),
+            Some(h) => {
+                *out.get_mut(n)? = h << 4 | v;
+                n += 1;
             }
         }
     }
-    true
+    (n == 16 && hi.is_none()).then_some(out)
 }
 
-/// The packed form of an id (appended to `out`). Packing is one-to-one: only lowercase hex is
-/// packed, so unpacking gives back the exact text.
-fn pack(id: &str, out: &mut Vec<u8>) {
-    let b = id.as_bytes();
-    let start = out.len();
-    if b.len() == 34 && b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase() {
-        out.extend_from_slice(&[TAG_SID, b[0], b[1]]);
-        if pack_hex(&b[2..], out) {
-            return;
-        }
-        out.truncate(start);
+/// The packed form of an id. Packing is one-to-one: only lowercase hex is packed, so unpacking
+/// gives back the exact text; anything else is [`Kind::Text`].
+pub fn pack(id: &[u8]) -> Packed {
+    if id.len() == 34
+        && id[0].is_ascii_uppercase()
+        && id[1].is_ascii_uppercase()
+        && let Some(bytes) = pack_hex(id[2..].iter().copied())
+    {
+        return Packed { kind: Kind::Sid([id[0], id[1]]), bytes };
     }
-    if b.len() == 36 && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') {
-        out.push(TAG_UUID);
-        let hex: Vec<u8> = b.iter().copied().filter(|&c| c != b'-').collect();
-        if hex.len() == 32 && pack_hex(&hex, out) {
-            return;
-        }
-        out.truncate(start);
+    if id.len() == 36
+        && [8, 13, 18, 23].iter().all(|&i| id[i] == b'-')
+        && let Some(bytes) = pack_hex(id.iter().copied().filter(|&c| c != b'-'))
+    {
+        return Packed { kind: Kind::Uuid, bytes };
     }
-    out.push(TAG_TEXT);
-    out.extend_from_slice(b);
+    Packed { kind: Kind::Text, bytes: [0; 16] }
 }
 
-fn unpack(p: &[u8]) -> String {
+fn unpack(kind: Kind, p: &[u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hex = |bytes: &[u8], s: &mut String| {
         for &x in bytes {
@@ -82,83 +81,135 @@ fn unpack(p: &[u8]) -> String {
             s.push(HEX[(x & 15) as usize] as char);
         }
     };
-    match p.split_first() {
-        Some((&TAG_SID, rest)) if rest.len() == 18 => {
-            let mut s = String::with_capacity(34);
-            s.push(rest[0] as char);
-            s.push(rest[1] as char);
-            hex(&rest[2..], &mut s);
-            s
+    let mut s = String::with_capacity(36);
+    match kind {
+        Kind::Sid([a, b]) => {
+            s.push(a as char);
+            s.push(b as char);
+            hex(p, &mut s);
         }
-        Some((&TAG_UUID, rest)) if rest.len() == 16 => {
-            let mut s = String::with_capacity(36);
-            for (i, chunk) in [&rest[0..4], &rest[4..6], &rest[6..8], &rest[8..10], &rest[10..16]].iter().enumerate() {
+        Kind::Uuid | Kind::Text => {
+            for (i, chunk) in [&p[0..4], &p[4..6], &p[6..8], &p[8..10], &p[10..16]].iter().enumerate() {
                 if i > 0 {
                     s.push('-');
                 }
                 hex(chunk, &mut s);
             }
-            s
         }
-        Some((_, rest)) => String::from_utf8_lossy(rest).into_owned(),
-        None => String::new(),
     }
+    s
 }
 
-/// The hash of the id in slot `s` (when the table grows).
-fn slot_hash(bytes: &[u8], starts: &[u64], hasher: &foldhash::fast::RandomState, s: u32) -> u64 {
-    let i = s as usize;
-    let start = starts[i] as usize;
-    let end = starts.get(i + 1).map_or(bytes.len(), |&e| e as usize);
-    hasher.hash_one(&bytes[start..end])
+/// Kind byte 0: the row has no id.
+const NONE: u8 = 0;
+
+#[derive(Default)]
+pub struct Ids {
+    /// By row: the packed id (zeros for none and text ids).
+    packed: Vec<[u8; 16]>,
+    /// By row: index into `kinds` (0: no id).
+    kind_of: Vec<u8>,
+    /// Kinds seen; index 0 is a placeholder for "none".
+    kinds: Vec<Kind>,
+    /// Text ids by row.
+    text: Map<u32, Box<str>>,
+    /// Rows with an id, hashed by their id.
+    index: HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
 }
 
 impl Ids {
-    fn packed(&self, r: IdRef) -> &[u8] {
-        let i = r as usize - 1;
-        let start = self.starts[i] as usize;
-        let end = self.starts.get(i + 1).map_or(self.bytes.len(), |&e| e as usize);
-        &self.bytes[start..end]
-    }
-
-    /// The id's text.
-    pub fn get(&self, r: IdRef) -> Option<String> {
-        if r == 0 { None } else { Some(unpack(self.packed(r))) }
-    }
-
-    /// `Ok(row)` when `id` was stored before (for that row), else `Err(reference)` after
-    /// recording it for `row`.
-    pub fn find_or_insert(&mut self, id: &str, row: u32) -> Result<u32, IdRef> {
-        let mark = self.bytes.len();
-        pack(id, &mut self.bytes);
-        let hash = self.hasher.hash_one(&self.bytes[mark..]);
-        let (bytes, starts) = (&self.bytes, &self.starts);
-        let packed_of = |r: u32| -> &[u8] {
-            let i = r as usize;
-            let start = starts[i] as usize;
-            let end = starts.get(i + 1).map_or(mark, |&e| e as usize);
-            &bytes[start..end]
-        };
-        if let Some(&slot) = self.index.find(hash, |&s| packed_of(s) == &bytes[mark..]) {
-            self.bytes.truncate(mark);
-            return Ok(self.rows[slot as usize]);
+    fn kind_byte(&mut self, kind: Kind) -> u8 {
+        if self.kinds.is_empty() {
+            self.kinds.push(Kind::Text);
         }
-        let slot = self.starts.len() as u32;
-        self.starts.push(mark as u64);
-        self.rows.push(row);
-        let (bytes, starts, hasher) = (&self.bytes, &self.starts, &self.hasher);
-        self.index.insert_unique(hash, slot, |&s| slot_hash(bytes, starts, hasher, s));
-        Err(slot + 1)
+        match self.kinds.iter().skip(1).position(|&k| k == kind) {
+            Some(i) => (i + 1) as u8,
+            // More than 254 kinds (two-letter prefixes) cannot happen with real exports; such ids
+            // are kept as text instead.
+            None if self.kinds.len() < 255 => {
+                self.kinds.push(kind);
+                (self.kinds.len() - 1) as u8
+            }
+            None => self.kind_byte(Kind::Text),
+        }
     }
 
-    /// Try to make room for `n` more ids (of the packed SID size) without regrowing; what
-    /// cannot be had grows as ids come.
+    fn hash(&self, kind: Kind, bytes: &[u8; 16], text: Option<&str>) -> u64 {
+        match kind {
+            Kind::Text => self.hasher.hash_one(text.unwrap_or("")),
+            _ => self.hasher.hash_one((kind, bytes)),
+        }
+    }
+
+    fn row_hash(&self, row: u32) -> u64 {
+        let r = row as usize;
+        let kind = self.kinds[self.kind_of[r] as usize];
+        self.hash(kind, &self.packed[r], self.text.get(&row).map(|s| &**s))
+    }
+
+    /// The id of `row`, as text.
+    pub fn get(&self, row: u32) -> Option<String> {
+        let r = row as usize;
+        let k = *self.kind_of.get(r)?;
+        if k == NONE {
+            return None;
+        }
+        match self.kinds[k as usize] {
+            Kind::Text => self.text.get(&row).map(|s| s.to_string()),
+            kind => Some(unpack(kind, &self.packed[r])),
+        }
+    }
+
+    pub fn has(&self, row: u32) -> bool {
+        self.kind_of.get(row as usize).is_some_and(|&k| k != NONE)
+    }
+
+    /// Record a row without an id (every row gets a slot, so slots are rows).
+    pub fn push_none(&mut self) {
+        self.packed.push([0; 16]);
+        self.kind_of.push(NONE);
+    }
+
+    /// `Some(row)` when the id was stored before (for that row), else `None` after recording it
+    /// for `row`, which must be the next row (the number of rows recorded so far). `text` is the
+    /// id as read, needed only for [`Kind::Text`].
+    pub fn find_or_insert(&mut self, p: Packed, text: &str, row: u32) -> Option<u32> {
+        debug_assert_eq!(row as usize, self.kind_of.len());
+        let text = (p.kind == Kind::Text).then_some(text);
+        let hash = self.hash(p.kind, &p.bytes, text);
+        let found = self.index.find(hash, |&r| {
+            let k = self.kinds[self.kind_of[r as usize] as usize];
+            k == p.kind
+                && match text {
+                    Some(t) => self.text.get(&r).is_some_and(|s| &**s == t),
+                    None => self.packed[r as usize] == p.bytes,
+                }
+        });
+        if let Some(&r) = found {
+            return Some(r);
+        }
+        let k = self.kind_byte(p.kind);
+        self.packed.push(p.bytes);
+        self.kind_of.push(k);
+        if let Some(t) = text {
+            self.text.insert(row, t.into());
+        }
+        // The index is taken out while it grows, so its rehash can read the rows' ids.
+        let mut index = std::mem::take(&mut self.index);
+        index.insert_unique(hash, row, |&r| self.row_hash(r));
+        self.index = index;
+        None
+    }
+
+    /// Try to make room for `n` more rows without regrowing; what cannot be had grows as rows
+    /// come.
     pub fn reserve(&mut self, n: usize) {
-        let _ = self.bytes.try_reserve(n * 19);
-        let _ = self.starts.try_reserve(n);
-        let _ = self.rows.try_reserve(n);
-        let (bytes, starts, hasher) = (&self.bytes, &self.starts, &self.hasher);
-        let _ = self.index.try_reserve(n, |&s| slot_hash(bytes, starts, hasher, s));
+        let _ = self.packed.try_reserve(n);
+        let _ = self.kind_of.try_reserve(n);
+        let mut index = std::mem::take(&mut self.index);
+        let _ = index.try_reserve(n, |&r| self.row_hash(r));
+        self.index = index;
     }
 }
 
@@ -175,16 +226,21 @@ mod tests {
             "SMA3C6CF2744E5AABAB7451CA32D5943E2",
             "x",
             "é-id",
+            "MMa3c6cf2744e5aabab7451ca32d5943e2",
         ];
-        let mut refs = Vec::new();
-        for (row, t) in texts.iter().enumerate() {
-            refs.push(ids.find_or_insert(t, 10 + row as u32).expect_err("new id"));
+        ids.push_none();
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(ids.find_or_insert(pack(t.as_bytes()), t, i as u32 + 1), None, "{t} is new");
         }
-        for (t, r) in texts.iter().zip(&refs) {
-            assert_eq!(ids.get(*r).as_deref(), Some(*t));
+        for (i, t) in texts.iter().enumerate() {
+            assert_eq!(ids.get(i as u32 + 1).as_deref(), Some(*t));
         }
-        assert_eq!(ids.find_or_insert("SMa3c6cf2744e5aabab7451ca32d5943e2", 99), Ok(10));
-        assert_eq!(ids.find_or_insert("x", 99), Ok(13));
+        let next = texts.len() as u32 + 1;
+        assert_eq!(ids.find_or_insert(pack(texts[0].as_bytes()), texts[0], next), Some(1));
+        assert_eq!(ids.find_or_insert(pack(b"x"), "x", next), Some(4));
         assert_eq!(ids.get(0), None);
+        assert!(!ids.has(0) && ids.has(1));
+        assert_eq!(pack(texts[1].as_bytes()).kind, Kind::Uuid);
+        assert_eq!(pack(texts[2].as_bytes()).kind, Kind::Text, "upper-case hex stays text (one-to-one)");
     }
 }

@@ -147,24 +147,36 @@ impl Classifier {
         Classifier { codes, cache: Map::default(), pending: Map::default(), lookups: 0, misses: 0 }
     }
 
-    /// Split digits (no `+`) into (calling code, national part). ITU codes are prefix-free.
-    pub fn split_code<'a>(&self, digits: &'a str) -> Option<(u16, &'a str)> {
-        for n in 1..=3.min(digits.len().saturating_sub(1)) {
-            let code: u16 = digits[..n].parse().ok()?;
-            if self.codes[code as usize].is_some() {
-                return Some((code, &digits[n..]));
-            }
-        }
-        None
-    }
-
     /// Look a number up. A key not classified yet is queued (its first number is kept as the
     /// representative) and `Pending(key)` returned: call [`Classifier::resolve`] once all
     /// numbers are in, then [`Classifier::get`].
     pub fn lookup(&mut self, e164: &str) -> Lookup {
-        self.lookups += 1;
         let digits = e164.strip_prefix('+').unwrap_or(e164);
-        let Some((code, national)) = self.split_code(digits) else {
+        match digits.parse::<u64>() {
+            Ok(n) if !digits.is_empty() && digits.len() <= 19 && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0') => {
+                self.lookup_digits(n, digits.len() as u8)
+            }
+            _ => {
+                self.lookups += 1;
+                Lookup::Done(PhoneInfo::INVALID)
+            }
+        }
+    }
+
+    /// [`Classifier::lookup`] for the digits of an E.164 number as an integer (`len` digits, no
+    /// leading zero): no text is made unless the key is new.
+    pub fn lookup_digits(&mut self, n: u64, len: u8) -> Lookup {
+        self.lookups += 1;
+        let len = u32::from(len);
+        let mut found = None;
+        for cl in 1..=3u32.min(len.saturating_sub(1)) {
+            let code = n / crate::store::pow10(len - cl);
+            if self.codes.get(code as usize).is_some_and(|c| c.is_some()) {
+                found = Some((code as u16, cl));
+                break;
+            }
+        }
+        let Some((code, cl)) = found else {
             return Lookup::Done(PhoneInfo::INVALID);
         };
         let Some(info) = self.codes[code as usize] else {
@@ -173,13 +185,14 @@ impl Classifier {
         if !info.in_metadata {
             return Lookup::Done(PhoneInfo { calling_code: Some(code), country: None, number_type: NumberType::NonGeographic });
         }
-        let k = (info.k as usize).min(national.len());
-        let prefix: u64 = national[..k].parse().unwrap_or(0);
-        let key = (u64::from(code) << 48) | ((national.len() as u64) << 40) | ((k as u64) << 36) | prefix;
+        let nlen = len - cl;
+        let k = u32::from(info.k).min(nlen);
+        let prefix = (n % crate::store::pow10(nlen)) / crate::store::pow10(nlen - k);
+        let key = (u64::from(code) << 48) | (u64::from(nlen) << 40) | (u64::from(k) << 36) | prefix;
         if let Some(hit) = self.cache.get(&key) {
             return Lookup::Done(*hit);
         }
-        self.pending.entry(key).or_insert_with(|| e164.to_string());
+        self.pending.entry(key).or_insert_with(|| format!("+{n}"));
         Lookup::Pending(key)
     }
 

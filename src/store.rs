@@ -1,8 +1,14 @@
 //! The canonical message table in memory: one row per message, folded across files and status
 //! events by the provider's message id, with phone intelligence filled in once per row.
+//!
+//! A row is 48 bytes and is at the same time what the detectors read ([`crate::detect::Row`]),
+//! so detection needs no copy of the table. What repeats across rows (account, sender, status
+//! text, error code, currency, body template, carrier, source file ...) is one [`Attrs`] stored
+//! once per distinct combination; the message id has its own fixed-width column ([`Ids`]).
+//! Together about 72 bytes a message, against about 280 when every row held its strings.
 
 use crate::hash::Map;
-use crate::ids::{IdRef, Ids};
+use crate::ids::{self, Ids};
 use crate::ingest::InputFormat;
 use crate::ingest::record::Draft;
 use crate::phone::{Classifier, Destination, Lookup, PhoneInfo};
@@ -38,54 +44,226 @@ impl Interner {
     }
 }
 
-/// One canonical row. See [`crate::schema::COLUMNS`].
-#[derive(Debug, Clone)]
-pub struct Message {
-    /// The provider's message id (see [`Store::message_id`]); 0 for none.
-    pub id: IdRef,
-    pub ts: Option<i64>,
-    pub status_ts: Option<i64>,
-    pub provider: Provider,
+/// What a message shares with many others, stored once per distinct combination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Attrs {
     pub source_format: InputFormat,
     pub source_file: u32,
     pub account: Sym,
     pub sender: Sym,
-    /// E.164 digits as a number when `e164`, else the [`Sym`] of the text as read (see
-    /// [`Store::destination`]).
-    pub dest: u64,
-    /// Digits in `dest` when `e164`.
-    pub dest_len: u8,
-    /// The destination parsed as E.164.
-    pub e164: bool,
-    pub calling_code: Option<u16>,
-    pub country: Option<[u8; 2]>,
-    pub number_type: NumberType,
-    pub status: Status,
     pub status_raw: Sym,
     pub error_code: Sym,
-    pub segments: Option<u32>,
-    pub cost: Option<f64>,
     pub currency: Sym,
-    pub sms_type: Option<SmsType>,
     pub body_template: Sym,
     pub mcc: Sym,
     pub mnc: Sym,
     pub carrier: Sym,
+    pub segments: Option<u32>,
+    pub sms_type: Option<SmsType>,
+}
+
+impl Attrs {
+    pub fn new(source_format: InputFormat, source_file: u32) -> Attrs {
+        Attrs {
+            source_format,
+            source_file,
+            account: 0,
+            sender: 0,
+            status_raw: 0,
+            error_code: 0,
+            currency: 0,
+            body_template: 0,
+            mcc: 0,
+            mnc: 0,
+            carrier: 0,
+            segments: None,
+            sms_type: None,
+        }
+    }
+
+    pub fn provider(&self) -> Provider {
+        self.source_format.provider()
+    }
+}
+
+/// What the detectors need of an [`Attrs`], worked out once per combination.
+#[derive(Clone, Copy)]
+struct Derived {
+    /// The error code as a number (0: none or not numeric).
+    error: u32,
+    /// A provider block code or block text.
+    block: bool,
+}
+
+#[derive(Default)]
+struct AttrsTable {
+    map: Map<Attrs, u32>,
+    list: Vec<(Attrs, Derived)>,
+}
+
+/// Row flags.
+pub mod bits {
+    /// The row has a send time (`ts`).
+    pub const HAS_TS: u8 = 1;
+    /// The row has a price (`cost`).
+    pub const HAS_COST: u8 = 2;
+    /// The destination is E.164: `calling_code` and `national` (`nlen` digits), or, when the
+    /// calling code is not known, all its digits in `national` and `nlen` 0.
+    pub const E164: u8 = 4;
+}
+
+/// One canonical row (see [`crate::schema::COLUMNS`]), and what the detectors read.
+#[derive(Debug, Clone, Copy)]
+pub struct Message {
+    /// Send time (ms UTC); see [`Message::ts_opt`].
+    pub ts: i64,
+    /// National significant number (see [`bits::E164`]), or the [`Sym`] of a destination that
+    /// is not E.164.
+    pub national: u64,
+    /// Price in the row's currency, 0 when none (see [`Message::cost_opt`]); set to 0 by a scan
+    /// for other currencies ([`Store::set_aside_cost`]).
+    pub cost: f64,
+    /// The row's own index in the store.
+    pub idx: u32,
+    /// Provider error code as a number, 0 for none.
+    pub error: u32,
+    /// Index of the row's [`Attrs`].
+    pub attrs: u32,
+    /// 0 when not known.
+    pub calling_code: u16,
+    pub country: Option<[u8; 2]>,
+    /// Digits in `national`; 0: no E.164 number with a known calling code.
+    pub nlen: u8,
     pub converted: Option<bool>,
+    pub status: Status,
+    pub number_type: NumberType,
+    /// Whether the provider's defences refused it (block codes, blocked status, block text).
+    pub provider_block: bool,
+    pub bits: u8,
 }
 
 impl Message {
+    /// A delivered row with nothing else known, for tests and builders.
+    pub fn blank(idx: u32) -> Message {
+        Message {
+            ts: 0,
+            national: 0,
+            cost: 0.0,
+            idx,
+            error: 0,
+            attrs: 0,
+            calling_code: 0,
+            country: None,
+            nlen: 0,
+            converted: None,
+            status: Status::Delivered,
+            number_type: NumberType::Invalid,
+            provider_block: false,
+            bits: bits::HAS_TS,
+        }
+    }
+
+    pub fn ts_opt(&self) -> Option<i64> {
+        (self.bits & bits::HAS_TS != 0).then_some(self.ts)
+    }
+
+    pub fn is_e164(&self) -> bool {
+        self.bits & bits::E164 != 0
+    }
+
+    /// The country code, or `??`.
+    pub fn country_str(&self) -> String {
+        self.country.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into())
+    }
+
+    /// The country code, when known.
+    pub fn country_opt(&self) -> Option<&str> {
+        self.country.as_ref().and_then(|c| std::str::from_utf8(c).ok())
+    }
+}
+
+/// One row with everything it shares spelled out: what a row held before [`Attrs`] took the
+/// repeated parts out. For tests, debugging and one-off readers, not hot paths.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub id: Option<String>,
+    pub destination: String,
+    pub ts: Option<i64>,
+    pub status_ts: Option<i64>,
+    pub cost: Option<f64>,
+    pub calling_code: Option<u16>,
+    pub country: Option<[u8; 2]>,
+    pub status: Status,
+    pub number_type: NumberType,
+    pub converted: Option<bool>,
+    pub provider: Provider,
+    /// What the row shares (its fields read as the view's own: `view.sender`).
+    pub attrs: Attrs,
+}
+
+impl std::ops::Deref for View {
+    type Target = Attrs;
+    fn deref(&self) -> &Attrs {
+        &self.attrs
+    }
+}
+
+impl View {
     pub fn country_str(&self) -> Option<&str> {
         self.country.as_ref().and_then(|c| std::str::from_utf8(c).ok())
     }
 }
 
 /// A provider-given country (ISO alpha-2, any case) as stored; anything else is ignored.
-fn hint_country(hint: Option<&str>) -> Option<[u8; 2]> {
+pub fn hint_country(hint: Option<&str>) -> Option<[u8; 2]> {
     match hint?.trim().as_bytes() {
         [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => Some([a.to_ascii_uppercase(), b.to_ascii_uppercase()]),
         _ => None,
     }
+}
+
+/// A cleaned destination as the store takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest<'a> {
+    /// The digits of an E.164 number (1-15, no leading zero).
+    E164(u64),
+    /// Anything else, as read.
+    Text(&'a str),
+}
+
+/// One record on its way into the store, its strings already interned into `attrs`.
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub ts: Option<i64>,
+    pub status_ts: Option<i64>,
+    pub dest: Dest<'a>,
+    pub country_hint: Option<[u8; 2]>,
+    pub status: Status,
+    pub cost: Option<f64>,
+    pub converted: Option<bool>,
+    /// For providers that bill one row per message part (SNS usage report): (part, total).
+    pub part: Option<(u32, u32)>,
+    pub attrs: u32,
+}
+
+const POW10: [u64; 20] = {
+    let mut p = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
+/// 10^n for n ≤ 19.
+pub fn pow10(n: u32) -> u64 {
+    POW10[n.min(19) as usize]
+}
+
+/// Decimal digits in `n` (1 for 0).
+pub fn digits(n: u64) -> u8 {
+    POW10.iter().skip(1).position(|&p| n < p).map_or(20, |i| i as u8 + 1)
 }
 
 /// All messages of a run.
@@ -93,10 +271,15 @@ fn hint_country(hint: Option<&str>) -> Option<[u8; 2]> {
 pub struct Store {
     pub rows: Vec<Message>,
     pub strings: Interner,
+    attrs: AttrsTable,
     pub classifier: Classifier,
     pub ids: Ids,
     /// Parts seen per row, for providers that bill one row per part.
     parts: Map<u32, u64>,
+    /// Status times of rows whose status time is not their send time.
+    status_ts: Map<u32, i64>,
+    /// Prices set aside by [`Store::set_aside_cost`].
+    set_aside: Map<u32, f64>,
     /// Records folded into a message seen before (status events, the same message in two files).
     pub folded: u64,
     /// Folded records whose destination differs from the message's first one: the same id with
@@ -111,153 +294,228 @@ impl Store {
         Store::default()
     }
 
-    /// Add one record. `dest` is the cleaned destination (never `OtherChannel`: those are
-    /// skipped before they get here).
+    /// The index of `a` (stored once).
+    pub fn intern_attrs(&mut self, a: Attrs) -> u32 {
+        if let Some(&i) = self.attrs.map.get(&a) {
+            return i;
+        }
+        let error_text = self.strings.get(a.error_code).unwrap_or("");
+        let derived = Derived {
+            error: error_text.parse().unwrap_or(0),
+            block: crate::detect::provider_blocks::is_block_code(error_text)
+                || crate::detect::provider_blocks::is_block_text(self.strings.get(a.status_raw).unwrap_or("")),
+        };
+        let i = self.attrs.list.len() as u32;
+        self.attrs.list.push((a, derived));
+        self.attrs.map.insert(a, i);
+        i
+    }
+
+    pub fn attrs(&self, m: &Message) -> &Attrs {
+        &self.attrs.list[m.attrs as usize].0
+    }
+
+    pub fn attrs_at(&self, i: u32) -> &Attrs {
+        &self.attrs.list[i as usize].0
+    }
+
+    /// Add one record read by a format parser. `dest` is the cleaned destination (never
+    /// `OtherChannel`: those are skipped before they get here).
     pub fn add(&mut self, d: Draft, dest: Destination, format: InputFormat, file: u32, default_currency: Option<&str>) {
-        let idx = self.rows.len() as u32;
-        let id = match d.message_id.as_deref() {
-            None => 0,
-            Some(text) => match self.ids.find_or_insert(text, idx) {
-                Err(new) => new,
-                Ok(row) => {
-                    self.folded += 1;
-                    let dest_text = match &dest {
-                        Destination::E164(s) | Destination::Unreadable(s) | Destination::OtherChannel(s) => s.as_str(),
-                    };
-                    if self.destination(&self.rows[row as usize]) != dest_text {
-                        self.conflicts += 1;
-                    }
-                    self.fold(row, d);
-                    return;
-                }
-            },
-        };
-        let mut pending_key = None;
-        let (destination, e164, info) = match dest {
-            Destination::E164(s) => {
-                let info = match crate::timings::time(crate::timings::Stage::Phone, || self.classifier.lookup(&s)) {
-                    Lookup::Done(info) => info,
-                    Lookup::Pending(key) => {
-                        pending_key = Some(key);
-                        PhoneInfo::INVALID
-                    }
-                };
-                (s, true, info)
-            }
-            Destination::Unreadable(s) | Destination::OtherChannel(s) => (s, false, PhoneInfo::INVALID),
-        };
-        let (dest, dest_len) = match e164.then(|| destination[1..].parse::<u64>().ok()).flatten() {
-            Some(n) => (n, (destination.len() - 1) as u8),
-            None => (u64::from(self.strings.intern(Some(&destination))), 0),
-        };
-        let e164 = dest_len > 0;
-        let country = info.country.or_else(|| hint_country(d.country_hint.as_deref()));
         let currency = crate::ingest::record::currency(d.currency.as_deref())
             .or_else(|| if d.cost.is_some() { default_currency.map(str::to_string) } else { None });
         let template = d.template();
-        let row = Message {
-            id,
-            ts: d.ts,
-            status_ts: d.status_ts.or(d.ts),
-            provider: format.provider(),
-            source_format: format,
-            source_file: file,
-            account: self.strings.intern(d.account.as_deref()),
-            sender: self.strings.intern(d.sender.as_deref()),
-            dest,
-            dest_len,
-            e164,
-            calling_code: info.calling_code,
-            country,
-            number_type: info.number_type,
-            status: d.status,
-            status_raw: self.strings.intern(d.status_raw.as_deref()),
-            error_code: self.strings.intern(d.error_code.as_deref()),
+        let s = &mut self.strings;
+        let a = Attrs {
+            account: s.intern(d.account.as_deref()),
+            sender: s.intern(d.sender.as_deref()),
+            status_raw: s.intern(d.status_raw.as_deref()),
+            error_code: s.intern(d.error_code.as_deref()),
+            currency: s.intern(currency.as_deref()),
+            body_template: s.intern(template.as_deref()),
+            mcc: s.intern(d.mcc.as_deref()),
+            mnc: s.intern(d.mnc.as_deref()),
+            carrier: s.intern(d.carrier.as_deref()),
             segments: d.part.map(|(_, total)| total).or(d.segments),
-            cost: d.cost,
-            currency: self.strings.intern(currency.as_deref()),
             sms_type: d.sms_type,
-            body_template: self.strings.intern(template.as_deref()),
-            mcc: self.strings.intern(d.mcc.as_deref()),
-            mnc: self.strings.intern(d.mnc.as_deref()),
-            carrier: self.strings.intern(d.carrier.as_deref()),
-            converted: d.converted,
+            ..Attrs::new(format, file)
         };
-        if let Some((part, _)) = d.part {
+        let attrs = self.intern_attrs(a);
+        let dest = match &dest {
+            Destination::E164(s) => s[1..].parse::<u64>().map_or(Dest::Text(s), Dest::E164),
+            Destination::Unreadable(s) | Destination::OtherChannel(s) => Dest::Text(s),
+        };
+        let inc = Incoming {
+            ts: d.ts,
+            status_ts: d.status_ts,
+            dest,
+            country_hint: hint_country(d.country_hint.as_deref()),
+            status: d.status,
+            cost: d.cost,
+            converted: d.converted,
+            part: d.part,
+            attrs,
+        };
+        let id = d.message_id.as_deref().map(|t| (ids::pack(t.as_bytes()), t));
+        self.push(&inc, id);
+    }
+
+    /// Add one record: a new row, or folded into the row of the same message id.
+    pub fn push(&mut self, inc: &Incoming, id: Option<(ids::Packed, &str)>) {
+        let idx = self.rows.len() as u32;
+        match id {
+            None => self.ids.push_none(),
+            Some((packed, text)) => {
+                if let Some(row) = self.ids.find_or_insert(packed, text, idx) {
+                    self.folded += 1;
+                    if !self.same_destination(&self.rows[row as usize], inc.dest) {
+                        self.conflicts += 1;
+                    }
+                    self.fold(row, inc);
+                    return;
+                }
+            }
+        }
+        let mut m = Message {
+            ts: inc.ts.unwrap_or(0),
+            national: 0,
+            cost: inc.cost.unwrap_or(0.0),
+            idx,
+            error: 0,
+            attrs: inc.attrs,
+            calling_code: 0,
+            country: None,
+            nlen: 0,
+            converted: inc.converted,
+            status: inc.status,
+            number_type: NumberType::Invalid,
+            provider_block: false,
+            bits: if inc.ts.is_some() { bits::HAS_TS } else { 0 } | if inc.cost.is_some() { bits::HAS_COST } else { 0 },
+        };
+        let mut info = PhoneInfo::INVALID;
+        match inc.dest {
+            Dest::E164(n) => {
+                m.bits |= bits::E164;
+                m.national = n;
+                let len = digits(n);
+                match crate::timings::time(crate::timings::Stage::Phone, || self.classifier.lookup_digits(n, len)) {
+                    Lookup::Done(i) => info = i,
+                    Lookup::Pending(key) => self.pending.push((idx, key)),
+                }
+            }
+            Dest::Text(t) => m.national = u64::from(self.strings.intern(Some(t))),
+        }
+        m.country = inc.country_hint;
+        apply_phone(&mut m, info);
+        self.derive(&mut m);
+        if let Some(status_ts) = inc.status_ts
+            && inc.ts != Some(status_ts)
+        {
+            self.status_ts.insert(idx, status_ts);
+        }
+        if let Some((part, _)) = inc.part {
             self.parts.insert(idx, 1u64 << part.min(63));
         }
-        if let Some(key) = pending_key {
-            self.pending.push((idx, key));
+        self.rows.push(m);
+    }
+
+    /// Error number and provider block, from the row's attrs and status.
+    fn derive(&self, m: &mut Message) {
+        let d = self.attrs.list[m.attrs as usize].1;
+        m.error = d.error;
+        m.provider_block = m.status == Status::Blocked || d.block;
+    }
+
+    fn same_destination(&self, m: &Message, dest: Dest) -> bool {
+        match dest {
+            Dest::E164(n) => m.is_e164() && Store::dest_digits(m) == Some(n),
+            Dest::Text(t) => !m.is_e164() && self.str(m.national as Sym) == Some(t),
         }
-        self.rows.push(row);
+    }
+
+    /// When the row's status was observed.
+    pub fn status_ts(&self, m: &Message) -> Option<i64> {
+        self.status_ts.get(&m.idx).copied().or(m.ts_opt())
     }
 
     /// Merge a later record of a message already stored: the more final status wins (ties go to
     /// the later event), fields the row lacks are filled, parts add their cost once each.
-    fn fold(&mut self, row: u32, d: Draft) {
-        let new_part = d.part.map(|(p, _)| 1u64 << p.min(63));
+    fn fold(&mut self, row: u32, inc: &Incoming) {
+        let new_part = inc.part.map(|(p, _)| 1u64 << p.min(63));
         let seen = self.parts.get(&row).copied();
-        let strings = &mut self.strings;
-        let m = &mut self.rows[row as usize];
+        let mut m = self.rows[row as usize];
+        let has_cost = m.bits & bits::HAS_COST != 0;
         match (new_part, seen) {
             (Some(bit), Some(mask)) if mask & bit == 0 => {
-                m.cost = match (m.cost, d.cost) {
-                    (Some(a), Some(b)) => Some(a + b),
-                    (a, b) => a.or(b),
-                };
+                if let Some(c) = inc.cost {
+                    m.cost = if has_cost { m.cost + c } else { c };
+                    m.bits |= bits::HAS_COST;
+                }
                 self.parts.insert(row, mask | bit);
             }
             _ => {
-                if m.cost.is_none() {
-                    m.cost = d.cost;
+                if !has_cost && let Some(c) = inc.cost {
+                    m.cost = c;
+                    m.bits |= bits::HAS_COST;
                 }
             }
         }
-        let new_key = (d.status.rank(), d.status_ts.or(d.ts).unwrap_or(i64::MIN));
-        let old_key = (m.status.rank(), m.status_ts.unwrap_or(i64::MIN));
-        if new_key >= old_key && d.status != Status::Unknown {
-            m.status = d.status;
-            m.status_ts = d.status_ts.or(d.ts).or(m.status_ts);
-            if d.status_raw.is_some() {
-                m.status_raw = strings.intern(d.status_raw.as_deref());
+        let (mut a, new) = (*self.attrs_at(m.attrs), *self.attrs_at(inc.attrs));
+        let old_status_ts = self.status_ts(&m);
+        let new_key = (inc.status.rank(), inc.status_ts.or(inc.ts).unwrap_or(i64::MIN));
+        let old_key = (m.status.rank(), old_status_ts.unwrap_or(i64::MIN));
+        let mut status_ts = old_status_ts;
+        if new_key >= old_key && inc.status != Status::Unknown {
+            m.status = inc.status;
+            status_ts = inc.status_ts.or(inc.ts).or(old_status_ts);
+            if new.status_raw != 0 {
+                a.status_raw = new.status_raw;
             }
-            if d.error_code.is_some() {
-                m.error_code = strings.intern(d.error_code.as_deref());
+            if new.error_code != 0 {
+                a.error_code = new.error_code;
             }
         }
-        m.ts = match (m.ts, d.ts) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let fill = |slot: &mut Sym, v: Option<&str>, strings: &mut Interner| {
+        match (m.ts_opt(), inc.ts) {
+            (Some(x), Some(y)) => m.ts = x.min(y),
+            (None, Some(y)) => {
+                m.ts = y;
+                m.bits |= bits::HAS_TS;
+            }
+            _ => {}
+        }
+        match status_ts {
+            Some(s) if m.ts_opt() != Some(s) => {
+                self.status_ts.insert(row, s);
+            }
+            _ => {
+                self.status_ts.remove(&row);
+            }
+        }
+        for (slot, v) in [
+            (&mut a.account, new.account),
+            (&mut a.sender, new.sender),
+            (&mut a.mcc, new.mcc),
+            (&mut a.mnc, new.mnc),
+            (&mut a.carrier, new.carrier),
+            (&mut a.currency, new.currency),
+            (&mut a.body_template, new.body_template),
+        ] {
             if *slot == 0 {
-                *slot = strings.intern(v);
+                *slot = v;
             }
-        };
-        fill(&mut m.account, d.account.as_deref(), strings);
-        fill(&mut m.sender, d.sender.as_deref(), strings);
-        fill(&mut m.mcc, d.mcc.as_deref(), strings);
-        fill(&mut m.mnc, d.mnc.as_deref(), strings);
-        fill(&mut m.carrier, d.carrier.as_deref(), strings);
-        if m.currency == 0 {
-            m.currency = strings.intern(crate::ingest::record::currency(d.currency.as_deref()).as_deref());
         }
-        if m.body_template == 0
-            && let Some(t) = d.template()
-        {
-            m.body_template = strings.intern(Some(&t));
-        }
-        if m.segments.is_none() {
-            m.segments = d.part.map(|(_, t)| t).or(d.segments);
-        }
-        m.sms_type = m.sms_type.or(d.sms_type);
+        a.segments = a.segments.or(new.segments);
+        a.sms_type = a.sms_type.or(new.sms_type);
         if m.country.is_none() {
-            m.country = hint_country(d.country_hint.as_deref());
+            m.country = inc.country_hint;
         }
-        m.converted = match (m.converted, d.converted) {
+        m.converted = match (m.converted, inc.converted) {
             (Some(true), _) | (_, Some(true)) => Some(true),
-            (a, b) => a.or(b),
+            (x, y) => x.or(y),
         };
+        m.attrs = self.intern_attrs(a);
+        self.derive(&mut m);
+        self.rows[row as usize] = m;
     }
 
     /// Classify the numbers queued during loading and fill in their rows. The number's own
@@ -267,38 +525,75 @@ impl Store {
         crate::timings::time(crate::timings::Stage::Phone, || classifier.resolve());
         for (row, key) in std::mem::take(&mut self.pending) {
             let info = self.classifier.get(key);
-            let m = &mut self.rows[row as usize];
-            m.calling_code = info.calling_code;
-            m.number_type = info.number_type;
-            m.country = info.country.or(m.country);
+            apply_phone(&mut self.rows[row as usize], info);
+        }
+    }
+
+    /// All the digits of an E.164 destination.
+    pub fn dest_digits(m: &Message) -> Option<u64> {
+        if !m.is_e164() {
+            None
+        } else if m.nlen > 0 {
+            Some(u64::from(m.calling_code) * pow10(u32::from(m.nlen)) + m.national)
+        } else {
+            Some(m.national)
         }
     }
 
     /// The destination as text: `+` and the digits for E.164, else as it was read.
     pub fn destination(&self, m: &Message) -> String {
-        if m.e164 { format!("+{}", m.dest) } else { self.str(m.dest as Sym).unwrap_or("").to_string() }
+        match Store::dest_digits(m) {
+            Some(n) => format!("+{n}"),
+            None => self.str(m.national as Sym).unwrap_or("").to_string(),
+        }
     }
 
     /// The national significant number and its length in digits, for an E.164 destination
     /// whose calling code is known.
     pub fn national(m: &Message) -> Option<(u64, u8)> {
-        let cc = m.calling_code?;
-        if !m.e164 {
-            return None;
-        }
-        let cc_len = if cc >= 100 {
-            3
-        } else if cc >= 10 {
-            2
-        } else {
-            1
-        };
-        let nlen = m.dest_len.checked_sub(cc_len)?;
-        Some((m.dest % 10u64.pow(u32::from(nlen)), nlen))
+        (m.nlen > 0).then_some((m.national, m.nlen))
     }
 
     pub fn message_id(&self, m: &Message) -> Option<String> {
-        self.ids.get(m.id)
+        self.ids.get(m.idx)
+    }
+
+    /// The price as read (also when a scan set it aside).
+    pub fn raw_cost(&self, m: &Message) -> Option<f64> {
+        self.set_aside.get(&m.idx).copied().or((m.bits & bits::HAS_COST != 0).then_some(m.cost))
+    }
+
+    /// Take a row's price out of sums (a currency other than the one summed); [`Store::raw_cost`]
+    /// still gives it.
+    pub fn set_aside_cost(&mut self, row: u32) {
+        let m = &mut self.rows[row as usize];
+        if m.bits & bits::HAS_COST != 0 && !self.set_aside.contains_key(&row) {
+            self.set_aside.insert(row, m.cost);
+            m.cost = 0.0;
+        }
+    }
+
+    pub fn is_set_aside(&self, row: u32) -> bool {
+        self.set_aside.contains_key(&row)
+    }
+
+    /// The row spelled out (see [`View`]).
+    pub fn view(&self, m: &Message) -> View {
+        let a = *self.attrs(m);
+        View {
+            id: self.message_id(m),
+            destination: self.destination(m),
+            ts: m.ts_opt(),
+            status_ts: self.status_ts(m),
+            cost: self.raw_cost(m),
+            calling_code: (m.calling_code != 0).then_some(m.calling_code),
+            country: m.country,
+            status: m.status,
+            number_type: m.number_type,
+            converted: m.converted,
+            provider: a.provider(),
+            attrs: a,
+        }
     }
 
     /// Try to make room for `n` more rows (and their ids) without regrowing; when the memory
@@ -311,5 +606,71 @@ impl Store {
 
     pub fn str(&self, s: Sym) -> Option<&str> {
         self.strings.get(s)
+    }
+}
+
+/// Fill a row's phone fields from its class: an E.164 destination whose calling code is known
+/// is split into calling code and national number. The number's own country wins over a hint.
+fn apply_phone(m: &mut Message, info: PhoneInfo) {
+    m.number_type = info.number_type;
+    m.country = info.country.or(m.country);
+    if let Some(cc) = info.calling_code
+        && m.is_e164()
+        && m.nlen == 0
+    {
+        let len = digits(m.national);
+        let cc_len = digits(u64::from(cc));
+        if len > cc_len {
+            let nlen = len - cc_len;
+            m.calling_code = cc;
+            m.national %= pow10(u32::from(nlen));
+            m.nlen = nlen;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digit_counts_and_powers() {
+        assert_eq!(digits(0), 1);
+        assert_eq!(digits(9), 1);
+        assert_eq!(digits(10), 2);
+        assert_eq!(digits(447_400_123_456), 12);
+        assert_eq!(digits(u64::MAX), 20);
+        assert_eq!(pow10(3), 1000);
+    }
+
+    #[test]
+    fn a_row_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Message>(), 48);
+    }
+
+    #[test]
+    fn destinations_round_trip_with_leading_zeros() {
+        let mut s = Store::new();
+        let a = s.intern_attrs(Attrs::new(InputFormat::TwilioConsoleCsv, 0));
+        for dest in [Dest::E164(390_612_345_678), Dest::Text("abc"), Dest::E164(99_912), Dest::E164(447_400_123_456)] {
+            let inc = Incoming {
+                ts: Some(1),
+                status_ts: None,
+                dest,
+                country_hint: None,
+                status: Status::Sent,
+                cost: None,
+                converted: None,
+                part: None,
+                attrs: a,
+            };
+            s.push(&inc, None);
+        }
+        s.finish();
+        let got: Vec<String> = s.rows.iter().map(|m| s.destination(m)).collect();
+        assert_eq!(got, ["+390612345678", "abc", "+99912", "+447400123456"]);
+        assert_eq!((s.rows[0].calling_code, s.rows[0].national, s.rows[0].nlen), (39, 612_345_678, 10));
+        assert_eq!(s.rows[3].country_opt(), Some("GB"));
+        assert_eq!((s.rows[3].calling_code, s.rows[3].national, s.rows[3].nlen), (44, 7_400_123_456, 10));
     }
 }

@@ -51,8 +51,11 @@ fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
 /// The currency most messages are priced in; costs in other currencies are left out of sums.
 fn dominant_currency(store: &Store) -> Option<Sym> {
     let mut counts: Map<Sym, u64> = Map::default();
-    for m in store.rows.iter().filter(|m| m.cost.is_some() && m.currency != 0) {
-        *counts.entry(m.currency).or_default() += 1;
+    for m in store.rows.iter().filter(|m| m.bits & crate::store::bits::HAS_COST != 0) {
+        let c = store.attrs(m).currency;
+        if c != 0 {
+            *counts.entry(c).or_default() += 1;
+        }
     }
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(store.str(b.0).cmp(&store.str(a.0)))).map(|(s, _)| s)
 }
@@ -78,32 +81,40 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     }
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
     let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
-    let loaded = super::load(&a.input, g)?;
-    let store = &loaded.store;
+    let mut loaded = super::load(&a.input, g)?;
     timings::mark_memory("after load");
     let t_detect = std::time::Instant::now();
-    let currency = dominant_currency(store);
-    let keep = |m: &crate::store::Message| {
-        m.ts.is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u))
-            && (countries.is_empty() || m.country_str().is_some_and(|c| countries.iter().any(|x| x == c)))
-    };
-    let (mut rows, no_ts) = detect::rows(store, keep);
-    timings::mark_memory("after detector rows");
-    let mut other_currency = 0u64;
-    for r in rows.iter_mut() {
-        let m = &store.rows[r.idx as usize];
-        if m.cost.is_some() && m.currency != currency.unwrap_or(0) {
-            r.cost = 0.0;
-            other_currency += 1;
-        }
+    let currency = dominant_currency(&loaded.store);
+    // Prices in other currencies are left out of every sum (and still written as evidence).
+    let foreign: Vec<u32> = loaded
+        .store
+        .rows
+        .iter()
+        .filter(|m| m.bits & crate::store::bits::HAS_COST != 0 && loaded.store.attrs(m).currency != currency.unwrap_or(0))
+        .map(|m| m.idx)
+        .collect();
+    for &r in &foreign {
+        loaded.store.set_aside_cost(r);
     }
-    let base_rows = if a.baseline.is_empty() {
-        Vec::new()
+    let store = &loaded.store;
+    let in_countries =
+        |m: &crate::store::Message| countries.is_empty() || m.country_opt().is_some_and(|c| countries.iter().any(|x| x == c));
+    let keep = |m: &crate::store::Message| {
+        m.ts_opt().is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)) && in_countries(m)
+    };
+    let (rows, no_ts) = detect::rows(store, keep);
+    timings::mark_memory("after detector rows");
+    let other_currency = if foreign.is_empty() { 0 } else { rows.iter().filter(|r| store.is_set_aside(r.idx)).count() as u64 };
+    let base = if a.baseline.is_empty() {
+        None
     } else {
         let mut base_args = crate::cli::InputArgs { inputs: a.baseline.clone(), ..a.input.clone() };
         base_args.conversions = None;
-        let base = super::load(&base_args, g)?;
-        detect::rows(&base.store, |m| countries.is_empty() || m.country_str().is_some_and(|c| countries.iter().any(|x| x == c))).0
+        Some(super::load(&base_args, g)?)
+    };
+    let base_rows = match &base {
+        None => std::borrow::Cow::Borrowed(&[][..]),
+        Some(b) => detect::rows(&b.store, in_countries).0,
     };
     let all = detect::run(&rows, &base_rows, &params, &selected);
     let (all, suppressed) = allow.apply(all, store);
@@ -113,14 +124,14 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     }
     let cost_of = |r: u32| {
         let m = &store.rows[r as usize];
-        if m.currency == currency.unwrap_or(0) { m.cost.unwrap_or(0.0) } else { 0.0 }
+        if store.is_set_aside(r) { 0.0 } else { m.cost }
     };
-    let incidents: Vec<Incident> = incidents::build(&findings, cost_of, |r| store.rows[r as usize].ts.unwrap_or(0));
+    let incidents: Vec<Incident> = incidents::build(&findings, cost_of, |r| store.rows[r as usize].ts_opt().unwrap_or(0));
     let incident_of: Map<&str, &str> = incidents.iter().flat_map(|i| i.findings.iter().map(move |f| (f.as_str(), i.id.as_str()))).collect();
     let sample = |f: &Finding| {
         let m = |r: u32| &store.rows[r as usize];
         let mut ids: Vec<(i64, String)> =
-            f.rows.iter().filter_map(|&r| store.message_id(m(r)).map(|id| (m(r).ts.unwrap_or(0), id))).collect();
+            f.rows.iter().filter_map(|&r| store.message_id(m(r)).map(|id| (m(r).ts_opt().unwrap_or(0), id))).collect();
         ids.sort_unstable();
         ids.into_iter().take(10).map(|(_, id)| id).collect()
     };

@@ -10,7 +10,6 @@ pub mod provider_blocks;
 pub mod pumped_range;
 pub mod spend_anomaly;
 
-use crate::schema::{NumberType, Status};
 use crate::store::Store;
 use clap::ValueEnum;
 use serde::Serialize;
@@ -99,32 +98,9 @@ impl Params {
     }
 }
 
-/// What detectors read of a message: compact, copyable, no strings.
-#[derive(Debug, Clone, Copy)]
-pub struct Row {
-    /// Index into the store's rows.
-    pub idx: u32,
-    pub ts: i64,
-    pub calling_code: u16,
-    /// National significant number as an integer, and its length in digits (0: no E.164).
-    pub national: u64,
-    pub nlen: u8,
-    pub country: Option<[u8; 2]>,
-    pub cost: f64,
-    pub converted: Option<bool>,
-    pub status: Status,
-    /// Provider error code as a number, 0 for none.
-    pub error: u32,
-    pub number_type: NumberType,
-    /// Whether the provider's defences refused it (block codes, blocked status).
-    pub provider_block: bool,
-}
-
-impl Row {
-    pub fn country_str(&self) -> String {
-        self.country.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into())
-    }
-}
+/// What detectors read of a message: the store's own row (compact, copyable, no strings), so
+/// detection reads the table in place.
+pub type Row = crate::store::Message;
 
 /// A finding: the signal, the threshold crossed and the baseline it was compared with, and the
 /// rows behind it.
@@ -193,40 +169,15 @@ pub fn peak_hour(ts: impl Iterator<Item = i64>) -> Option<i64> {
     counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * 3_600_000)
 }
 
-/// Build detector rows from the store (rows without a timestamp cannot be placed in time and
-/// are left out; the count is returned).
-pub fn rows(store: &Store, keep: impl Fn(&crate::store::Message) -> bool) -> (Vec<Row>, u64) {
-    let mut out = Vec::with_capacity(store.rows.len());
-    let mut no_ts = 0;
-    for (i, m) in store.rows.iter().enumerate() {
-        if !keep(m) {
-            continue;
-        }
-        let Some(ts) = m.ts else {
-            no_ts += 1;
-            continue;
-        };
-        let (national, nlen) = Store::national(m).unwrap_or((0, 0));
-        let error_text = store.str(m.error_code).unwrap_or("");
-        let error: u32 = error_text.parse().unwrap_or(0);
-        out.push(Row {
-            idx: i as u32,
-            ts,
-            calling_code: m.calling_code.unwrap_or(0),
-            national,
-            nlen,
-            country: m.country,
-            cost: m.cost.unwrap_or(0.0),
-            converted: m.converted,
-            status: m.status,
-            error,
-            number_type: m.number_type,
-            provider_block: m.status == Status::Blocked
-                || provider_blocks::is_block_code(error_text)
-                || provider_blocks::is_block_text(store.str(m.status_raw).unwrap_or("")),
-        });
+/// The rows detectors read: messages `keep` accepts that have a timestamp (rows without one
+/// cannot be placed in time and are left out; the count is returned). When every row is kept,
+/// the store's table itself, without a copy.
+pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_, [Row]>, u64) {
+    let no_ts = store.rows.iter().filter(|m| m.ts_opt().is_none() && keep(m)).count() as u64;
+    if no_ts == 0 && store.rows.iter().all(&keep) {
+        return (std::borrow::Cow::Borrowed(&store.rows), 0);
     }
-    (out, no_ts)
+    (std::borrow::Cow::Owned(store.rows.iter().filter(|m| m.ts_opt().is_some() && keep(m)).copied().collect()), no_ts)
 }
 
 /// Run the selected detectors; findings come back sorted and numbered F1, F2, ...
@@ -269,22 +220,20 @@ fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::schema::NumberType;
 
     /// A delivered, priced, unconverted-unknown row to an E.164 number.
     pub fn row(idx: u32, ts: i64, cc: u16, national: u64, nlen: u8) -> Row {
         Row {
-            idx,
             ts,
             calling_code: cc,
             national,
             nlen,
             country: Some(*b"LV"),
             cost: 0.05,
-            converted: None,
-            status: Status::Delivered,
-            error: 0,
             number_type: NumberType::Mobile,
-            provider_block: false,
+            bits: crate::store::bits::HAS_TS | crate::store::bits::HAS_COST | crate::store::bits::E164,
+            ..Row::blank(idx)
         }
     }
 }

@@ -37,7 +37,7 @@ pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redac
             }
         }
     }
-    rows.sort_by_key(|(r, f)| (store.rows[*r as usize].ts, f.id.clone(), *r));
+    rows.sort_by_key(|(r, f)| (store.rows[*r as usize].ts_opt(), f.id.clone(), *r));
     let mut out = csv::Writer::from_writer(w);
     out.write_record(HEADER)?;
     for (r, f) in rows {
@@ -48,15 +48,15 @@ pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redac
             &f.id,
             f.detector,
             f.severity.as_str(),
-            &m.ts.map(format_ms).unwrap_or_default(),
+            &m.ts_opt().map(format_ms).unwrap_or_default(),
             &if redacted {
-                super::scan_csv::guard_phone(&redact(&store.destination(m)), m.e164)
+                super::scan_csv::guard_phone(&redact(&store.destination(m)), m.is_e164())
             } else {
-                super::scan_csv::guard_phone(&store.destination(m), m.e164)
+                super::scan_csv::guard_phone(&store.destination(m), m.is_e164())
             },
-            m.country_str().unwrap_or(""),
-            &m.cost.map(|c| format!("{c}")).unwrap_or_default(),
-            store.str(m.currency).unwrap_or(""),
+            m.country_opt().unwrap_or(""),
+            &store.raw_cost(m).map(|c| format!("{c}")).unwrap_or_default(),
+            store.str(store.attrs(m).currency).unwrap_or(""),
         ])?;
     }
     out.flush()

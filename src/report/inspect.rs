@@ -169,8 +169,8 @@ pub fn build(loaded: &Loaded, agg: &InspectAggregates, top: usize) -> InspectRep
             None => "unknown",
         };
         *converted.entry(k).or_default() += 1;
-        no_id += u64::from(m.id == 0);
-        no_ts += u64::from(m.ts.is_none());
+        no_id += u64::from(!store.ids.has(m.idx));
+        no_ts += u64::from(m.ts_opt().is_none());
     }
     let total = Total {
         inputs: inputs.len(),

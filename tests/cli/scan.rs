@@ -58,7 +58,7 @@ fn attack_messages(name: &str) -> Vec<(String, Option<String>, Option<i64>)> {
         .rows
         .iter()
         .filter(|m| t.get(l.store.message_id(m).unwrap_or_default().as_str()).is_some_and(|v| v.starts_with("attack:")))
-        .map(|m| (l.store.destination(m), m.country_str().map(str::to_string), m.ts))
+        .map(|m| (l.store.destination(m), m.country_opt().map(str::to_string), m.ts_opt()))
         .collect()
 }
 

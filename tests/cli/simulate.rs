@@ -54,7 +54,7 @@ fn every_format_loads_back_with_the_same_count_cost_and_ids() {
         let l = load_paths(std::slice::from_ref(&path));
         assert_eq!(l.store.rows.len(), n, "{format:?}: message count");
         assert_eq!(l.inputs[0].rows_skipped(), 0, "{format:?}: nothing skipped");
-        let loaded: f64 = l.store.rows.iter().filter_map(|m| m.cost).sum();
+        let loaded: f64 = l.store.rows.iter().filter_map(|m| l.store.raw_cost(m)).sum();
         assert!((loaded - cost).abs() < 1e-6 * n as f64, "{format:?}: cost {loaded} vs {cost}");
         let truth = String::from_utf8(truth).expect("utf-8");
         let ids: HashSet<&str> = truth.lines().skip(1).filter_map(|l| l.split(',').next()).collect();

@@ -1,7 +1,7 @@
 use assert_cmd::Command;
 use pumphound::ingest::source::InputPath;
 use pumphound::ingest::{LoadOptions, Loaded, load};
-use pumphound::store::{Message, Store};
+use pumphound::store::{Store, View};
 use std::path::PathBuf;
 
 pub fn root() -> PathBuf {
@@ -35,8 +35,8 @@ pub fn load_paths(paths: &[PathBuf]) -> Loaded {
     load_with(paths, &opts())
 }
 
-pub fn by_id<'a>(store: &'a Store, id: &str) -> &'a Message {
-    store.rows.iter().find(|m| store.message_id(m).as_deref() == Some(id)).unwrap_or_else(|| panic!("no message {id}"))
+pub fn by_id(store: &Store, id: &str) -> View {
+    store.view(store.rows.iter().find(|m| store.message_id(m).as_deref() == Some(id)).unwrap_or_else(|| panic!("no message {id}")))
 }
 
 pub fn ms(iso: &str) -> i64 {
