@@ -8,7 +8,6 @@
 //! as text beside. The index is a hash table of row numbers (about 8 bytes a row at its load).
 
 use crate::hash::Map;
-use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 /// An id's kind: which letters or shape its 16 bytes unpack to.
@@ -29,29 +28,34 @@ pub struct Packed {
     pub bytes: [u8; 16],
 }
 
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None,
+/// Lowercase hex digit values; 0xff for every other byte.
+const HEX_VAL: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
-fn pack_hex(hex: impl Iterator<Item = u8>) -> Option<[u8; 16]> {
+/// 32 lowercase hex digits as 16 bytes.
+fn pack_hex(hex: &[u8]) -> Option<[u8; 16]> {
+    let hex: &[u8; 32] = hex.try_into().ok()?;
     let mut out = [0u8; 16];
-    let mut n = 0;
-    let mut hi = None;
-    for b in hex {
-        let v = hex_val(b)?;
-        match hi.take() {
-            None => hi = Some(v),
-            Some(h) => {
-                *out.get_mut(n)? = h << 4 | v;
-                n += 1;
-            }
-        }
+    let mut bad = 0u8;
+    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+        let (a, b) = (HEX_VAL[pair[0] as usize], HEX_VAL[pair[1] as usize]);
+        bad |= a | b;
+        *o = a << 4 | (b & 15);
     }
-    (n == 16 && hi.is_none()).then_some(out)
+    // Valid digits are below 16; any 0xff sets the high bits.
+    (bad < 16).then_some(out)
 }
 
 /// The packed form of an id. Packing is one-to-one: only lowercase hex is packed, so unpacking
@@ -60,13 +64,19 @@ pub fn pack(id: &[u8]) -> Packed {
     if id.len() == 34
         && id[0].is_ascii_uppercase()
         && id[1].is_ascii_uppercase()
-        && let Some(bytes) = pack_hex(id[2..].iter().copied())
+        && let Some(bytes) = pack_hex(&id[2..])
     {
         return Packed { kind: Kind::Sid([id[0], id[1]]), bytes };
     }
     if id.len() == 36
         && [8, 13, 18, 23].iter().all(|&i| id[i] == b'-')
-        && let Some(bytes) = pack_hex(id.iter().copied().filter(|&c| c != b'-'))
+        && let Some(bytes) = {
+            let mut hex = [0u8; 32];
+            for (h, &c) in hex.iter_mut().zip(id.iter().filter(|&&c| c != b'-')) {
+                *h = c;
+            }
+            pack_hex(&hex)
+        }
     {
         return Packed { kind: Kind::Uuid, bytes };
     }
@@ -100,8 +110,65 @@ fn unpack(kind: Kind, p: &[u8; 16]) -> String {
     s
 }
 
+/// An id on its way into the store: packed, its text (needed for [`Kind::Text`] only) and its
+/// [`IdHasher::hash`].
+#[derive(Debug, Clone, Copy)]
+pub struct Incoming<'a> {
+    pub packed: Packed,
+    pub text: &'a str,
+    pub hash: u64,
+}
+
 /// Kind byte 0: the row has no id.
 const NONE: u8 = 0;
+
+/// Hashes ids for the index; cloned into parser threads, which hash ahead of the store.
+#[derive(Clone, Default)]
+pub struct IdHasher(foldhash::fast::RandomState);
+
+impl IdHasher {
+    /// The hash of an id: its packed bytes, or its text for [`Kind::Text`].
+    pub fn hash(&self, p: &Packed, text: &str) -> u64 {
+        match p.kind {
+            Kind::Text => self.0.hash_one(text),
+            kind => self.0.hash_one((kind, &p.bytes)),
+        }
+    }
+}
+
+/// Open addressing with linear probing over `u64` slots: the row (plus one; 0 is empty) and 32
+/// more bits of the hash, so a probe rarely reads an id to compare. Written here rather than
+/// taken from hashbrown so the store thread can touch a slot ahead of time ([`Ids::prefetch`]):
+/// with ten million ids the table is far larger than the caches, and the lookups had been the
+/// largest cost of the store thread.
+#[derive(Default)]
+struct Index {
+    slots: Vec<u64>,
+    len: usize,
+}
+
+impl Index {
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// Room for `n` entries at most three quarters full.
+    fn grow_to(&mut self, n: usize, rehash: impl Fn(u32) -> u64) {
+        let want = (n.max(8) * 4 / 3 + 1).next_power_of_two();
+        if want <= self.slots.len() {
+            return;
+        }
+        let old = std::mem::replace(&mut self.slots, vec![0; want]);
+        let mask = self.mask();
+        for s in old.into_iter().filter(|&s| s != 0) {
+            let mut i = rehash((s as u32) - 1) as usize & mask;
+            while self.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = s;
+        }
+    }
+}
 
 #[derive(Default)]
 pub struct Ids {
@@ -113,9 +180,8 @@ pub struct Ids {
     kinds: Vec<Kind>,
     /// Text ids by row.
     text: Map<u32, Box<str>>,
-    /// Rows with an id, hashed by their id.
-    index: HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
+    index: Index,
+    hasher: IdHasher,
 }
 
 impl Ids {
@@ -135,17 +201,14 @@ impl Ids {
         }
     }
 
-    fn hash(&self, kind: Kind, bytes: &[u8; 16], text: Option<&str>) -> u64 {
-        match kind {
-            Kind::Text => self.hasher.hash_one(text.unwrap_or("")),
-            _ => self.hasher.hash_one((kind, bytes)),
-        }
+    pub fn hasher(&self) -> IdHasher {
+        self.hasher.clone()
     }
 
     fn row_hash(&self, row: u32) -> u64 {
         let r = row as usize;
         let kind = self.kinds[self.kind_of[r] as usize];
-        self.hash(kind, &self.packed[r], self.text.get(&row).map(|s| &**s))
+        self.hasher.hash(&Packed { kind, bytes: self.packed[r] }, self.text.get(&row).map_or("", |s| &**s))
     }
 
     /// The id of `row`, as text.
@@ -171,34 +234,54 @@ impl Ids {
         self.kind_of.push(NONE);
     }
 
+    /// Load the index slot of `hash` into the cache ahead of its lookup (a plain read whose
+    /// value is not waited for, so the processor overlaps it with the work before).
+    pub fn prefetch(&self, hash: u64) {
+        if let Some(&s) = self.index.slots.get(hash as usize & self.index.mask()) {
+            std::hint::black_box(s);
+        }
+    }
+
     /// `Some(row)` when the id was stored before (for that row), else `None` after recording it
     /// for `row`, which must be the next row (the number of rows recorded so far). `text` is the
-    /// id as read, needed only for [`Kind::Text`].
-    pub fn find_or_insert(&mut self, p: Packed, text: &str, row: u32) -> Option<u32> {
+    /// id as read, needed only for [`Kind::Text`]; `hash` is [`IdHasher::hash`] of it.
+    pub fn find_or_insert(&mut self, id: Incoming, row: u32) -> Option<u32> {
         debug_assert_eq!(row as usize, self.kind_of.len());
+        let Incoming { packed: p, text, hash } = id;
+        if (self.index.len + 1) * 4 > self.index.slots.len() * 3 {
+            let mut index = std::mem::take(&mut self.index);
+            index.grow_to((index.len + 1) * 2, |r| self.row_hash(r));
+            self.index = index;
+        }
         let text = (p.kind == Kind::Text).then_some(text);
-        let hash = self.hash(p.kind, &p.bytes, text);
-        let found = self.index.find(hash, |&r| {
-            let k = self.kinds[self.kind_of[r as usize] as usize];
-            k == p.kind
+        let tag = hash >> 32 << 32;
+        let mask = self.index.mask();
+        let mut i = hash as usize & mask;
+        loop {
+            let s = self.index.slots[i];
+            if s == 0 {
+                break;
+            }
+            let r = (s as u32) - 1;
+            if s & !0xffff_ffff == tag
+                && self.kinds[self.kind_of[r as usize] as usize] == p.kind
                 && match text {
                     Some(t) => self.text.get(&r).is_some_and(|s| &**s == t),
                     None => self.packed[r as usize] == p.bytes,
                 }
-        });
-        if let Some(&r) = found {
-            return Some(r);
+            {
+                return Some(r);
+            }
+            i = (i + 1) & mask;
         }
+        self.index.slots[i] = tag | u64::from(row + 1);
+        self.index.len += 1;
         let k = self.kind_byte(p.kind);
         self.packed.push(p.bytes);
         self.kind_of.push(k);
         if let Some(t) = text {
             self.text.insert(row, t.into());
         }
-        // The index is taken out while it grows, so its rehash can read the rows' ids.
-        let mut index = std::mem::take(&mut self.index);
-        index.insert_unique(hash, row, |&r| self.row_hash(r));
-        self.index = index;
         None
     }
 
@@ -208,7 +291,7 @@ impl Ids {
         let _ = self.packed.try_reserve(n);
         let _ = self.kind_of.try_reserve(n);
         let mut index = std::mem::take(&mut self.index);
-        let _ = index.try_reserve(n, |&r| self.row_hash(r));
+        index.grow_to(index.len + n, |r| self.row_hash(r));
         self.index = index;
     }
 }
@@ -230,14 +313,19 @@ mod tests {
         ];
         ids.push_none();
         for (i, t) in texts.iter().enumerate() {
-            assert_eq!(ids.find_or_insert(pack(t.as_bytes()), t, i as u32 + 1), None, "{t} is new");
+            let p = pack(t.as_bytes());
+            let id = Incoming { packed: p, text: t, hash: ids.hasher().hash(&p, t) };
+            assert_eq!(ids.find_or_insert(id, i as u32 + 1), None, "{t} is new");
         }
         for (i, t) in texts.iter().enumerate() {
             assert_eq!(ids.get(i as u32 + 1).as_deref(), Some(*t));
         }
         let next = texts.len() as u32 + 1;
-        assert_eq!(ids.find_or_insert(pack(texts[0].as_bytes()), texts[0], next), Some(1));
-        assert_eq!(ids.find_or_insert(pack(b"x"), "x", next), Some(4));
+        let p = pack(texts[0].as_bytes());
+        let id = Incoming { packed: p, text: texts[0], hash: ids.hasher().hash(&p, texts[0]) };
+        assert_eq!(ids.find_or_insert(id, next), Some(1));
+        let p = pack(b"x");
+        assert_eq!(ids.find_or_insert(Incoming { packed: p, text: "x", hash: ids.hasher().hash(&p, "x") }, next), Some(4));
         assert_eq!(ids.get(0), None);
         assert!(!ids.has(0) && ids.has(1));
         assert_eq!(pack(texts[1].as_bytes()).kind, Kind::Uuid);

@@ -167,6 +167,21 @@ impl Classifier {
     /// leading zero): no text is made unless the key is new.
     pub fn lookup_digits(&mut self, n: u64, len: u8) -> Lookup {
         self.lookups += 1;
+        match self.key_digits(n, len) {
+            Lookup::Pending(key) => {
+                if let Some(hit) = self.cache.get(&key) {
+                    return Lookup::Done(*hit);
+                }
+                self.queue(key, n);
+                Lookup::Pending(key)
+            }
+            done => done,
+        }
+    }
+
+    /// The class of a number when the number alone says it (`Done`), else its key (`Pending`),
+    /// whether classified yet or not. Reads nothing but the code table: any thread may call it.
+    pub fn key_digits(&self, n: u64, len: u8) -> Lookup {
         let len = u32::from(len);
         let mut found = None;
         for cl in 1..=3u32.min(len.saturating_sub(1)) {
@@ -188,12 +203,20 @@ impl Classifier {
         let nlen = len - cl;
         let k = u32::from(info.k).min(nlen);
         let prefix = (n % crate::store::pow10(nlen)) / crate::store::pow10(nlen - k);
-        let key = (u64::from(code) << 48) | (u64::from(nlen) << 40) | (u64::from(k) << 36) | prefix;
-        if let Some(hit) = self.cache.get(&key) {
-            return Lookup::Done(*hit);
+        Lookup::Pending((u64::from(code) << 48) | (u64::from(nlen) << 40) | (u64::from(k) << 36) | prefix)
+    }
+
+    /// The class of a key already classified.
+    pub fn cached(&self, key: u64) -> Option<PhoneInfo> {
+        self.cache.get(&key).copied()
+    }
+
+    /// Queue a key for [`Classifier::resolve`], with the number (its digits) that stands for it
+    /// when none does yet.
+    pub fn queue(&mut self, key: u64, n: u64) {
+        if !self.cache.contains_key(&key) {
+            self.pending.entry(key).or_insert_with(|| format!("+{n}"));
         }
-        self.pending.entry(key).or_insert_with(|| format!("+{n}"));
-        Lookup::Pending(key)
     }
 
     /// Classify every queued key with libphonenumber, in key order: keys of one calling code

@@ -42,6 +42,15 @@ impl Interner {
     pub fn get(&self, id: Sym) -> Option<&str> {
         if id == 0 { None } else { self.strs.get(id as usize).map(|s| &**s) }
     }
+
+    /// Symbols handed out so far, the "none" symbol 0 included.
+    pub fn len(&self) -> usize {
+        self.strs.len().max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.strs.len() <= 1
+    }
 }
 
 /// What a message shares with many others, stored once per distinct combination.
@@ -263,7 +272,7 @@ pub fn pow10(n: u32) -> u64 {
 
 /// Decimal digits in `n` (1 for 0).
 pub fn digits(n: u64) -> u8 {
-    POW10.iter().skip(1).position(|&p| n < p).map_or(20, |i| i as u8 + 1)
+    n.checked_ilog10().map_or(1, |l| l as u8 + 1)
 }
 
 /// All messages of a run.
@@ -285,8 +294,8 @@ pub struct Store {
     /// Folded records whose destination differs from the message's first one: the same id with
     /// conflicting content (the first record's destination is kept).
     pub conflicts: u64,
-    /// Rows whose number class waits for [`Store::finish`].
-    pending: Vec<(u32, u64)>,
+    /// Rows before this one have been through [`Store::finish`].
+    classified: usize,
 }
 
 impl Store {
@@ -356,17 +365,21 @@ impl Store {
             part: d.part,
             attrs,
         };
-        let id = d.message_id.as_deref().map(|t| (ids::pack(t.as_bytes()), t));
+        let hasher = self.ids.hasher();
+        let id = d.message_id.as_deref().map(|t| {
+            let packed = ids::pack(t.as_bytes());
+            ids::Incoming { packed, text: t, hash: hasher.hash(&packed, t) }
+        });
         self.push(&inc, id);
     }
 
     /// Add one record: a new row, or folded into the row of the same message id.
-    pub fn push(&mut self, inc: &Incoming, id: Option<(ids::Packed, &str)>) {
+    pub fn push(&mut self, inc: &Incoming, id: Option<ids::Incoming>) {
         let idx = self.rows.len() as u32;
         match id {
             None => self.ids.push_none(),
-            Some((packed, text)) => {
-                if let Some(row) = self.ids.find_or_insert(packed, text, idx) {
+            Some(id) => {
+                if let Some(row) = self.ids.find_or_insert(id, idx) {
                     self.folded += 1;
                     if !self.same_destination(&self.rows[row as usize], inc.dest) {
                         self.conflicts += 1;
@@ -392,21 +405,15 @@ impl Store {
             provider_block: false,
             bits: if inc.ts.is_some() { bits::HAS_TS } else { 0 } | if inc.cost.is_some() { bits::HAS_COST } else { 0 },
         };
-        let mut info = PhoneInfo::INVALID;
+        // E.164 digits are classified in one pass at the end ([`Store::finish`]), off this thread.
         match inc.dest {
             Dest::E164(n) => {
                 m.bits |= bits::E164;
                 m.national = n;
-                let len = digits(n);
-                match crate::timings::time(crate::timings::Stage::Phone, || self.classifier.lookup_digits(n, len)) {
-                    Lookup::Done(i) => info = i,
-                    Lookup::Pending(key) => self.pending.push((idx, key)),
-                }
             }
             Dest::Text(t) => m.national = u64::from(self.strings.intern(Some(t))),
         }
         m.country = inc.country_hint;
-        apply_phone(&mut m, info);
         self.derive(&mut m);
         if let Some(status_ts) = inc.status_ts
             && inc.ts != Some(status_ts)
@@ -518,15 +525,74 @@ impl Store {
         self.rows[row as usize] = m;
     }
 
-    /// Classify the numbers queued during loading and fill in their rows. The number's own
-    /// country wins over the provider's (kept on the row until now as a fallback).
+    /// Classify the E.164 destinations of the rows loaded since the last call and fill in their
+    /// phone fields; the number's own country wins over the provider's (kept on the row until
+    /// now as a fallback). On all cores: find the keys not classified yet (each with the first
+    /// number in row order that stands for it), classify those (libphonenumber, in key order),
+    /// then fill the rows in.
     pub fn finish(&mut self) {
+        let from = self.classified;
+        self.classified = self.rows.len();
+        let rows = &mut self.rows[from..];
+        if rows.is_empty() {
+            return;
+        }
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+        let part = rows.len().div_ceil(threads);
+        let unclassified = |m: &Message| m.is_e164() && m.nlen == 0 && m.calling_code == 0;
+        let classifier = &self.classifier;
+        let found: Vec<Vec<(u64, u64)>> = crate::timings::time(crate::timings::Stage::Phone, || {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = rows
+                    .chunks(part)
+                    .map(|part| {
+                        s.spawn(move || {
+                            let mut seen: Map<u64, ()> = Map::default();
+                            let mut new = Vec::new();
+                            for m in part.iter().filter(|m| unclassified(m)) {
+                                if let Lookup::Pending(k) = classifier.key_digits(m.national, digits(m.national))
+                                    && classifier.cached(k).is_none()
+                                    && seen.insert(k, ()).is_none()
+                                {
+                                    new.push((k, m.national));
+                                }
+                            }
+                            new
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+            })
+        });
+        for (k, n) in found.into_iter().flatten() {
+            self.classifier.queue(k, n);
+        }
         let classifier = &mut self.classifier;
         crate::timings::time(crate::timings::Stage::Phone, || classifier.resolve());
-        for (row, key) in std::mem::take(&mut self.pending) {
-            let info = self.classifier.get(key);
-            apply_phone(&mut self.rows[row as usize], info);
-        }
+        let classifier = &self.classifier;
+        let counted: u64 = crate::timings::time(crate::timings::Stage::Phone, || {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = rows
+                    .chunks_mut(part)
+                    .map(|part| {
+                        s.spawn(move || {
+                            let mut n = 0;
+                            for m in part.iter_mut().filter(|m| unclassified(m)) {
+                                n += 1;
+                                let info = match classifier.key_digits(m.national, digits(m.national)) {
+                                    Lookup::Done(info) => info,
+                                    Lookup::Pending(k) => classifier.cached(k).unwrap_or(PhoneInfo::INVALID),
+                                };
+                                apply_phone(m, info);
+                            }
+                            n
+                        })
+                    })
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).sum()
+            })
+        });
+        self.classifier.lookups += counted;
     }
 
     /// All the digits of an E.164 destination.

@@ -32,6 +32,8 @@ pub fn parse_text(s: &str) -> Result<i64, TimeError> {
     let s = s.trim();
     let ms = if let Some(ms) = parse_iso(s.as_bytes()) {
         ms
+    } else if let Some(ms) = rfc2822_common(s.as_bytes()) {
+        ms
     } else if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
         dt.timestamp_millis()
     } else if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
@@ -74,6 +76,50 @@ fn digits(b: &[u8], from: usize, n: usize) -> Option<i64> {
         v = v * 10 + i64::from(c - b'0');
     }
     Some(v)
+}
+
+/// The one RFC 2822 shape exports write, `Fri, 24 May 2019 17:44:46 +0000`, read without chrono
+/// (whose general parser had been a tenth of a Console export's parse). Anything else, and any
+/// value chrono might judge otherwise (a weekday that does not match, 31 February, second 60),
+/// is left to chrono: none means "not sure", not "invalid".
+fn rfc2822_common(b: &[u8]) -> Option<i64> {
+    const DAYS: [&[u8; 3]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: [&[u8; 3]; 12] = [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
+    if b.len() != 31
+        || &b[3..5] != b", "
+        || b[7] != b' '
+        || b[11] != b' '
+        || b[16] != b' '
+        || b[19] != b':'
+        || b[22] != b':'
+        || b[25] != b' '
+    {
+        return None;
+    }
+    let weekday = DAYS.iter().position(|d| &b[0..3] == *d)? as i64;
+    let month = MONTHS.iter().position(|m| &b[8..11] == *m)? as i64 + 1;
+    let (day, year) = (digits(b, 5, 2)?, digits(b, 12, 4)?);
+    let (hour, minute, second) = (digits(b, 17, 2)?, digits(b, 20, 2)?, digits(b, 23, 2)?);
+    let sign = match b[26] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let (oh, om) = (digits(b, 27, 2)?, digits(b, 29, 2)?);
+    let days_in_month = match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if year < 1900 || day < 1 || day > days_in_month || hour > 23 || minute > 59 || second > 59 || oh > 23 || om > 59 {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    if (days + 3).rem_euclid(7) != weekday {
+        return None;
+    }
+    Some(((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 - sign * (oh * 60 + om) * 60_000)
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
@@ -250,6 +296,37 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_rfc2822_agrees_with_chrono() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x2545_f491_4f6c_dd1du64);
+        let mut next = || rng.random::<u64>();
+        let (mut fast, mut total) = (0, 0);
+        for _ in 0..200_000 {
+            // Around valid dates, with fields pushed out of range now and then.
+            let ms = (next() % 4_000_000_000_000) as i64;
+            let c = civil(ms);
+            let mut text = rfc2822(ms).into_bytes();
+            match next() % 8 {
+                0 => text[5..7].copy_from_slice(format!("{:02}", next() % 40).as_bytes()),
+                1 => text[0..3].copy_from_slice(b"Sun"),
+                2 => text[23..25].copy_from_slice(format!("{:02}", 55 + next() % 10).as_bytes()),
+                3 => text[26..31].copy_from_slice(format!("{}{:04}", if next() % 2 == 0 { '+' } else { '-' }, next() % 2500).as_bytes()),
+                4 => text[8..11].copy_from_slice(b"Feb"),
+                _ => {}
+            }
+            let s = String::from_utf8(text).expect("ascii");
+            let chrono = DateTime::parse_from_rfc2822(&s).ok().map(|d| d.timestamp_millis());
+            let ours = rfc2822_common(s.as_bytes());
+            total += 1;
+            if let Some(v) = ours {
+                fast += 1;
+                assert_eq!(Some(v), chrono, "{s} ({c:?})");
+            }
+        }
+        assert!(fast * 2 > total, "the fast path takes most real dates ({fast} of {total})");
+    }
 
     #[test]
     fn iso_variants_agree() {

@@ -26,7 +26,7 @@ pub fn load_options(a: &InputArgs) -> Result<LoadOptions, Error> {
     Ok(LoadOptions {
         input_format: a.input_format,
         map,
-        ingest: IngestOptions { strict: a.strict, default_currency: Some(cur) },
+        ingest: IngestOptions { strict: a.strict, default_currency: Some(cur), skip_templates: false },
         conversions: a.conversions.clone(),
         conversion_window_ms: window,
     })
@@ -34,7 +34,13 @@ pub fn load_options(a: &InputArgs) -> Result<LoadOptions, Error> {
 
 /// Expand, open and load every input, with the progress bar on stderr.
 pub fn load(a: &InputArgs, g: &GlobalArgs) -> Result<Loaded, Error> {
-    let opts = load_options(a)?;
+    load_with(a, g, |_| {})
+}
+
+/// [`load`], with the options adjusted by the command (what it does not need left out).
+pub fn load_with(a: &InputArgs, g: &GlobalArgs, adjust: impl FnOnce(&mut LoadOptions)) -> Result<Loaded, Error> {
+    let mut opts = load_options(a)?;
+    adjust(&mut opts);
     let inputs = source::expand(&a.inputs)?;
     let bar = crate::progress::bar(crate::ingest::total_bytes(&inputs), !(g.quiet || g.no_progress));
     let loaded = crate::ingest::load(&inputs, &opts, &bar);

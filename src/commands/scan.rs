@@ -81,7 +81,8 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     }
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
     let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
-    let mut loaded = super::load(&a.input, g)?;
+    // No scan output shows body templates.
+    let mut loaded = super::load_with(&a.input, g, |o| o.ingest.skip_templates = true)?;
     timings::mark_memory("after load");
     let t_detect = std::time::Instant::now();
     let currency = dominant_currency(&loaded.store);

@@ -160,6 +160,30 @@ impl Finding {
     }
 }
 
+/// Rows by country code (`??` for none), in code order. Grouped by the code's two bytes first:
+/// a string a row had been most of the cost of the detectors that group by country.
+pub fn by_country<'a>(rows: impl Iterator<Item = &'a Row>) -> BTreeMap<String, Vec<&'a Row>> {
+    let mut by_code: crate::hash::Map<Option<[u8; 2]>, Vec<&Row>> = crate::hash::Map::default();
+    for r in rows {
+        by_code.entry(r.country).or_default().push(r);
+    }
+    let mut out: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
+    for (_, v) in by_code {
+        let name = v[0].country_str();
+        match out.get_mut(&name) {
+            // Two codes with one name (bytes that are not text): keep the rows' order.
+            Some(have) => {
+                have.extend(v);
+                have.sort_by_key(|r| r.idx);
+            }
+            None => {
+                out.insert(name, v);
+            }
+        }
+    }
+    out
+}
+
 /// The hour (ms) with most of `ts`, for a finding's peak.
 pub fn peak_hour(ts: impl Iterator<Item = i64>) -> Option<i64> {
     let mut counts: BTreeMap<i64, u64> = BTreeMap::new();

@@ -32,10 +32,7 @@ pub fn is_block_text(status_raw: &str) -> bool {
 
 pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
-    let mut by_country: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| r.provider_block) {
-        by_country.entry(r.country_str()).or_default().push(r);
-    }
+    let by_country = super::by_country(rows.iter().filter(|r| r.provider_block));
     let mut out = Vec::new();
     for (country, members) in by_country {
         let n = members.len() as f64;

@@ -107,22 +107,12 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let last = rows.iter().map(|r| r.ts).max().unwrap_or(first);
     let first_hour = first.div_euclid(HOUR) * HOUR;
     let first_day = first.div_euclid(DAY) * DAY;
-    let mut by_country: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
-    for r in rows {
-        by_country.entry(r.country_str()).or_default().push(r);
-    }
-    // First sighting of every destination, to tell customers seen before from new numbers.
-    let mut first_seen: Map<(u16, u64), i64> = Map::default();
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        let e = first_seen.entry((r.calling_code, r.national)).or_insert(r.ts);
-        *e = (*e).min(r.ts);
-    }
-    let mut base_by_country: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
-    for r in base {
-        base_by_country.entry(r.country_str()).or_default().push(r);
-    }
+    let by_country = super::by_country(rows.iter());
+    let base_by_country = super::by_country(base.iter());
     let have_base = !base.is_empty();
     let mut out = Vec::new();
+    // Flagged windows: (finding, window start, member rows).
+    let mut pending: Vec<(usize, i64, Vec<&Row>)> = Vec::new();
     for (country, rs) in &by_country {
         let base_rows: &[&Row] = base_by_country.get(country).map(Vec::as_slice).unwrap_or(&[]);
         let mut hourly_spans = Vec::new();
@@ -141,19 +131,15 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                     hourly_spans.push((w.start, w.end));
                 }
                 let members: Vec<&Row> = rs.iter().copied().filter(|r| r.ts >= w.start && r.ts < w.end).collect();
-                let new: Vec<u32> = members
-                    .iter()
-                    .filter(|r| r.nlen == 0 || first_seen.get(&(r.calling_code, r.national)).is_none_or(|&t| t >= w.start))
-                    .map(|r| r.idx)
-                    .collect();
-                let new_share = new.len() as f64 / members.len().max(1) as f64;
+                // Which members go to numbers new in the window is settled below, once the
+                // destinations of all flagged windows are known.
+                pending.push((out.len(), w.start, members.clone()));
                 let mut metrics = BTreeMap::new();
                 metrics.insert("cost", w.cost);
                 metrics.insert("expected_cost", w.expected);
                 metrics.insert("excess_cost", w.cost - w.expected);
-                metrics.insert("new_destination_share", new_share);
                 out.push(Finding {
-                    severity: if new_share < 0.5 { Severity::Info } else { Severity::Low },
+                    severity: Severity::Info,
                     title: format!(
                         "spend to {country} {:.2} over {} {label}(s), {:.2} expected",
                         w.cost,
@@ -166,7 +152,6 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                     threshold: format!("> median + {k}·MAD = {threshold:.2} per {label}, excess ≥ {floor}"),
                     baseline: format!("median {med:.2} per {label} over the {}", if have_base { "baseline period" } else { "period" }),
                     metrics,
-                    rows: new,
                     ..Finding::over(DETECTOR.id, "country", country.clone(), &members)
                 });
             }
@@ -199,7 +184,40 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             });
         }
     }
+    settle_new_destinations(&mut out, pending, rows);
     out
+}
+
+/// For each flagged window, the members whose destination was first seen in the window (the
+/// finding's evidence rows), their share and the severity that follows. First sightings are
+/// looked up only for the destinations of flagged windows: a map of every destination had been
+/// the largest cost of this detector.
+fn settle_new_destinations(out: &mut [Finding], pending: Vec<(usize, i64, Vec<&Row>)>, rows: &[Row]) {
+    if pending.is_empty() {
+        return;
+    }
+    let mut first_seen: Map<(u16, u64), i64> = Map::default();
+    for (_, _, members) in &pending {
+        for r in members.iter().filter(|r| r.nlen > 0) {
+            first_seen.insert((r.calling_code, r.national), i64::MAX);
+        }
+    }
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        if let Some(e) = first_seen.get_mut(&(r.calling_code, r.national)) {
+            *e = (*e).min(r.ts);
+        }
+    }
+    for (f, start, members) in pending {
+        let new: Vec<u32> = members
+            .iter()
+            .filter(|r| r.nlen == 0 || first_seen.get(&(r.calling_code, r.national)).is_none_or(|&t| t >= start))
+            .map(|r| r.idx)
+            .collect();
+        let new_share = new.len() as f64 / members.len().max(1) as f64;
+        out[f].metrics.insert("new_destination_share", new_share);
+        out[f].severity = if new_share < 0.5 { Severity::Info } else { Severity::Low };
+        out[f].rows = new;
+    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,15 @@
 //! tolerated (missing cells read as empty), invalid UTF-8 read lossily so a billed message is
 //! never lost over one bad byte in its body.
 
+use super::blocks;
+use super::csv_split::{Next, Pos, Splitter};
 use super::format::InputFormat;
 use super::formats::{generic_csv, sns_usage_report, twilio_console_csv};
 use super::record::Skip;
-use super::stats::{Loc, Out};
+use super::stats::{Emitter, Loc, Out};
 use crate::error::Error;
 use csv::ByteRecord;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 /// Header names, trimmed and compared case-insensitively.
 pub struct Header {
@@ -79,7 +81,6 @@ pub fn sniff_header(head: &[u8]) -> Option<Header> {
 }
 
 enum Parser {
-    Console(twilio_console_csv::Columns),
     Usage(sns_usage_report::Columns),
     Generic(generic_csv::Columns),
 }
@@ -92,14 +93,8 @@ pub fn read(reader: Box<dyn BufRead + Send>, em: &mut impl Out, map: Option<&[(S
         Ok(false) => return Ok(()),
         Err(e) => return Err(csv_error(em, e)),
     };
-    let schema_error = |what: String| Error::Parse {
-        format: em.format().name().into(),
-        path: em.path().to_string(),
-        location: "1".into(),
-        what: format!("header: {what} (header: {})", header.describe()),
-    };
+    let schema_error = |what: String| header_error(em.format(), em.path(), &header, what);
     let parser = match em.format() {
-        InputFormat::TwilioConsoleCsv => Parser::Console(twilio_console_csv::columns(&header).map_err(schema_error)?),
         InputFormat::SnsUsageReport => Parser::Usage(sns_usage_report::columns(&header).map_err(schema_error)?),
         InputFormat::GenericCsv => {
             let map = map.ok_or_else(|| Error::Usage("generic-csv needs --map field=column,... (destination at least)".into()))?;
@@ -114,7 +109,6 @@ pub fn read(reader: Box<dyn BufRead + Send>, em: &mut impl Out, map: Option<&[(S
                 let line = rec.position().map(|p| p.line()).unwrap_or(0);
                 let row = Row { rec: &rec };
                 let parsed = match &parser {
-                    Parser::Console(c) => twilio_console_csv::parse(c, &row),
                     Parser::Usage(c) => sns_usage_report::parse(c, &row),
                     Parser::Generic(c) => generic_csv::parse(c, &row),
                 };
@@ -130,6 +124,41 @@ pub fn read(reader: Box<dyn BufRead + Send>, em: &mut impl Out, map: Option<&[(S
         }
     }
     Ok(())
+}
+
+fn header_error(format: InputFormat, path: &str, header: &Header, what: String) -> Error {
+    Error::Parse {
+        format: format.name().into(),
+        path: path.to_string(),
+        location: "1".into(),
+        what: format!("header: {what} (header: {})", header.describe()),
+    }
+}
+
+/// A Console export: the header read here, the records by the parallel block reader.
+pub fn read_console(mut reader: Box<dyn BufRead + Send>, em: &mut Emitter) -> Result<(), Error> {
+    let mut head = Vec::new();
+    let io = |e: std::io::Error, path: &str| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) };
+    loop {
+        let n = reader.by_ref().take(64 << 10).read_to_end(&mut head).map_err(|e| io(e, &em.stats.path))?;
+        let mut s = Splitter::new(&head, Pos::START, n == 0);
+        match s.next_record() {
+            Next::End => return Ok(()),
+            Next::Incomplete { .. } => continue,
+            Next::Record(_) => {
+                let header = Header::new(&s.record());
+                let columns = twilio_console_csv::columns(&header).map_err(|w| header_error(em.format, &em.stats.path, &header, w))?;
+                let (rest, at) = (head[s.offset()..].to_vec(), s.pos());
+                let parser = twilio_console_csv::Console {
+                    columns,
+                    default_currency: em.opts.default_currency.clone(),
+                    templates: !em.opts.skip_templates,
+                    hasher: em.store.ids.hasher(),
+                };
+                return blocks::run(&parser, rest, at, &mut reader, em);
+            }
+        }
+    }
 }
 
 fn csv_error(em: &impl Out, e: csv::Error) -> Error {

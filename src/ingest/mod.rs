@@ -1,7 +1,10 @@
 //! Ingest: every input file (or stdin) → detected format → records → the canonical [`Store`].
 
+pub mod blocks;
+pub mod chunk;
 pub mod conversions;
 pub mod csv_reader;
+pub mod csv_split;
 pub mod detect;
 pub mod format;
 pub mod formats;
@@ -114,12 +117,13 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         }
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
-        stats::pipeline(
-            &mut em,
-            |out| {
+        if format == InputFormat::TwilioConsoleCsv {
+            csv_reader::read_console(reader, &mut em)?;
+        } else {
+            stats::pipeline(&mut em, |out| {
                 if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }
-            },
-        )?;
+            })?;
+        }
         stats.sha256 = Some(digest.hex());
         stats_all.push(stats);
     }

@@ -170,6 +170,13 @@ pub fn currency(raw: Option<&str>) -> Option<String> {
 /// the length: the template groups messages by kind without keeping what they said.
 pub fn body_template(body: &str) -> String {
     let mut out = String::with_capacity(body.len().min(160));
+    body_template_into(body, &mut out);
+    out
+}
+
+/// [`body_template`] into a buffer (cleared first), so a parser can reuse one.
+pub fn body_template_into(body: &str, out: &mut String) {
+    out.clear();
     let mut in_digits = false;
     for c in body.chars() {
         if out.len() >= 160 {
@@ -186,7 +193,6 @@ pub fn body_template(body: &str) -> String {
             out.push(if c.is_control() { ' ' } else { c });
         }
     }
-    out
 }
 
 #[cfg(test)]

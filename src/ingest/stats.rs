@@ -76,6 +76,9 @@ pub struct IngestOptions {
     pub strict: bool,
     /// Currency for prices that come without one (BulkExport writes no price_unit).
     pub default_currency: Option<String>,
+    /// Leave body templates out (no output of the run shows them; a template a row is a tenth
+    /// of a Console export's parse).
+    pub skip_templates: bool,
 }
 
 pub struct Emitter<'a> {
@@ -98,6 +101,12 @@ impl Emitter<'_> {
             return self.skip(loc, Skip::missing("destination"));
         }
         let mut draft = draft;
+        if self.opts.skip_templates {
+            draft.body = None;
+            if let Some(p) = draft.prepared.as_mut() {
+                p.template = None;
+            }
+        }
         let dest = match draft.prepared.as_mut() {
             Some(p) => std::mem::replace(&mut p.destination, Destination::Unreadable(String::new())),
             None => clean_destination(&draft.destination, true),
