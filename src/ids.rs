@@ -119,6 +119,17 @@ pub struct Incoming<'a> {
     pub hash: u64,
 }
 
+/// A prefetch hint: no load is waited for (a plain read, even unused, held the processor up).
+#[cfg(target_arch = "x86_64")]
+fn prefetch<T>(p: &T) {
+    // SAFETY: SSE is part of every x86_64 target, and a prefetch only hints the cache: it reads
+    // no memory the program sees and cannot fault, whatever the address (here a live reference).
+    unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(p).cast::<i8>()) };
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn prefetch<T>(_: &T) {}
+
 /// Kind byte 0: the row has no id.
 const NONE: u8 = 0;
 
@@ -145,6 +156,8 @@ impl IdHasher {
 struct Index {
     slots: Vec<u64>,
     len: usize,
+    /// Let go by [`Ids::release_index`]; built again on the next insert.
+    released: bool,
 }
 
 impl Index {
@@ -234,11 +247,10 @@ impl Ids {
         self.kind_of.push(NONE);
     }
 
-    /// Load the index slot of `hash` into the cache ahead of its lookup (a plain read whose
-    /// value is not waited for, so the processor overlaps it with the work before).
+    /// Ask for the index slot of `hash` to be brought into the cache ahead of its lookup.
     pub fn prefetch(&self, hash: u64) {
-        if let Some(&s) = self.index.slots.get(hash as usize & self.index.mask()) {
-            std::hint::black_box(s);
+        if let Some(s) = self.index.slots.get(hash as usize & self.index.mask()) {
+            prefetch(s);
         }
     }
 
@@ -247,6 +259,9 @@ impl Ids {
     /// id as read, needed only for [`Kind::Text`]; `hash` is [`IdHasher::hash`] of it.
     pub fn find_or_insert(&mut self, id: Incoming, row: u32) -> Option<u32> {
         debug_assert_eq!(row as usize, self.kind_of.len());
+        if self.index.released {
+            self.rebuild_index();
+        }
         let Incoming { packed: p, text, hash } = id;
         if (self.index.len + 1) * 4 > self.index.slots.len() * 3 {
             let mut index = std::mem::take(&mut self.index);
@@ -285,11 +300,37 @@ impl Ids {
         None
     }
 
+    /// Free the index (a tenth of the store's memory at ten million rows) once loading is done:
+    /// nothing looks ids up after. A later insert builds it again.
+    pub fn release_index(&mut self) {
+        self.index = Index { released: true, ..Index::default() };
+    }
+
+    fn rebuild_index(&mut self) {
+        let rows: Vec<u32> = (0..self.kind_of.len() as u32).filter(|&r| self.has(r)).collect();
+        let mut index = Index::default();
+        index.grow_to(rows.len() + 1, |r| self.row_hash(r));
+        let mask = index.mask();
+        for r in rows {
+            let hash = self.row_hash(r);
+            let mut i = hash as usize & mask;
+            while index.slots[i] != 0 {
+                i = (i + 1) & mask;
+            }
+            index.slots[i] = (hash >> 32 << 32) | u64::from(r + 1);
+            index.len += 1;
+        }
+        self.index = index;
+    }
+
     /// Try to make room for `n` more rows without regrowing; what cannot be had grows as rows
     /// come.
     pub fn reserve(&mut self, n: usize) {
         let _ = self.packed.try_reserve(n);
         let _ = self.kind_of.try_reserve(n);
+        if self.index.released {
+            return;
+        }
         let mut index = std::mem::take(&mut self.index);
         index.grow_to(index.len + n, |r| self.row_hash(r));
         self.index = index;
@@ -328,6 +369,10 @@ mod tests {
         assert_eq!(ids.find_or_insert(Incoming { packed: p, text: "x", hash: ids.hasher().hash(&p, "x") }, next), Some(4));
         assert_eq!(ids.get(0), None);
         assert!(!ids.has(0) && ids.has(1));
+        ids.release_index();
+        let p = pack(texts[5].as_bytes());
+        let id = Incoming { packed: p, text: texts[5], hash: ids.hasher().hash(&p, texts[5]) };
+        assert_eq!(ids.find_or_insert(id, next), Some(6), "the index is built again after a release");
         assert_eq!(pack(texts[1].as_bytes()).kind, Kind::Uuid);
         assert_eq!(pack(texts[2].as_bytes()).kind, Kind::Text, "upper-case hex stays text (one-to-one)");
     }

@@ -128,6 +128,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         stats_all.push(stats);
     }
     crate::timings::time(crate::timings::Stage::Normalise, || store.finish());
+    store.ids.release_index();
     let conversions = match &opts.conversions {
         None => None,
         Some(path) => {
