@@ -93,7 +93,7 @@ type Packed = u64;
 const PLAN_SHIFT: u32 = 50;
 
 fn pack(cc: u16, nlen: u8, n: u64) -> Packed {
-    (u64::from(cc) << 4 | u64::from(nlen)) << PLAN_SHIFT | n
+    (((u64::from(cc) << 4) | u64::from(nlen)) << PLAN_SHIFT) | n
 }
 
 fn plan_of(k: Packed) -> Plan {
@@ -104,6 +104,9 @@ fn plan_of(k: Packed) -> Plan {
 fn low(k: Packed) -> u64 {
     k & ((1 << PLAN_SHIFT) - 1)
 }
+
+/// A level's blocks (sorted, with their distinct numbers) and the expected count per plan.
+type Level = (Vec<(Packed, u64)>, Map<Plan, f64>);
 
 /// Distinct numbers (sorted), and their count per plan.
 fn distinct(rows: &[Row]) -> (Vec<Packed>, Map<Plan, u64>) {
@@ -133,7 +136,7 @@ fn runs(keys: impl Iterator<Item = Packed>) -> Vec<(Packed, u64)> {
 fn typical(numbers: &[Packed], level: u32) -> (Vec<(Packed, u64)>, Map<Plan, f64>) {
     let div = 10u64.pow(level);
     let blocks =
-        runs(numbers.iter().filter(|&&k| u32::from(plan_of(k).1) > level + 1).map(|&k| (k >> PLAN_SHIFT) << PLAN_SHIFT | low(k) / div));
+        runs(numbers.iter().filter(|&&k| u32::from(plan_of(k).1) > level + 1).map(|&k| ((k >> PLAN_SHIFT) << PLAN_SHIFT) | (low(k) / div)));
     let mut q = Map::default();
     for plan_blocks in blocks.chunk_by(|a, b| a.0 >> PLAN_SHIFT == b.0 >> PLAN_SHIFT) {
         let mut occupancy: Vec<u64> = plan_blocks.iter().map(|b| b.1).collect();
@@ -146,7 +149,7 @@ fn typical(numbers: &[Packed], level: u32) -> (Vec<(Packed, u64)>, Map<Plan, f64
 /// at one level: one level down, an attack on three ranges already occupies thirty blocks, and
 /// would become its own baseline.
 fn spread(numbers: &[Packed], min_blocks: f64) -> Set<Plan> {
-    let ranges = runs(numbers.iter().filter(|&&k| plan_of(k).1 > 5).map(|&k| (k >> PLAN_SHIFT) << PLAN_SHIFT | low(k) / 10_000));
+    let ranges = runs(numbers.iter().filter(|&&k| plan_of(k).1 > 5).map(|&k| ((k >> PLAN_SHIFT) << PLAN_SHIFT) | (low(k) / 10_000)));
     let per_plan = runs(ranges.iter().map(|r| r.0 >> PLAN_SHIFT));
     per_plan.into_iter().filter(|(_, n)| *n as f64 >= min_blocks).map(|(p, _)| plan_of(p << PLAN_SHIFT)).collect()
 }
@@ -160,7 +163,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let (base_numbers, base_plan) = distinct(base);
     let (own_spread, base_spread) = (spread(&numbers, min_blocks), spread(&base_numbers, min_blocks));
     // Per level: the blocks and the expected distinct count of a block of each plan.
-    let levels: Vec<(Vec<(Packed, u64)>, Map<Plan, f64>)> = (1..=MAX_LEVEL)
+    let levels: Vec<Level> = (1..=MAX_LEVEL)
         .map(|level| {
             let div = 10u64.pow(level);
             let (blocks, own) = typical(&numbers, level);
@@ -194,7 +197,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         let (blocks, expected) = &levels[level as usize - 1];
         // Active sub-blocks (one level down) per block, sorted like `blocks`.
         let children: Vec<(Packed, u64)> = if level >= 2 {
-            runs(levels[level as usize - 2].0.iter().map(|&(k, _)| (k >> PLAN_SHIFT) << PLAN_SHIFT | low(k) / 10))
+            runs(levels[level as usize - 2].0.iter().map(|&(k, _)| ((k >> PLAN_SHIFT) << PLAN_SHIFT) | (low(k) / 10)))
         } else {
             Vec::new()
         };
