@@ -47,6 +47,19 @@ struct Done {
 
 /// Read the rest of the input (`head` already read, starting at `at`) and merge its records.
 pub fn run(p: &impl BlockParser, head: Vec<u8>, at: Pos, reader: &mut (dyn Read + Send), em: &mut Emitter) -> Result<(), Error> {
+    run_sized(p, head, at, reader, em, BLOCK)
+}
+
+/// [`run`] with blocks of about `block` bytes (tests cut small blocks, to cut records often).
+pub fn run_sized(
+    p: &impl BlockParser,
+    head: Vec<u8>,
+    at: Pos,
+    reader: &mut (dyn Read + Send),
+    em: &mut Emitter,
+    block: usize,
+) -> Result<(), Error> {
+    let block = block.max(1);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
     let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
@@ -56,7 +69,7 @@ pub fn run(p: &impl BlockParser, head: Vec<u8>, at: Pos, reader: &mut (dyn Read 
     let chunks_rx = Mutex::new(chunks_rx);
     let path = em.stats.path.clone();
     std::thread::scope(|s| {
-        let reader_thread = s.spawn(move || split(reader, head, at, &job_tx, &back_rx, &path));
+        let reader_thread = s.spawn(move || split(reader, head, at, &job_tx, &back_rx, &path, block));
         let mut workers = Vec::new();
         for _ in 0..threads {
             let (rx, tx, chunks) = (Arc::clone(&job_rx), done_tx.clone(), &chunks_rx);
@@ -84,21 +97,22 @@ fn split(
     jobs: &SyncSender<Job>,
     back: &Receiver<Vec<u8>>,
     path: &str,
+    size: usize,
 ) -> Result<(), Error> {
     let mut seq = 0;
     loop {
-        let mut block = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(BLOCK + BLOCK / 4));
+        let mut block = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(size + size / 4));
         block.clear();
         block.append(&mut carry);
         let mut eof = false;
-        // Read until a cut is found past BLOCK bytes (or the input ends).
+        // Read until a cut is found past `size` bytes (or the input ends).
         let cut = loop {
-            if block.len() >= BLOCK
+            if block.len() >= size
                 && let Some(c) = csv_split::cut(&block)
             {
                 break Some(c);
             }
-            let want = (BLOCK - block.len() % BLOCK).max(64 << 10) as u64;
+            let want = (size - block.len() % size) as u64;
             // (Reading is timed by the input's own reader.)
             let n = Read::take(&mut *reader, want)
                 .read_to_end(&mut block)

@@ -136,7 +136,12 @@ fn header_error(format: InputFormat, path: &str, header: &Header, what: String) 
 }
 
 /// A Console export: the header read here, the records by the parallel block reader.
-pub fn read_console(mut reader: Box<dyn BufRead + Send>, em: &mut Emitter) -> Result<(), Error> {
+pub fn read_console(reader: Box<dyn BufRead + Send>, em: &mut Emitter) -> Result<(), Error> {
+    read_console_sized(reader, em, None)
+}
+
+/// [`read_console`], in blocks of `block` bytes when given.
+pub fn read_console_sized(mut reader: Box<dyn BufRead + Send>, em: &mut Emitter, block: Option<usize>) -> Result<(), Error> {
     let mut head = Vec::new();
     let io = |e: std::io::Error, path: &str| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) };
     loop {
@@ -155,7 +160,10 @@ pub fn read_console(mut reader: Box<dyn BufRead + Send>, em: &mut Emitter) -> Re
                     templates: !em.opts.skip_templates,
                     hasher: em.store.ids.hasher(),
                 };
-                return blocks::run(&parser, rest, at, &mut reader, em);
+                return match block {
+                    Some(size) => blocks::run_sized(&parser, rest, at, &mut reader, em, size),
+                    None => blocks::run(&parser, rest, at, &mut reader, em),
+                };
             }
         }
     }
@@ -170,5 +178,67 @@ fn csv_error(em: &impl Out, e: csv::Error) -> Error {
             location: "1".into(),
             what: format!("{other:?}"),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{IngestOptions, InputStats};
+    use crate::store::Store;
+    use rand::{RngExt, SeedableRng};
+
+    /// A Console export with bodies that hold newlines, quotes and commas, CRLF and LF line
+    /// ends, blank lines, and rows that are skipped for several reasons.
+    fn export(rows: usize, seed: u64) -> Vec<u8> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut out = String::from("Sid,To,Body,Status,SentDate,Direction,Price,PriceUnit\r\n");
+        for i in 0..rows {
+            let body = match rng.random_range(0..4u8) {
+                0 => format!("\"code {i}\nline two\r\nthree\""),
+                1 => format!("\"say \"\"hi\"\", {i}\""),
+                2 => format!("plain {i}"),
+                _ => String::new(),
+            };
+            let (to, date, direction) = match rng.random_range(0..12u8) {
+                0 => ("whatsapp:+14155550100".to_string(), "\"Fri, 01 Mar 2024 00:00:02 +0000\"".to_string(), "outbound-api"),
+                1 => (format!("+4474001{i:05}"), "yesterday".to_string(), "outbound-api"),
+                2 => (format!("+4474001{i:05}"), "2024-03-01T00:00:02Z".to_string(), "inbound"),
+                _ => (format!("+4474001{i:05}"), format!("\"Fri, 01 Mar 2024 00:{:02}:02 +0000\"", i % 60), "outbound-api"),
+            };
+            let end = if rng.random_range(0..2u8) == 0 { "\r\n" } else { "\n" };
+            let blank = if rng.random_range(0..20u8) == 0 { "\n" } else { "" };
+            out.push_str(&format!("SM{i:032x},{to},{body},delivered,{date},{direction},-0.05,USD{end}{blank}"));
+        }
+        out.into_bytes()
+    }
+
+    fn load(bytes: &[u8], block: Option<usize>) -> (Vec<String>, InputStats) {
+        let mut store = Store::new();
+        let mut stats = InputStats::new("export.csv".into());
+        let opts = IngestOptions::default();
+        let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+        read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, block).expect("loads");
+        store.finish();
+        let rows = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
+        (rows, stats)
+    }
+
+    #[test]
+    fn records_cut_across_blocks_read_as_in_one_block() {
+        for seed in 0..6 {
+            let bytes = export(300, seed);
+            let (want, want_stats) = load(&bytes, None);
+            assert!(want.len() > 150 && want_stats.rows_skipped() > 10, "the export has rows and skips");
+            for size in [1, 7, 64, 333, 4096] {
+                let (got, stats) = load(&bytes, Some(size));
+                assert_eq!(got, want, "seed {seed}, blocks of {size}");
+                assert_eq!(
+                    (stats.rows_read, stats.rows_used, format!("{:?}", stats.skipped)),
+                    (want_stats.rows_read, want_stats.rows_used, format!("{:?}", want_stats.skipped)),
+                    "seed {seed}, blocks of {size}"
+                );
+            }
+        }
     }
 }

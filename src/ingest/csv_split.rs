@@ -54,8 +54,10 @@ pub struct Splitter<'a> {
     scratch: Vec<u8>,
 }
 
+/// `\n` bytes in `b`, counted in byte-wide lanes (a plain filter-and-count had been a
+/// twentieth of the run, on the reading thread).
 fn newlines(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| c == b'\n').count() as u64
+    b.chunks(255).map(|c| u64::from(c.iter().fold(0u8, |n, &x| n + u8::from(x == b'\n')))).sum()
 }
 
 impl<'a> Splitter<'a> {
@@ -180,6 +182,14 @@ impl<'a> Splitter<'a> {
     /// invalid UTF-8 read lossily, none when absent or empty.
     pub fn field(&self, i: Option<usize>) -> Option<Cow<'_, str>> {
         let raw = self.raw(i?)?;
+        // Most fields start and end with a visible ASCII byte: nothing to trim.
+        let visible = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii_graphic());
+        if visible(raw.first()) && visible(raw.last()) {
+            return Some(match std::str::from_utf8(raw) {
+                Ok(s) => Cow::Borrowed(s),
+                Err(_) => Cow::Owned(String::from_utf8_lossy(raw).into_owned()),
+            });
+        }
         let s = match std::str::from_utf8(raw) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => String::from_utf8_lossy(raw),
