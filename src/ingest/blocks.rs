@@ -1,7 +1,8 @@
-//! Parallel parsing of record-per-line inputs (Console CSV): one thread reads the input in
-//! blocks of a few MiB (hashing it as it goes) and cuts each just after a newline; parser threads
-//! turn blocks into [`Chunk`]s at the same time; this thread merges the chunks into the store in
-//! input order, so the result is exactly that of reading on one thread.
+//! Parallel parsing of record-per-line inputs (Console CSV): one thread reads the input ahead;
+//! another hashes it and cuts it into blocks of a few MiB, each just after a newline; parser
+//! threads turn blocks into [`Chunk`]s at the same time; this thread merges the chunks into the
+//! store in input order, so the result is exactly that of reading on one thread. (Reading and
+//! hashing on separate threads: at 100M rows the disk and SHA-256 had been in series.)
 //!
 //! A cut can fall inside a quoted field that holds a newline. The parse of the block before the
 //! cut then ends inside a record ([`Next::Incomplete`]); the merge notices, drops the next
@@ -13,6 +14,7 @@
 
 use super::chunk::Chunk;
 use super::csv_split::{self, Pos};
+use super::source::Digest;
 use super::stats::Emitter;
 use crate::error::Error;
 use crate::timings::{self, Stage};
@@ -45,21 +47,30 @@ struct Done {
     tail: Option<(usize, Pos)>,
 }
 
-/// Read the rest of the input (`head` already read, starting at `at`) and merge its records.
-pub fn run(p: &impl BlockParser, head: Vec<u8>, at: Pos, reader: &mut (dyn Read + Send), em: &mut Emitter) -> Result<(), Error> {
-    run_sized(p, head, at, reader, em, BLOCK)
+/// The rest of an input, for [`run`].
+pub struct Rest<'a> {
+    /// Bytes already read past the input's first record (its header), starting at `at`.
+    pub head: Vec<u8>,
+    pub at: Pos,
+    pub reader: &'a mut (dyn Read + Send),
+    /// The input's digest, to hash on the parsing side (so reading and hashing run on two
+    /// threads), and how many bytes of the input were read before `reader` goes on. None: the
+    /// reader hashes (gzip input, whose digest is of the compressed bytes).
+    pub digest: Option<(Digest, u64)>,
+    /// Bytes a block holds at least (tests cut small blocks, to cut records often).
+    pub block: usize,
 }
 
-/// [`run`] with blocks of about `block` bytes (tests cut small blocks, to cut records often).
-pub fn run_sized(
-    p: &impl BlockParser,
-    head: Vec<u8>,
-    at: Pos,
-    reader: &mut (dyn Read + Send),
-    em: &mut Emitter,
-    block: usize,
-) -> Result<(), Error> {
+/// Bytes a block holds at least, unless a test says otherwise.
+pub const BLOCK_SIZE: usize = BLOCK;
+
+/// Read the rest of the input and merge its records.
+pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Error> {
+    let Rest { head, at, reader, digest, block } = rest;
     let block = block.max(1);
+    let (raw_tx, raw_rx) = sync_channel::<std::io::Result<Vec<u8>>>(4);
+    let (raw_back_tx, raw_back_rx) = sync_channel::<Vec<u8>>(6);
+    let feed = Feed { rx: raw_rx, back: raw_back_tx, hash: digest.as_ref().map(|(d, offset)| (d.clone(), d.detach(), *offset)) };
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
     let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
@@ -69,7 +80,9 @@ pub fn run_sized(
     let chunks_rx = Mutex::new(chunks_rx);
     let path = em.stats.path.clone();
     std::thread::scope(|s| {
-        let reader_thread = s.spawn(move || split(reader, head, at, &job_tx, &back_rx, &path, block));
+        let read_size = block.min(1 << 20);
+        let io_thread = s.spawn(move || read_ahead(reader, &raw_tx, &raw_back_rx, read_size));
+        let reader_thread = s.spawn(move || split(feed, head, at, &job_tx, &back_rx, &path, block));
         let mut workers = Vec::new();
         for _ in 0..threads {
             let (rx, tx, chunks) = (Arc::clone(&job_rx), done_tx.clone(), &chunks_rx);
@@ -85,13 +98,62 @@ pub fn run_sized(
             w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
         let read = reader_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        io_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         merged.and(read)
     })
 }
 
-/// The reading thread: blocks cut after a newline, in order.
+/// The reading thread: the input in pieces of `size` bytes, ahead of the thread that cuts it.
+fn read_ahead(reader: &mut (dyn Read + Send), tx: &SyncSender<std::io::Result<Vec<u8>>>, back: &Receiver<Vec<u8>>, size: usize) {
+    loop {
+        let mut buf = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(size));
+        buf.clear();
+        // (Reading is timed by the input's own reader.)
+        let sent = match Read::take(&mut *reader, size as u64).read_to_end(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => tx.send(Ok(buf)),
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
+/// The input's bytes as the reading thread hands them over, hashed here, in order, when the
+/// digest was detached from the reader.
+struct Feed {
+    rx: Receiver<std::io::Result<Vec<u8>>>,
+    back: SyncSender<Vec<u8>>,
+    /// The digest, the input offset up to which the reader hashed, the offset of the next byte.
+    hash: Option<(Digest, u64, u64)>,
+}
+
+impl Feed {
+    /// Append the next piece to `block`; 0 at the end of the input.
+    fn append(&mut self, block: &mut Vec<u8>) -> std::io::Result<usize> {
+        let piece = match self.rx.recv() {
+            Ok(piece) => piece?,
+            Err(_) => return Ok(0),
+        };
+        if let Some((digest, hashed, offset)) = &mut self.hash {
+            let skip = hashed.saturating_sub(*offset).min(piece.len() as u64) as usize;
+            timings::time(Stage::Read, || digest.update(&piece[skip..]));
+            *offset += piece.len() as u64;
+        }
+        block.extend_from_slice(&piece);
+        let n = piece.len();
+        let _ = self.back.try_send(piece);
+        Ok(n)
+    }
+}
+
+/// The cutting thread: blocks cut after a newline, in order.
 fn split(
-    reader: &mut (dyn Read + Send),
+    mut feed: Feed,
     mut carry: Vec<u8>,
     mut at: Pos,
     jobs: &SyncSender<Job>,
@@ -112,11 +174,7 @@ fn split(
             {
                 break Some(c);
             }
-            let want = (size - block.len() % size) as u64;
-            // (Reading is timed by the input's own reader.)
-            let n = Read::take(&mut *reader, want)
-                .read_to_end(&mut block)
-                .map_err(|e| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) })?;
+            let n = feed.append(&mut block).map_err(|e| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) })?;
             if n == 0 {
                 eof = true;
                 break None;

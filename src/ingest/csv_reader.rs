@@ -7,6 +7,7 @@ use super::csv_split::{Next, Pos, Splitter};
 use super::format::InputFormat;
 use super::formats::{generic_csv, sns_usage_report, twilio_console_csv};
 use super::record::Skip;
+use super::source::Digest;
 use super::stats::{Emitter, Loc, Out};
 use crate::error::Error;
 use csv::ByteRecord;
@@ -135,13 +136,19 @@ fn header_error(format: InputFormat, path: &str, header: &Header, what: String) 
     }
 }
 
-/// A Console export: the header read here, the records by the parallel block reader.
-pub fn read_console(reader: Box<dyn BufRead + Send>, em: &mut Emitter) -> Result<(), Error> {
-    read_console_sized(reader, em, None)
+/// A Console export: the header read here, the records by the parallel block reader. `digest`:
+/// the input's, when the parsing side is to hash it (see [`blocks::Rest::digest`]).
+pub fn read_console(reader: Box<dyn BufRead + Send>, em: &mut Emitter, digest: Option<Digest>) -> Result<(), Error> {
+    read_console_sized(reader, em, digest, blocks::BLOCK_SIZE)
 }
 
-/// [`read_console`], in blocks of `block` bytes when given.
-pub fn read_console_sized(mut reader: Box<dyn BufRead + Send>, em: &mut Emitter, block: Option<usize>) -> Result<(), Error> {
+/// [`read_console`], in blocks of `block` bytes.
+pub fn read_console_sized(
+    mut reader: Box<dyn BufRead + Send>,
+    em: &mut Emitter,
+    digest: Option<Digest>,
+    block: usize,
+) -> Result<(), Error> {
     let mut head = Vec::new();
     let io = |e: std::io::Error, path: &str| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) };
     loop {
@@ -153,17 +160,15 @@ pub fn read_console_sized(mut reader: Box<dyn BufRead + Send>, em: &mut Emitter,
             Next::Record(_) => {
                 let header = Header::new(&s.record());
                 let columns = twilio_console_csv::columns(&header).map_err(|w| header_error(em.format, &em.stats.path, &header, w))?;
-                let (rest, at) = (head[s.offset()..].to_vec(), s.pos());
+                let (rest, at, consumed) = (head[s.offset()..].to_vec(), s.pos(), head.len() as u64);
                 let parser = twilio_console_csv::Console {
                     columns,
                     default_currency: em.opts.default_currency.clone(),
                     templates: !em.opts.skip_templates,
                     hasher: em.store.ids.hasher(),
                 };
-                return match block {
-                    Some(size) => blocks::run_sized(&parser, rest, at, &mut reader, em, size),
-                    None => blocks::run(&parser, rest, at, &mut reader, em),
-                };
+                let rest = blocks::Rest { head: rest, at, reader: &mut reader, digest: digest.map(|d| (d, consumed)), block };
+                return blocks::run(&parser, rest, em);
             }
         }
     }
@@ -214,14 +219,29 @@ mod tests {
     }
 
     fn load(bytes: &[u8], block: Option<usize>) -> (Vec<String>, InputStats) {
+        let block = block.unwrap_or(blocks::BLOCK_SIZE);
         let mut store = Store::new();
         let mut stats = InputStats::new("export.csv".into());
         let opts = IngestOptions::default();
         let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
-        read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, block).expect("loads");
+        read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, block).expect("loads");
         store.finish();
         let rows = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
         (rows, stats)
+    }
+
+    #[test]
+    fn the_digest_is_of_every_byte_when_hashed_beside_the_reader() {
+        use sha2::Digest as _;
+        // Several blocks, past the detection peek and the reader's buffer.
+        let bytes = export(120_000, 7);
+        assert!(bytes.len() > 2 * blocks::BLOCK_SIZE);
+        let want: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let input = crate::ingest::source::InputPath::Memory("export.csv".into(), bytes.into());
+        let loaded =
+            crate::ingest::load(&[input], &crate::ingest::LoadOptions::default(), &indicatif::ProgressBar::hidden()).expect("loads");
+        assert_eq!(loaded.inputs[0].sha256.as_deref(), Some(want.as_str()));
+        assert!(loaded.store.rows.len() > 40_000);
     }
 
     #[test]

@@ -118,7 +118,10 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
         if format == InputFormat::TwilioConsoleCsv {
-            csv_reader::read_console(reader, &mut em)?;
+            // Hashed on the parsing side, beside the reading thread, unless gzip (whose digest is
+            // of the compressed bytes the reader sees).
+            let digest = (!opened.gzip).then(|| opened.digest.clone());
+            csv_reader::read_console(reader, &mut em, digest)?;
         } else {
             stats::pipeline(&mut em, |out| {
                 if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }

@@ -77,13 +77,37 @@ fn walk(dir: &Path, out: &mut Vec<InputPath>) -> Result<(), Error> {
 
 /// The SHA-256 of an input's raw bytes, filled in as the input is read (no second pass).
 #[derive(Clone, Default)]
-pub struct Digest(Arc<Mutex<Sha256>>);
+pub struct Digest(Arc<DigestState>);
+
+#[derive(Default)]
+struct DigestState {
+    sha: Mutex<Sha256>,
+    /// The reader no longer hashes what it reads: a consumer does ([`Digest::detach`]).
+    detached: std::sync::atomic::AtomicBool,
+    /// Raw bytes the reader hashed.
+    hashed: AtomicU64,
+}
 
 impl Digest {
     /// Hex digest of everything read so far (the whole file once the reader reached its end).
     pub fn hex(&self) -> String {
-        let hasher = self.0.lock().map(|h| h.clone()).unwrap_or_default();
+        let hasher = self.0.sha.lock().map(|h| h.clone()).unwrap_or_default();
         hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Stop hashing in the reader, so that reading and hashing can run on two threads; the
+    /// caller then hashes, in order, the input's bytes from the returned offset on (those the
+    /// reader has not hashed) with [`Digest::update`]. Only for inputs read as they are stored
+    /// (not gzip): the digest is of the stored bytes.
+    pub fn detach(&self) -> u64 {
+        self.0.detached.store(true, Ordering::SeqCst);
+        self.0.hashed.load(Ordering::SeqCst)
+    }
+
+    pub fn update(&self, bytes: &[u8]) {
+        if let Ok(mut h) = self.0.sha.lock() {
+            h.update(bytes);
+        }
     }
 }
 
@@ -129,8 +153,9 @@ impl<R: Read> Read for Counting<R> {
         let n = self.inner.read(buf)?;
         self.bar.inc(n as u64);
         self.raw.fetch_add(n as u64, Ordering::Relaxed);
-        if let Ok(mut h) = self.digest.0.lock() {
-            h.update(&buf[..n]);
+        if !self.digest.0.detached.load(Ordering::Relaxed) {
+            self.digest.update(&buf[..n]);
+            self.digest.0.hashed.fetch_add(n as u64, Ordering::Relaxed);
         }
         Ok(n)
     }
