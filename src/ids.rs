@@ -161,24 +161,47 @@ struct Index {
 }
 
 impl Index {
-    fn mask(&self) -> usize {
-        self.slots.len().wrapping_sub(1)
+    /// Where a hash's probe starts: the hash's high bits scaled to the table (no power-of-two
+    /// size needed, so the table is sized to the rows: at 100M rows a power of two had reserved
+    /// 2 GB where 1.2 GB do).
+    fn home(&self, hash: u64) -> usize {
+        ((u128::from(hash) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    fn next(&self, i: usize) -> usize {
+        if i + 1 == self.slots.len() { 0 } else { i + 1 }
+    }
+
+    /// The slot's other 32 hash bits (the low ones: the high ones chose the slot).
+    fn tag(hash: u64) -> u64 {
+        hash << 32
+    }
+
+    /// Put `row` in the first free slot of its probe (it is known not to be there).
+    fn place(&mut self, hash: u64, row: u32) {
+        let mut i = self.home(hash);
+        while self.slots[i] != 0 {
+            i = self.next(i);
+        }
+        self.slots[i] = Index::tag(hash) | u64::from(row + 1);
+        self.len += 1;
+    }
+
+    fn full(&self) -> bool {
+        (self.len + 1) * 4 > self.slots.len() * 3
     }
 
     /// Room for `n` entries at most three quarters full.
     fn grow_to(&mut self, n: usize, rehash: impl Fn(u32) -> u64) {
-        let want = (n.max(8) * 4 / 3 + 1).next_power_of_two();
+        let want = n.max(8) * 4 / 3 + 1;
         if want <= self.slots.len() {
             return;
         }
         let old = std::mem::replace(&mut self.slots, vec![0; want]);
-        let mask = self.mask();
+        self.len = 0;
         for s in old.into_iter().filter(|&s| s != 0) {
-            let mut i = rehash((s as u32) - 1) as usize & mask;
-            while self.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            self.slots[i] = s;
+            let row = (s as u32) - 1;
+            self.place(rehash(row), row);
         }
     }
 }
@@ -249,7 +272,7 @@ impl Ids {
 
     /// Ask for the index slot of `hash` to be brought into the cache ahead of its lookup.
     pub fn prefetch(&self, hash: u64) {
-        if let Some(s) = self.index.slots.get(hash as usize & self.index.mask()) {
+        if let Some(s) = self.index.slots.get(self.index.home(hash)) {
             prefetch(s);
         }
     }
@@ -263,15 +286,14 @@ impl Ids {
             self.rebuild_index();
         }
         let Incoming { packed: p, text, hash } = id;
-        if (self.index.len + 1) * 4 > self.index.slots.len() * 3 {
+        if self.index.full() {
             let mut index = std::mem::take(&mut self.index);
             index.grow_to((index.len + 1) * 2, |r| self.row_hash(r));
             self.index = index;
         }
         let text = (p.kind == Kind::Text).then_some(text);
-        let tag = hash >> 32 << 32;
-        let mask = self.index.mask();
-        let mut i = hash as usize & mask;
+        let tag = Index::tag(hash);
+        let mut i = self.index.home(hash);
         loop {
             let s = self.index.slots[i];
             if s == 0 {
@@ -287,7 +309,7 @@ impl Ids {
             {
                 return Some(r);
             }
-            i = (i + 1) & mask;
+            i = self.index.next(i);
         }
         self.index.slots[i] = tag | u64::from(row + 1);
         self.index.len += 1;
@@ -310,15 +332,8 @@ impl Ids {
         let rows: Vec<u32> = (0..self.kind_of.len() as u32).filter(|&r| self.has(r)).collect();
         let mut index = Index::default();
         index.grow_to(rows.len() + 1, |r| self.row_hash(r));
-        let mask = index.mask();
         for r in rows {
-            let hash = self.row_hash(r);
-            let mut i = hash as usize & mask;
-            while index.slots[i] != 0 {
-                i = (i + 1) & mask;
-            }
-            index.slots[i] = (hash >> 32 << 32) | u64::from(r + 1);
-            index.len += 1;
+            index.place(self.row_hash(r), r);
         }
         self.index = index;
     }
@@ -340,6 +355,25 @@ impl Ids {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_grows_and_finds_every_id() {
+        let mut ids = Ids::default();
+        let id = |i: u32| format!("SM{i:032x}");
+        let incoming = |ids: &Ids, t: &str| {
+            let p = pack(t.as_bytes());
+            Incoming { packed: p, text: "", hash: ids.hasher().hash(&p, t) }
+        };
+        for i in 0..20_000u32 {
+            let t = id(i);
+            assert_eq!(ids.find_or_insert(incoming(&ids, &t), i), None);
+        }
+        for i in (0..20_000u32).step_by(7) {
+            let t = id(i);
+            assert_eq!(ids.find_or_insert(incoming(&ids, &t), 20_000), Some(i), "{t}");
+        }
+        assert!(ids.index.len == 20_000 && ids.index.slots.len() * 3 >= 20_000 * 4);
+    }
 
     #[test]
     fn ids_round_trip_and_fold() {

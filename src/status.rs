@@ -8,14 +8,21 @@ pub const TWILIO_BLOCK_CODES: &[&str] = &["30004", "30007", "30450", "30453", "2
 /// Twilio Message status (REST, Console CSV, BulkExport, Event Streams upper case, Verify
 /// `channel_data.message_status`). A failure whose error code is a block becomes `blocked`.
 pub fn twilio(status: &str, error_code: Option<&str>) -> Status {
-    let s = status.trim().to_ascii_lowercase();
-    let base = match s.as_str() {
-        "queued" | "sending" | "accepted" | "scheduled" => Status::Queued,
-        "sent" => Status::Sent,
-        "delivered" | "read" | "partially_delivered" => Status::Delivered,
-        "undelivered" => Status::Undelivered,
-        "failed" | "canceled" => Status::Failed,
-        _ => Status::Unknown,
+    let s = status.trim();
+    let is = |names: &[&str]| names.iter().any(|n| s.eq_ignore_ascii_case(n));
+    // Compared without lowering a copy: this runs once a row.
+    let base = if is(&["queued", "sending", "accepted", "scheduled"]) {
+        Status::Queued
+    } else if is(&["sent"]) {
+        Status::Sent
+    } else if is(&["delivered", "read", "partially_delivered"]) {
+        Status::Delivered
+    } else if is(&["undelivered"]) {
+        Status::Undelivered
+    } else if is(&["failed", "canceled"]) {
+        Status::Failed
+    } else {
+        Status::Unknown
     };
     let blocked = error_code.is_some_and(|c| TWILIO_BLOCK_CODES.contains(&c.trim()));
     match base {

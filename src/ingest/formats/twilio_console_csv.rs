@@ -102,7 +102,7 @@ impl Console {
         };
         let unit = s.field(c.unit).map(|u| if u.bytes().any(|b| b.is_ascii_lowercase()) { Cow::Owned(u.to_ascii_uppercase()) } else { u });
         let currency = unit.as_deref().or(if cost.is_some() { self.default_currency.as_deref() } else { None });
-        let body_template = match s.field(c.body).filter(|_| self.templates) {
+        let body_template = match if self.templates { s.field(c.body) } else { None } {
             Some(b) => {
                 body_template_into(&b, template);
                 ch.strings.intern(Some(template))
@@ -110,8 +110,8 @@ impl Console {
             None => 0,
         };
         let a = Attrs {
-            account: ch.strings.intern(s.field(c.account).as_deref()),
-            sender: ch.strings.intern(s.field(c.from).as_deref()),
+            account: ch.intern_repeating(0, c.account.and_then(|i| s.raw(i)), || s.field(c.account)),
+            sender: ch.intern_repeating(1, c.from.and_then(|i| s.raw(i)), || s.field(c.from)),
             status_raw: ch.strings.intern(status_raw.as_deref()),
             error_code: ch.strings.intern(error_code.as_deref()),
             currency: ch.strings.intern(currency),

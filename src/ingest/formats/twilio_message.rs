@@ -9,7 +9,7 @@ use serde_json::Value;
 
 pub fn is_inbound(direction: Option<&str>, status: Option<&str>) -> bool {
     direction.is_some_and(|d| d.trim().eq_ignore_ascii_case("inbound"))
-        || status.is_some_and(|s| matches!(s.trim().to_ascii_lowercase().as_str(), "received" | "receiving"))
+        || status.is_some_and(|s| ["received", "receiving"].iter().any(|r| s.trim().eq_ignore_ascii_case(r)))
 }
 
 pub fn parse(v: &Value) -> Parsed {
