@@ -64,18 +64,16 @@ fn series(rows: &[&Row], first: i64, last: i64, width: i64) -> (Vec<f64>, Vec<u6
 /// else against the rows' own windows.
 #[allow(clippy::too_many_arguments)]
 fn windows(
-    rows: &[&Row],
+    (cost, count): (&[f64], &[u64]),
     first: i64,
-    last: i64,
     width: i64,
     k: f64,
     floor: f64,
     min_messages: f64,
     learned: Option<(f64, f64)>,
 ) -> (Vec<Window>, f64, f64) {
-    let (cost, count) = series(rows, first, last, width);
     let n = cost.len();
-    let (med, sigma) = learned.unwrap_or_else(|| robust(&cost));
+    let (med, sigma) = learned.unwrap_or_else(|| robust(cost));
     let threshold = med + k * sigma;
     let mut out: Vec<Window> = Vec::new();
     for i in 0..n {
@@ -101,28 +99,103 @@ fn learned(base: &[&Row], width: i64) -> Option<(f64, f64)> {
     Some(robust(&series(base, first, last, width).0))
 }
 
+/// A country code as rows carry it.
+type Code = Option<[u8; 2]>;
+
+/// A country's spend per hour and per day over the period, first message and total, summed in
+/// one pass over the rows for every country at once.
+struct Spend {
+    hours: (Vec<f64>, Vec<u64>),
+    days: (Vec<f64>, Vec<u64>),
+    seen: i64,
+    total: f64,
+}
+
+/// Add `r` into a series of `width` windows from `first` (the last window takes what is past).
+fn add(series: &mut (Vec<f64>, Vec<u64>), r: &Row, first: i64, width: i64) {
+    let n = series.0.len();
+    let i = (((r.ts - first).max(0) / width) as usize).min(n - 1);
+    series.0[i] += r.cost;
+    series.1[i] += 1;
+}
+
+/// A finding whose member rows are gathered after all countries are judged: those of one window,
+/// or all the country's rows.
+struct Pending {
+    finding: usize,
+    window: Option<(i64, i64)>,
+    members: Vec<usize>,
+}
+
 pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let Some(first) = rows.iter().map(|r| r.ts).min() else { return Vec::new() };
     let last = rows.iter().map(|r| r.ts).max().unwrap_or(first);
     let first_hour = first.div_euclid(HOUR) * HOUR;
     let first_day = first.div_euclid(DAY) * DAY;
-    let by_country = super::by_country(rows.iter());
+    let slots = |first_w: i64, width: i64| ((last - first_w) / width + 1).max(1) as usize;
+    // Every country's series in one pass: grouping the rows by country first had been most of
+    // this detector's time (a pointer a row, then several passes over them).
+    let mut index: Map<Code, usize> = Map::default();
+    let mut spend: Vec<Spend> = Vec::new();
+    for r in rows {
+        let i = *index.entry(r.country).or_insert_with(|| {
+            let (h, d) = (slots(first_hour, HOUR), slots(first_day, DAY));
+            spend.push(Spend { hours: (vec![0.0; h], vec![0; h]), days: (vec![0.0; d], vec![0; d]), seen: i64::MAX, total: 0.0 });
+            spend.len() - 1
+        });
+        let s = &mut spend[i];
+        add(&mut s.hours, r, first_hour, HOUR);
+        add(&mut s.days, r, first_day, DAY);
+        s.seen = s.seen.min(r.ts);
+        s.total += r.cost;
+    }
+    // By country name (in name order), the codes that carry it (one, unless bytes that are not
+    // text give two codes one name) and their spend summed.
+    let mut by_name: BTreeMap<String, (Vec<Code>, Spend)> = BTreeMap::new();
+    for (code, i) in index {
+        let name = code.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into());
+        let s = std::mem::replace(
+            &mut spend[i],
+            Spend { hours: (Vec::new(), Vec::new()), days: (Vec::new(), Vec::new()), seen: 0, total: 0.0 },
+        );
+        match by_name.get_mut(&name) {
+            Some((codes, have)) => {
+                codes.push(code);
+                for (a, b) in [(&mut have.hours, &s.hours), (&mut have.days, &s.days)] {
+                    a.0.iter_mut().zip(&b.0).for_each(|(x, y)| *x += y);
+                    a.1.iter_mut().zip(&b.1).for_each(|(x, y)| *x += y);
+                }
+                have.seen = have.seen.min(s.seen);
+                have.total += s.total;
+            }
+            None => {
+                by_name.insert(name, (vec![code], s));
+            }
+        }
+    }
     let base_by_country = super::by_country(base.iter());
     let have_base = !base.is_empty();
     let mut out = Vec::new();
-    // Flagged windows: (finding, window start, member rows).
-    let mut pending: Vec<(usize, i64, Vec<&Row>)> = Vec::new();
-    for (country, rs) in &by_country {
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut wanted: Map<Code, Vec<usize>> = Map::default();
+    for (country, (codes, sp)) in &by_name {
         let base_rows: &[&Row] = base_by_country.get(country).map(Vec::as_slice).unwrap_or(&[]);
         let mut hourly_spans = Vec::new();
-        for (width, first_w, k, floor, label) in [
-            (HOUR, first_hour, p.get(id, "k_hour"), p.get(id, "floor_hour"), "hour"),
-            (DAY, first_day, p.get(id, "k_day"), p.get(id, "floor_day"), "day"),
+        let mut flag = |out: &mut Vec<Finding>, finding: Finding, window: Option<(i64, i64)>| {
+            for code in codes {
+                wanted.entry(*code).or_default().push(pending.len());
+            }
+            pending.push(Pending { finding: out.len(), window, members: Vec::new() });
+            out.push(finding);
+        };
+        for (width, first_w, series, k, floor, label) in [
+            (HOUR, first_hour, &sp.hours, p.get(id, "k_hour"), p.get(id, "floor_hour"), "hour"),
+            (DAY, first_day, &sp.days, p.get(id, "k_day"), p.get(id, "floor_day"), "day"),
         ] {
             // With a baseline, a country it never saw has a learned spend of zero.
             let learned = if have_base { Some(learned(base_rows, width).unwrap_or((0.0, 0.0))) } else { None };
-            let (wins, med, threshold) = windows(rs, first_w, last, width, k, floor, p.get(id, "min_messages"), learned);
+            let (wins, med, threshold) = windows((&series.0, &series.1), first_w, width, k, floor, p.get(id, "min_messages"), learned);
             for w in wins {
                 if width == DAY && hourly_spans.iter().any(|&(s, e): &(i64, i64)| s < w.end && e > w.start) {
                     continue;
@@ -130,15 +203,11 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 if width == HOUR {
                     hourly_spans.push((w.start, w.end));
                 }
-                let members: Vec<&Row> = rs.iter().copied().filter(|r| r.ts >= w.start && r.ts < w.end).collect();
-                // Which members go to numbers new in the window is settled below, once the
-                // destinations of all flagged windows are known.
-                pending.push((out.len(), w.start, members.clone()));
                 let mut metrics = BTreeMap::new();
                 metrics.insert("cost", w.cost);
                 metrics.insert("expected_cost", w.expected);
                 metrics.insert("excess_cost", w.cost - w.expected);
-                out.push(Finding {
+                let finding = Finding {
                     severity: Severity::Info,
                     title: format!(
                         "spend to {country} {:.2} over {} {label}(s), {:.2} expected",
@@ -152,21 +221,20 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                     threshold: format!("> median + {k}·MAD = {threshold:.2} per {label}, excess ≥ {floor}"),
                     baseline: format!("median {med:.2} per {label} over the {}", if have_base { "baseline period" } else { "period" }),
                     metrics,
-                    ..Finding::over(DETECTOR.id, "country", country.clone(), &members)
-                });
+                    ..Finding::over(DETECTOR.id, "country", country.clone(), &[])
+                };
+                flag(&mut out, finding, Some((w.start, w.end)));
             }
         }
-        let seen = rs.iter().map(|r| r.ts).min().unwrap_or(first);
-        let total: f64 = rs.iter().map(|r| r.cost).sum();
         let new_after = first + ((last - first) as f64 * p.get(id, "new_country_after")) as i64;
-        let is_new = if have_base { base_rows.is_empty() } else { seen > new_after && last > first };
-        if is_new && total >= p.get(id, "floor_day") {
+        let is_new = if have_base { base_rows.is_empty() } else { sp.seen > new_after && last > first };
+        if is_new && sp.total >= p.get(id, "floor_day") {
             let mut metrics = BTreeMap::new();
-            metrics.insert("cost", total);
-            out.push(Finding {
+            metrics.insert("cost", sp.total);
+            let finding = Finding {
                 severity: Severity::Low,
-                title: format!("spend to {country}, a country first seen {}", crate::timeparse::format_ms(seen)),
-                start: seen,
+                title: format!("spend to {country}, a country first seen {}", crate::timeparse::format_ms(sp.seen)),
+                start: sp.seen,
                 signal: "new destination country".into(),
                 threshold: format!(
                     "first message after {:.0}% of the period, spend ≥ {}",
@@ -179,12 +247,40 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                     "no traffic to this country earlier in the period".into()
                 },
                 metrics,
-                rows: Vec::new(),
-                ..Finding::over(DETECTOR.id, "country", country.clone(), rs)
-            });
+                ..Finding::over(DETECTOR.id, "country", country.clone(), &[])
+            };
+            flag(&mut out, finding, None);
         }
     }
-    settle_new_destinations(&mut out, pending, rows);
+    // The flagged findings' rows, in one pass; then what a finding says of its rows.
+    if !wanted.is_empty() {
+        for (i, r) in rows.iter().enumerate() {
+            for &k in wanted.get(&r.country).map(Vec::as_slice).unwrap_or(&[]) {
+                let pd = &mut pending[k];
+                if pd.window.is_none_or(|(s, e)| r.ts >= s && r.ts < e) {
+                    pd.members.push(i);
+                }
+            }
+        }
+    }
+    let mut windows_pending: Vec<(usize, i64, Vec<&Row>)> = Vec::new();
+    for pd in pending {
+        let members: Vec<&Row> = pd.members.iter().map(|&i| &rows[i]).collect();
+        let f = &mut out[pd.finding];
+        let over = Finding::over(f.detector, f.subject_kind, f.subject.clone(), &members);
+        f.country = over.country;
+        f.peak = over.peak;
+        f.messages = over.messages;
+        f.destinations = over.destinations;
+        f.cost = over.cost;
+        match pd.window {
+            // Which members go to numbers new in the window is settled below, once the
+            // destinations of all flagged windows are known.
+            Some((start, _)) => windows_pending.push((pd.finding, start, members)),
+            None => f.end = over.end,
+        }
+    }
+    settle_new_destinations(&mut out, windows_pending, rows);
     out
 }
 
