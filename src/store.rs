@@ -614,12 +614,6 @@ impl Store {
         }
     }
 
-    /// The national significant number and its length in digits, for an E.164 destination
-    /// whose calling code is known.
-    pub fn national(m: &Message) -> Option<(u64, u8)> {
-        (m.nlen > 0).then_some((m.national, m.nlen))
-    }
-
     pub fn message_id(&self, m: &Message) -> Option<String> {
         self.ids.get(m.idx)
     }

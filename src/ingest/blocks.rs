@@ -23,9 +23,9 @@ use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
-/// Bytes per block: large enough that per-block costs vanish, small enough that a few in
-/// flight per thread stay a few tens of MiB.
-const BLOCK: usize = 4 << 20;
+/// Bytes a block holds at least: large enough that per-block costs vanish, small enough that a
+/// few in flight per thread stay a few tens of MiB.
+pub const BLOCK_SIZE: usize = 4 << 20;
 
 /// Parses a block that starts at a record start.
 pub trait BlockParser: Sync {
@@ -60,9 +60,6 @@ pub struct Rest<'a> {
     /// Bytes a block holds at least (tests cut small blocks, to cut records often).
     pub block: usize,
 }
-
-/// Bytes a block holds at least, unless a test says otherwise.
-pub const BLOCK_SIZE: usize = BLOCK;
 
 /// Read the rest of the input and merge its records.
 pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Error> {
