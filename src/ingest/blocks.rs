@@ -1,8 +1,9 @@
-//! Parallel parsing of record-per-line inputs (Console CSV): one thread reads the input ahead;
-//! another hashes it and cuts it into blocks of a few MiB, each just after a newline; parser
-//! threads turn blocks into [`Chunk`]s at the same time; this thread merges the chunks into the
-//! store in input order, so the result is exactly that of reading on one thread. (Reading and
-//! hashing on separate threads: at 100M rows the disk and SHA-256 had been in series.)
+//! Parallel parsing of record-per-line inputs (Console CSV): one thread reads the input straight
+//! into blocks of a few MiB, each cut just after a newline; another hashes the blocks in order;
+//! parser threads turn blocks into [`Chunk`]s at the same time; this thread merges the chunks
+//! into the store in input order, so the result is exactly that of reading on one thread.
+//! (Reading and hashing on separate threads: at 100M rows the disk and SHA-256 had been in
+//! series.)
 //!
 //! A cut can fall inside a quoted field that holds a newline. The parse of the block before the
 //! cut then ends inside a record ([`Next::Incomplete`]); the merge notices, drops the next
@@ -36,9 +37,18 @@ pub trait BlockParser: Sync {
 
 struct Job {
     seq: u64,
+    /// The block's bytes are `block[..len]`; the rest is room kept for the buffer's next use
+    /// (initialised once, so reading into it never zero-fills).
     block: Vec<u8>,
+    len: usize,
     at: Pos,
     eof: bool,
+}
+
+impl Job {
+    fn bytes(&self) -> &[u8] {
+        &self.block[..self.len]
+    }
 }
 
 struct Done {
@@ -65,10 +75,14 @@ pub struct Rest<'a> {
 pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Error> {
     let Rest { head, at, reader, digest, block } = rest;
     let block = block.max(1);
-    let (raw_tx, raw_rx) = sync_channel::<std::io::Result<Vec<u8>>>(4);
-    let (raw_back_tx, raw_back_rx) = sync_channel::<Vec<u8>>(6);
-    let feed = Feed { rx: raw_rx, back: raw_back_tx, hash: digest.as_ref().map(|(d, offset)| (d.clone(), d.detach(), *offset)) };
+    // The blocks are `head` then the reader's bytes, so the hash skips `head` (hashed by the
+    // reader before) and whatever the reader hashed beyond the bytes it handed out.
+    let hash = digest.map(|(d, consumed)| {
+        let skip = head.len() as u64 + d.detach().saturating_sub(consumed);
+        (d, skip)
+    });
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
+    let (read_tx, read_rx) = sync_channel::<Job>(3);
     let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
     let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
     let (back_tx, back_rx) = sync_channel::<Vec<u8>>(threads * 4);
@@ -77,9 +91,8 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
     let chunks_rx = Mutex::new(chunks_rx);
     let path = em.stats.path.clone();
     std::thread::scope(|s| {
-        let read_size = block.min(1 << 20);
-        let io_thread = s.spawn(move || read_ahead(reader, &raw_tx, &raw_back_rx, read_size));
-        let reader_thread = s.spawn(move || split(feed, head, at, &job_tx, &back_rx, &path, block));
+        let reader_thread = s.spawn(move || read_blocks(reader, head, at, &read_tx, &back_rx, &path, block));
+        let hash_thread = s.spawn(move || hash_blocks(&read_rx, &job_tx, hash));
         let mut workers = Vec::new();
         for _ in 0..threads {
             let (rx, tx, chunks) = (Arc::clone(&job_rx), done_tx.clone(), &chunks_rx);
@@ -94,101 +107,88 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
         for w in workers {
             w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
+        hash_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let read = reader_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        io_thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         merged.and(read)
     })
 }
 
-/// The reading thread: the input in pieces of `size` bytes, ahead of the thread that cuts it.
-fn read_ahead(reader: &mut (dyn Read + Send), tx: &SyncSender<std::io::Result<Vec<u8>>>, back: &Receiver<Vec<u8>>, size: usize) {
-    loop {
-        let mut buf = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(size));
-        buf.clear();
-        // (Reading is timed by the input's own reader.)
-        let sent = match Read::take(&mut *reader, size as u64).read_to_end(&mut buf) {
-            Ok(0) => return,
-            Ok(_) => tx.send(Ok(buf)),
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        if sent.is_err() {
-            return;
-        }
-    }
-}
-
-/// The input's bytes as the reading thread hands them over, hashed here, in order, when the
-/// digest was detached from the reader.
-struct Feed {
-    rx: Receiver<std::io::Result<Vec<u8>>>,
-    back: SyncSender<Vec<u8>>,
-    /// The digest, the input offset up to which the reader hashed, the offset of the next byte.
-    hash: Option<(Digest, u64, u64)>,
-}
-
-impl Feed {
-    /// Append the next piece to `block`; 0 at the end of the input.
-    fn append(&mut self, block: &mut Vec<u8>) -> std::io::Result<usize> {
-        let piece = match self.rx.recv() {
-            Ok(piece) => piece?,
-            Err(_) => return Ok(0),
-        };
-        if let Some((digest, hashed, offset)) = &mut self.hash {
-            let skip = hashed.saturating_sub(*offset).min(piece.len() as u64) as usize;
-            timings::time(Stage::Read, || digest.update(&piece[skip..]));
-            *offset += piece.len() as u64;
-        }
-        block.extend_from_slice(&piece);
-        let n = piece.len();
-        let _ = self.back.try_send(piece);
-        Ok(n)
-    }
-}
-
-/// The cutting thread: blocks cut after a newline, in order.
-fn split(
-    mut feed: Feed,
+/// The reading thread: the input read straight into block buffers (a block is never copied
+/// into another), each cut after a newline once it holds `size` bytes; the bytes after the cut
+/// begin the next block. (Reading into pieces and appending them to blocks had copied every
+/// byte once more, and zero-filled each piece first.)
+fn read_blocks(
+    reader: &mut (dyn Read + Send),
     mut carry: Vec<u8>,
     mut at: Pos,
-    jobs: &SyncSender<Job>,
+    blocks: &SyncSender<Job>,
     back: &Receiver<Vec<u8>>,
     path: &str,
     size: usize,
 ) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) };
     let mut seq = 0;
     loop {
-        let mut block = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(size + size / 4));
-        block.clear();
-        block.append(&mut carry);
+        let mut block = back.try_recv().unwrap_or_default();
+        let room = carry.len().max(size) + size / 4 + 1;
+        if block.len() < room {
+            block.resize(room, 0);
+        }
+        block[..carry.len()].copy_from_slice(&carry);
+        let mut len = carry.len();
+        carry.clear();
         let mut eof = false;
         // Read until a cut is found past `size` bytes (or the input ends).
         let cut = loop {
-            if block.len() >= size
-                && let Some(c) = csv_split::cut(&block)
+            if len >= size
+                && let Some(c) = csv_split::cut(&block[..len])
             {
                 break Some(c);
             }
-            let n = feed.append(&mut block).map_err(|e| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) })?;
-            if n == 0 {
-                eof = true;
-                break None;
+            if len == block.len() {
+                // No place to cut yet (a record longer than a block): more room.
+                block.resize(2 * len, 0);
+            }
+            match reader.read(&mut block[len..]) {
+                Ok(0) => {
+                    eof = true;
+                    break None;
+                }
+                Ok(n) => len += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io(e)),
             }
         };
         let next_at = cut.map(|c| {
-            carry.extend_from_slice(&block[c.0..]);
-            block.truncate(c.0);
-            csv_split::pos_after(&block, at, c)
+            carry.extend_from_slice(&block[c.0..len]);
+            len = c.0;
+            csv_split::pos_after(&block[..len], at, c)
         });
-        if (!block.is_empty() || eof) && jobs.send(Job { seq, block, at, eof }).is_err() {
-            return Ok(());
+        if len > 0 || eof {
+            if blocks.send(Job { seq, block, len, at, eof }).is_err() {
+                return Ok(());
+            }
+            seq += 1;
         }
-        seq += 1;
         match next_at {
             Some(n) => at = n,
             None => return Ok(()),
+        }
+    }
+}
+
+/// The hashing thread: each block's bytes into the digest, in input order (the first `skip`
+/// bytes were hashed by the reader), then on to the parsers.
+fn hash_blocks(blocks: &Receiver<Job>, jobs: &SyncSender<Job>, mut hash: Option<(Digest, u64)>) {
+    for job in blocks {
+        if let Some((digest, skip)) = &mut hash {
+            let bytes = job.bytes();
+            let s = (*skip).min(bytes.len() as u64);
+            timings::time(Stage::Read, || digest.update(&bytes[s as usize..]));
+            *skip -= s;
+        }
+        if jobs.send(job).is_err() {
+            return;
         }
     }
 }
@@ -204,7 +204,7 @@ fn work(p: &impl BlockParser, jobs: &Mutex<Receiver<Job>>, done: &SyncSender<Don
             Err(_) => return,
         };
         let mut chunk = chunks.lock().ok().and_then(|rx| rx.try_recv().ok()).unwrap_or_default();
-        let tail = timings::time(Stage::Parse, || p.parse(&job.block, job.at, job.eof, &mut chunk));
+        let tail = timings::time(Stage::Parse, || p.parse(job.bytes(), job.at, job.eof, &mut chunk));
         if done.send(Done { job, chunk, tail }).is_err() {
             return;
         }
@@ -239,10 +239,10 @@ fn merge(
         next += 1;
         let Done { job, chunk, tail } = d;
         let (mut chunk, tail, block) = match cut_off.take() {
-            None => (chunk, tail.map(|(off, pos)| (job.block[off..].to_vec(), pos)), job.block),
+            None => (chunk, tail.map(|(off, pos)| (job.bytes()[off..].to_vec(), pos)), job.block),
             Some((mut bytes, pos)) => {
                 // This block's own parse began inside the cut record: parse the two together.
-                bytes.extend_from_slice(&job.block);
+                bytes.extend_from_slice(job.bytes());
                 let mut chunk = chunk;
                 chunk.clear();
                 let tail = timings::time(Stage::Parse, || p.parse(&bytes, pos, job.eof, &mut chunk));

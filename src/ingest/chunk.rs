@@ -42,8 +42,6 @@ pub struct Chunk {
     pub strings: Interner,
     attrs: Vec<Attrs>,
     attrs_index: crate::hash::Map<Attrs, u32>,
-    /// Per column, the raw bytes last interned and their symbol ([`Chunk::intern_repeating`]).
-    last: [Option<(Vec<u8>, Sym)>; 2],
 }
 
 impl Chunk {
@@ -56,27 +54,6 @@ impl Chunk {
         self.attrs.push(a);
         self.attrs_index.insert(a, i);
         i
-    }
-
-    /// Intern a field that mostly repeats from one record to the next (account, sender): when
-    /// its raw bytes are those of the last record's, its symbol is reused without reading the
-    /// field again. `slot` names the column (0 or 1).
-    pub fn intern_repeating<'a>(
-        &mut self,
-        slot: usize,
-        raw: Option<&[u8]>,
-        text: impl FnOnce() -> Option<std::borrow::Cow<'a, str>>,
-    ) -> Sym {
-        if let (Some(raw), Some(Some((last, sym)))) = (raw, self.last.get(slot))
-            && raw == &last[..]
-        {
-            return *sym;
-        }
-        let sym = self.strings.intern(text().as_deref());
-        if let (Some(raw), Some(cache)) = (raw, self.last.get_mut(slot)) {
-            *cache = Some((raw.to_vec(), sym));
-        }
-        sym
     }
 
     /// An id as read: packed, whether there is one, its text's symbol (kept only when it does
@@ -100,8 +77,6 @@ impl Chunk {
         self.strings = Interner::default();
         self.attrs.clear();
         self.attrs_index.clear();
-        // Symbols are the chunk's own: none survives it.
-        self.last = Default::default();
     }
 
     /// Count the chunk's records into the input's stats and its rows into the store, in order.

@@ -1,6 +1,7 @@
 //! Ingest: every input file (or stdin) → detected format → records → the canonical [`Store`].
 
 pub mod blocks;
+pub mod bytemask;
 pub mod chunk;
 pub mod conversions;
 pub mod csv_reader;

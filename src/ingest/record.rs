@@ -130,12 +130,48 @@ pub fn epoch_field(field: &str, raw: Option<f64>) -> Result<Option<i64>, Skip> {
     }
 }
 
+/// A plain decimal (`-0.08160`, `1`): digits with an optional sign and point, parsed
+/// without the general float parser. Exact: a mantissa below 2^53 over a power of ten up to
+/// 10^22 are both exact doubles, and their quotient is rounded once, as `str::parse` rounds.
+/// None for any other shape (exponents, `inf`, long digit strings): the caller parses those.
+pub fn plain_decimal(s: &str) -> Option<f64> {
+    const POW10: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let (neg, digits) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        rest => (false, rest),
+    };
+    let (mut m, mut n, mut scale, mut point) = (0u64, 0usize, 0usize, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' if n < 19 => {
+                m = m * 10 + u64::from(b - b'0');
+                n += 1;
+                scale += usize::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    // "", "-", "." and "-." are not numbers; `str::parse` says so.
+    if n == 0 || m >= 1 << 53 || scale >= POW10.len() {
+        return None;
+    }
+    let v = m as f64 / POW10[scale];
+    Some(if neg { -v } else { v })
+}
+
+/// A number field: the plain decimal fast path, else the general parser.
+fn number(s: &str) -> Option<f64> {
+    plain_decimal(s).or_else(|| s.parse::<f64>().ok())
+}
+
 /// Parse a price: sign folded (Twilio writes charges as negatives), NaN and infinities refused.
 pub fn cost_field(field: &str, raw: Option<&str>) -> Result<Option<f64>, Skip> {
     match raw.map(str::trim).filter(|s| !s.is_empty() && !s.eq_ignore_ascii_case("null")) {
         None => Ok(None),
-        Some(s) => match s.parse::<f64>() {
-            Ok(v) if v.is_finite() => Ok(Some(v.abs())),
+        Some(s) => match number(s) {
+            Some(v) if v.is_finite() => Ok(Some(v.abs())),
             _ => Err(Skip::field(field, "is not a price").with_value(s)),
         },
     }
@@ -154,8 +190,8 @@ pub fn cost_number(field: &str, raw: Option<f64>) -> Result<Option<f64>, Skip> {
 pub fn segments_field(field: &str, raw: Option<&str>) -> Result<Option<u32>, Skip> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => match s.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e6 => Ok(Some(v as u32)),
+        Some(s) => match number(s) {
+            Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v < 1e6 => Ok(Some(v as u32)),
             _ => Err(Skip::field(field, "is not a segment count").with_value(s)),
         },
     }
@@ -198,6 +234,29 @@ pub fn body_template_into(body: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_decimals_parse_to_the_same_bits_as_the_float_parser() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let alphabet = b"0123456789.-+e";
+        let mut fast = 0;
+        for _ in 0..200_000 {
+            let len = 1 + rng.random::<u64>() % 22;
+            let s: String = (0..len).map(|_| char::from(alphabet[(rng.random::<u64>() % 14) as usize])).collect();
+            if let Some(v) = plain_decimal(&s) {
+                fast += 1;
+                assert_eq!(Ok(v.to_bits()), s.parse::<f64>().map(f64::to_bits), "{s}");
+            }
+        }
+        for s in ["-0.08160", "0.0079", "1", "+.5", "5.", "-0", "999999999999999", "0.000000000000001", "9007199254740991"] {
+            assert_eq!(plain_decimal(s).map(f64::to_bits), s.parse::<f64>().ok().map(f64::to_bits), "{s}");
+        }
+        for s in ["", "-", ".", "1e3", "1.2.3", "9007199254740993", "0.0000000000000001", "inf"] {
+            assert_eq!(plain_decimal(s), None, "{s}");
+        }
+        assert!(fast > 10_000, "the random strings reached the fast path {fast} times");
+    }
 
     #[test]
     fn templates_mask_digits() {
