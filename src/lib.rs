@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod hash;
 pub mod ids;
 pub mod ingest;
+pub mod memory;
 pub mod output;
 pub mod phone;
 pub mod progress;

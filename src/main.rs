@@ -8,11 +8,21 @@ use std::process::ExitCode;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // Give freed memory back to the system at once rather than after 10-100 ms: the id index
-    // and the parse buffers are freed when loading ends, just before detection allocates its
-    // own, and a delayed purge had stacked the two (10M rows: 1.04 GB peak, 0.87 GB with this).
-    // SAFETY: set once, before any thread starts (mimalloc's options are not thread-safe).
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    // While loading, mimalloc keeps freed pages for its default few milliseconds, so pages freed
+    // and taken again (block buffers, chunk tables, a parser's small vectors) are reused rather
+    // than zeroed again by the kernel: returned at once, 4 GB had gone back and forth at 10M
+    // rows. When loading ends, all free memory goes back (the id index and the parse buffers),
+    // and from then on memory goes back as soon as it is freed, so detection's temporaries,
+    // freed and allocated on two threads, do not stack in the peak (see pumphound::memory).
+    pumphound::memory::set_release(|| {
+        // SAFETY: called at the end of loading, where no other thread runs (all are scoped and
+        // joined), as mimalloc's options and collection ask; both touch only the allocator's
+        // own state.
+        unsafe {
+            libmimalloc_sys::mi_collect(true);
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        }
+    });
     let cli = Cli::parse();
     match pumphound::app::run(&cli) {
         Ok(Outcome::Clean) => ExitCode::from(0),

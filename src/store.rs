@@ -39,6 +39,12 @@ impl Interner {
         id
     }
 
+    /// Empty, keeping the tables' memory.
+    pub fn clear(&mut self) {
+        self.map.clear();
+        self.strs.clear();
+    }
+
     pub fn get(&self, id: Sym) -> Option<&str> {
         if id == 0 { None } else { self.strs.get(id as usize).map(|s| &**s) }
     }

@@ -85,8 +85,12 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
     let (read_tx, read_rx) = sync_channel::<Job>(3);
     let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
     let (done_tx, done_rx) = sync_channel::<Done>(threads * 2);
-    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(threads * 4);
-    let (chunks_tx, chunks_rx) = sync_channel::<Chunk>(threads * 4);
+    // Buffers and chunks go back for reuse: room for more than can be in flight (in the
+    // channels above, on the threads, waiting in the merge), so none is ever dropped and made
+    // again as fresh memory.
+    let pool = 3 + threads * 8 + 4;
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(pool);
+    let (chunks_tx, chunks_rx) = sync_channel::<Chunk>(pool);
     let job_rx = Arc::new(Mutex::new(job_rx));
     let chunks_rx = Mutex::new(chunks_rx);
     let path = em.stats.path.clone();

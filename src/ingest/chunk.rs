@@ -74,7 +74,7 @@ impl Chunk {
     pub fn clear(&mut self) {
         self.recs.clear();
         self.skips.clear();
-        self.strings = Interner::default();
+        self.strings.clear();
         self.attrs.clear();
         self.attrs_index.clear();
     }
