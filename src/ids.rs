@@ -28,34 +28,24 @@ pub struct Packed {
     pub bytes: [u8; 16],
 }
 
-/// Lowercase hex digit values; 0xff for every other byte.
-const HEX_VAL: [u8; 256] = {
-    let mut t = [0xffu8; 256];
-    let mut i = 0;
-    while i < 10 {
-        t[b'0' as usize + i] = i as u8;
-        i += 1;
-    }
-    let mut i = 0;
-    while i < 6 {
-        t[b'a' as usize + i] = 10 + i as u8;
-        i += 1;
-    }
-    t
-};
-
-/// 32 lowercase hex digits as 16 bytes.
+/// 32 lowercase hex digits as 16 bytes. Branch-free arithmetic over a fixed-size array (no
+/// table lookups), which the compiler turns into vector code: a table lookup a digit had been
+/// a fiftieth of a Console export's parse.
 fn pack_hex(hex: &[u8]) -> Option<[u8; 16]> {
     let hex: &[u8; 32] = hex.try_into().ok()?;
-    let mut out = [0u8; 16];
+    let mut nibbles = [0u8; 32];
     let mut bad = 0u8;
-    for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
-        let (a, b) = (HEX_VAL[pair[0] as usize], HEX_VAL[pair[1] as usize]);
-        bad |= a | b;
-        *o = a << 4 | (b & 15);
+    for (n, &c) in nibbles.iter_mut().zip(hex) {
+        let (digit, letter) = (c.wrapping_sub(b'0'), c.wrapping_sub(b'a'));
+        let (is_digit, is_letter) = (digit < 10, letter < 6);
+        bad |= u8::from(!(is_digit | is_letter));
+        *n = if is_digit { digit } else { letter.wrapping_add(10) };
     }
-    // Valid digits are below 16; any 0xff sets the high bits.
-    (bad < 16).then_some(out)
+    let mut out = [0u8; 16];
+    for (o, pair) in out.iter_mut().zip(nibbles.chunks_exact(2)) {
+        *o = pair[0] << 4 | (pair[1] & 15);
+    }
+    (bad == 0).then_some(out)
 }
 
 /// The packed form of an id. Packing is one-to-one: only lowercase hex is packed, so unpacking
@@ -373,6 +363,36 @@ mod tests {
             assert_eq!(ids.find_or_insert(incoming(&ids, &t), 20_000), Some(i), "{t}");
         }
         assert!(ids.index.len == 20_000 && ids.index.slots.len() * 3 >= 20_000 * 4);
+    }
+
+    #[test]
+    fn hex_packing_takes_exactly_lowercase_hex() {
+        use rand::{RngExt, SeedableRng};
+        let reference = |hex: &[u8]| -> Option<Vec<u8>> {
+            let value = |c: u8| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            };
+            hex.chunks(2).map(|p| Some(value(p[0])? << 4 | value(p[1])?)).collect()
+        };
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        for _ in 0..2_000 {
+            let mut hex: Vec<u8> = (0..32).map(|_| b"0123456789abcdef"[rng.random_range(0..16usize)]).collect();
+            assert_eq!(pack_hex(&hex).map(|b| b.to_vec()), reference(&hex));
+            for at in [0, 1, 16, 31, rng.random_range(0..32usize)] {
+                hex[at] = rng.random::<u8>();
+                assert_eq!(pack_hex(&hex).map(|b| b.to_vec()), reference(&hex), "{hex:?}");
+            }
+        }
+        for b in 0..=255u8 {
+            for at in [0, 1, 30, 31] {
+                let mut hex = *b"0123456789abcdef0123456789abcdef";
+                hex[at] = b;
+                assert_eq!(pack_hex(&hex).map(|b| b.to_vec()), reference(&hex), "byte {b} at {at}");
+            }
+        }
+        assert_eq!(pack_hex(b"0123"), None);
     }
 
     #[test]

@@ -27,9 +27,11 @@ pub enum Stage {
     Report,
     /// The reader thread waiting for the store to take a batch (it is ahead).
     Wait,
+    /// The main thread waiting for the parser threads' next block (they are behind).
+    Starved,
 }
 
-const N: usize = 8;
+const N: usize = 9;
 static ON: AtomicBool = AtomicBool::new(false);
 static NANOS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 static MARKS: std::sync::Mutex<Vec<(&'static str, u64, u64)>> = std::sync::Mutex::new(Vec::new());
@@ -94,10 +96,11 @@ pub fn breakdown(wall: Duration) -> Vec<(&'static str, f64)> {
     let normalise_excl = (normalise - phone).max(0.0);
     let wait = secs(Stage::Wait);
     let parse = (secs(Stage::Parse) - read - ts - wait).max(0.0);
+    let starved = secs(Stage::Starved);
     let detect = secs(Stage::Detect);
     let report = secs(Stage::Report);
-    // Main-thread time: normalising (phone included), detecting, reporting.
-    let main = normalise + detect + report;
+    // Main-thread time: normalising (phone included), detecting, reporting, waiting for blocks.
+    let main = normalise + detect + report + starved;
     vec![
         ("read (disk, gunzip, sha256)", read),
         ("parse (records, fields)", parse),
@@ -107,6 +110,7 @@ pub fn breakdown(wall: Duration) -> Vec<(&'static str, f64)> {
         ("detect (detectors, incidents)", detect),
         ("report (outputs, evidence)", report),
         ("reader thread idle, waiting for the store", wait),
+        ("main thread idle, waiting for parsed blocks", starved),
         ("other (main thread)", (wall.as_secs_f64() - main).max(0.0)),
     ]
 }

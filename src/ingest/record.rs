@@ -114,9 +114,18 @@ pub type Parsed = Result<Draft, Skip>;
 
 /// Parse a required-or-optional timestamp field.
 pub fn ts_field(field: &str, raw: Option<&str>) -> Result<Option<i64>, Skip> {
+    ts_field_by(field, raw, timeparse::parse_text)
+}
+
+/// [`ts_field`] with a parser of one's own (a [`timeparse::Days`] that remembers the day).
+pub fn ts_field_by(
+    field: &str,
+    raw: Option<&str>,
+    parse: impl FnOnce(&str) -> Result<i64, timeparse::TimeError>,
+) -> Result<Option<i64>, Skip> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => crate::timings::time(crate::timings::Stage::Timestamps, || timeparse::parse_text(s))
+        Some(s) => crate::timings::time(crate::timings::Stage::Timestamps, || parse(s))
             .map(Some)
             .map_err(|e| Skip::field(field, e.to_string()).with_value(s)),
     }

@@ -11,13 +11,14 @@ use crate::ids::IdHasher;
 use crate::ingest::chunk::{Chunk, Rec};
 use crate::ingest::csv_reader::Header;
 use crate::ingest::csv_split::{Next, Pos, Splitter};
-use crate::ingest::record::{Skip, body_template_into, cost_field, segments_field, ts_field};
+use crate::ingest::record::{Skip, body_template_into, cost_field, segments_field, ts_field_by};
 use crate::ingest::stats::Loc;
 use crate::ingest::{InputFormat, blocks::BlockParser};
 use crate::phone::{Destination, clean_destination};
 use crate::schema::Status;
 use crate::status;
 use crate::store::{Attrs, Sym};
+use crate::timeparse::Days;
 use std::borrow::Cow;
 
 pub struct Columns {
@@ -181,6 +182,15 @@ impl Shapes {
     }
 }
 
+/// What a parser remembers within a block.
+#[derive(Default)]
+struct Block {
+    shapes: Shapes,
+    days: Days,
+    /// A body template's buffer.
+    template: String,
+}
+
 impl Console {
     /// The columns of a [`Shape`], in key order.
     fn shape_columns(&self) -> [Option<usize>; 7] {
@@ -188,8 +198,8 @@ impl Console {
         [c.direction, c.status, c.error, c.unit, c.account, c.from, c.segments]
     }
 
-    fn record(&self, s: &Splitter, ch: &mut Chunk, memo: &mut Shapes, template: &mut String) -> Result<Rec, Skip> {
-        let c = &self.columns;
+    fn record(&self, s: &Splitter, ch: &mut Chunk, block: &mut Block) -> Result<Rec, Skip> {
+        let (c, memo) = (&self.columns, &mut block.shapes);
         let known = memo.find(s, &self.shape_columns()).and_then(|i| memo.list.get(i as usize).copied());
         let inbound = match known {
             Some(shape) => shape.inbound,
@@ -205,7 +215,8 @@ impl Console {
             return Err(Skip::new("inbound message (not a send)"));
         }
         let destination = s.field(Some(c.to)).ok_or_else(|| Skip::missing("To"))?;
-        let ts = ts_field("SentDate", s.field(c.sent).as_deref())?;
+        let ts = ts_field_by("SentDate", s.field(c.sent).as_deref(), |t| block.days.parse(t))?;
+        let memo = &mut block.shapes;
         let segments = match known {
             Some(shape) => shape.segments,
             None => segments_field("NumSegments", s.field(c.segments).as_deref())?,
@@ -226,8 +237,8 @@ impl Console {
         };
         let body_template = match if self.templates { s.field(c.body) } else { None } {
             Some(b) => {
-                body_template_into(&b, template);
-                ch.strings.intern(Some(template))
+                body_template_into(&b, &mut block.template);
+                ch.strings.intern(Some(&block.template))
             }
             None => 0,
         };
@@ -302,12 +313,11 @@ impl Console {
 impl BlockParser for Console {
     fn parse(&self, block: &[u8], at: Pos, eof: bool, ch: &mut Chunk) -> Option<(usize, Pos)> {
         let mut s = Splitter::new(block, at, eof);
-        let mut template = String::with_capacity(160);
-        let mut memo = Shapes::default();
+        let mut state = Block::default();
         ch.recs.reserve(block.len() / 160);
         loop {
             match s.next_record() {
-                Next::Record(line) => match self.record(&s, ch, &mut memo, &mut template) {
+                Next::Record(line) => match self.record(&s, ch, &mut state) {
                     Ok(r) => ch.recs.push(r),
                     Err(skip) => ch.skips.push((Loc::Line(line), skip)),
                 },
@@ -362,15 +372,17 @@ mod tests {
             templates: false,
             hasher: store.ids.hasher(),
         };
-        let (mut chunk, mut memo, mut template) = (Chunk::default(), Shapes::with_max(max), String::new());
+        let mut chunk = Chunk::default();
+        let mut block = Block { shapes: Shapes::with_max(max), ..Block::default() };
         while let Next::Record(line) = s.next_record() {
-            match console.record(&s, &mut chunk, &mut memo, &mut template) {
+            match console.record(&s, &mut chunk, &mut block) {
                 Ok(r) => chunk.recs.push(r),
                 Err(skip) => chunk.skips.push((Loc::Line(line), skip)),
             }
         }
         if max > 0 {
-            assert!(memo.list.len() < 1_000, "shapes repeat: {} shapes for 6,000 rows", memo.list.len());
+            let n = block.shapes.list.len();
+            assert!(n < 1_000, "shapes repeat: {n} shapes for 6,000 rows");
         }
         let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
         chunk.merge(&mut em).expect("merges");
