@@ -174,6 +174,19 @@ pub fn read_console_sized(
     }
 }
 
+/// A Console export read in blocks of `block` bytes, its rows spelled out (classified) and its
+/// stats: what the tests and the fuzz check compare across block sizes.
+pub fn read_console_rows(bytes: &[u8], block: usize) -> (Result<Vec<String>, String>, crate::ingest::InputStats) {
+    let mut store = crate::store::Store::new();
+    let mut stats = crate::ingest::InputStats::new("export.csv".into());
+    let opts = crate::ingest::IngestOptions::default();
+    let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+    let read = read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, block);
+    store.finish();
+    let rows = read.map(|()| store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect()).map_err(|e| e.to_string());
+    (rows, stats)
+}
+
 fn csv_error(em: &impl Out, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::Io { path: em.path().to_string(), what: crate::error::describe_io(&io) },
@@ -219,15 +232,8 @@ mod tests {
     }
 
     fn load(bytes: &[u8], block: Option<usize>) -> (Vec<String>, InputStats) {
-        let block = block.unwrap_or(blocks::BLOCK_SIZE);
-        let mut store = Store::new();
-        let mut stats = InputStats::new("export.csv".into());
-        let opts = IngestOptions::default();
-        let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
-        read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, block).expect("loads");
-        store.finish();
-        let rows = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
-        (rows, stats)
+        let (rows, stats) = read_console_rows(bytes, block.unwrap_or(blocks::BLOCK_SIZE));
+        (rows.expect("loads"), stats)
     }
 
     #[test]
