@@ -8,12 +8,8 @@ use std::process::ExitCode;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // While loading, mimalloc keeps freed pages for its default few milliseconds, so pages freed
-    // and taken again (block buffers, chunk tables, a parser's small vectors) are reused rather
-    // than zeroed again by the kernel: returned at once, 4 GB had gone back and forth at 10M
-    // rows. When loading ends, all free memory goes back (the id index and the parse buffers),
-    // and from then on memory goes back as soon as it is freed, so detection's temporaries,
-    // freed and allocated on two threads, do not stack in the peak (see pumphound::memory).
+    // mimalloc keeps its default purge delay while loading; when loading ends, free memory goes
+    // back and the delay drops to 0 (why: pumphound::memory).
     pumphound::memory::set_release(|| {
         // SAFETY: called at the end of loading, where no other thread runs (all are scoped and
         // joined), as mimalloc's options and collection ask; both touch only the allocator's

@@ -199,14 +199,15 @@ impl Console {
     }
 
     fn record(&self, s: &Splitter, ch: &mut Chunk, block: &mut Block) -> Result<Rec, Skip> {
-        let (c, memo) = (&self.columns, &mut block.shapes);
-        let known = memo.find(s, &self.shape_columns()).and_then(|i| memo.list.get(i as usize).copied());
+        let c = &self.columns;
+        let hit = block.shapes.find(s, &self.shape_columns());
+        let known = hit.and_then(|i| block.shapes.list.get(i as usize).copied());
         let inbound = match known {
             Some(shape) => shape.inbound,
             None => {
                 let inbound = is_inbound(s.field(c.direction).as_deref(), s.field(c.status).as_deref());
                 if inbound {
-                    memo.add(Shape::INBOUND);
+                    block.shapes.add(Shape::INBOUND);
                 }
                 inbound
             }
@@ -216,7 +217,6 @@ impl Console {
         }
         let destination = s.field(Some(c.to)).ok_or_else(|| Skip::missing("To"))?;
         let ts = ts_field_by("SentDate", s.field(c.sent).as_deref(), |t| block.days.parse(t))?;
-        let memo = &mut block.shapes;
         let segments = match known {
             Some(shape) => shape.segments,
             None => segments_field("NumSegments", s.field(c.segments).as_deref())?,
@@ -245,7 +245,7 @@ impl Console {
         // A new shape's strings are interned here, in the order they always were (the store's
         // symbols follow the order strings are first seen).
         let (shape, at) = match known {
-            Some(shape) => (shape, memo.last),
+            Some(shape) => (shape, hit),
             None => {
                 let status_raw = s.field(c.status);
                 let error_code = s.field(c.error).filter(|e| e != "0");
@@ -262,7 +262,7 @@ impl Console {
                     unit: unit.as_deref().map(|u| ch.strings.intern(Some(u))),
                     attrs: [None; 2],
                 };
-                (shape, memo.add(shape))
+                (shape, block.shapes.add(shape))
             }
         };
         let currency = match shape.unit {
@@ -270,8 +270,10 @@ impl Console {
             None if cost.is_some() => ch.strings.intern(self.default_currency.as_deref()),
             None => 0,
         };
+        // With templates on, a record's attrs carry its own body template: not a shape's.
         let priced = usize::from(cost.is_some());
-        let attrs = match shape.attrs[priced].filter(|_| !self.templates) {
+        let cached = at.filter(|_| !self.templates);
+        let attrs = match cached.and(shape.attrs[priced]) {
             Some(i) => i,
             None => {
                 let i = ch.attrs(Attrs {
@@ -284,7 +286,7 @@ impl Console {
                     segments: shape.segments,
                     ..Attrs::new(InputFormat::TwilioConsoleCsv, 0)
                 });
-                if let Some(known) = at.and_then(|at| memo.list.get_mut(at as usize)) {
+                if let Some(known) = cached.and_then(|at| block.shapes.list.get_mut(at as usize)) {
                     known.attrs[priced] = Some(i);
                 }
                 i
