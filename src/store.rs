@@ -330,6 +330,11 @@ impl Store {
         &self.attrs.list[m.attrs as usize].0
     }
 
+    /// How many distinct [`Attrs`] there are (indices `0..attrs_len()`).
+    pub fn attrs_len(&self) -> usize {
+        self.attrs.list.len()
+    }
+
     pub fn attrs_at(&self, i: u32) -> &Attrs {
         &self.attrs.list[i as usize].0
     }

@@ -48,13 +48,24 @@ fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
     v.as_deref().map(|s| crate::timeparse::parse_text(s).map_err(|e| Error::Usage(format!("{flag} `{s}` {e}")))).transpose()
 }
 
-/// The currency most messages are priced in; costs in other currencies are left out of sums.
-fn dominant_currency(store: &Store) -> Option<Sym> {
-    let mut counts: Map<Sym, u64> = Map::default();
+/// Priced rows per [`Attrs`](crate::store::Attrs) index: currencies are a property of the
+/// attrs, so one pass of array increments tells everything the currency checks need (a hash
+/// lookup a row had been a tenth of a second on one core at ten million rows).
+fn priced_by_attrs(store: &Store) -> Vec<u64> {
+    let mut n = vec![0u64; store.attrs_len()];
     for m in store.rows.iter().filter(|m| m.bits & crate::store::bits::HAS_COST != 0) {
-        let c = store.attrs(m).currency;
+        n[m.attrs as usize] += 1;
+    }
+    n
+}
+
+/// The currency most messages are priced in; costs in other currencies are left out of sums.
+fn dominant_currency(store: &Store, priced: &[u64]) -> Option<Sym> {
+    let mut counts: Map<Sym, u64> = Map::default();
+    for (i, &n) in priced.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let c = store.attrs_at(i as u32).currency;
         if c != 0 {
-            *counts.entry(c).or_default() += 1;
+            *counts.entry(c).or_default() += n;
         }
     }
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(store.str(b.0).cmp(&store.str(a.0)))).map(|(s, _)| s)
@@ -85,15 +96,17 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     let mut loaded = super::load_with(&a.input, g, |o| o.ingest.skip_templates = true)?;
     timings::mark_memory("after load");
     let t_detect = std::time::Instant::now();
-    let currency = dominant_currency(&loaded.store);
+    let priced = priced_by_attrs(&loaded.store);
+    let currency = dominant_currency(&loaded.store, &priced);
     // Prices in other currencies are left out of every sum (and still written as evidence).
-    let foreign: Vec<u32> = loaded
-        .store
-        .rows
-        .iter()
-        .filter(|m| m.bits & crate::store::bits::HAS_COST != 0 && loaded.store.attrs(m).currency != currency.unwrap_or(0))
-        .map(|m| m.idx)
-        .collect();
+    let foreign_attrs: Vec<bool> =
+        priced.iter().enumerate().map(|(i, &n)| n > 0 && loaded.store.attrs_at(i as u32).currency != currency.unwrap_or(0)).collect();
+    let foreign: Vec<u32> = if foreign_attrs.contains(&true) {
+        let s = &loaded.store;
+        s.rows.iter().filter(|m| m.bits & crate::store::bits::HAS_COST != 0 && foreign_attrs[m.attrs as usize]).map(|m| m.idx).collect()
+    } else {
+        Vec::new()
+    };
     for &r in &foreign {
         loaded.store.set_aside_cost(r);
     }

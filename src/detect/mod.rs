@@ -6,6 +6,7 @@ pub mod allow;
 pub mod incidents;
 pub mod low_conversion;
 pub mod number_class;
+pub mod occupancy;
 pub mod provider_blocks;
 pub mod pumped_range;
 pub mod spend_anomaly;
@@ -160,15 +161,58 @@ impl Finding {
     }
 }
 
-/// Rows by country code (`??` for none), in code order. Grouped by the code's two bytes first:
-/// a string a row had been most of the cost of the detectors that group by country.
+/// A country code as rows carry it.
+pub type Code = Option<[u8; 2]>;
+
+/// Dense numbers for the country codes rows carry, in the order first seen, found by indexing a
+/// table with the code's two bytes: a hash lookup a row had been much of the time of the
+/// detectors that group rows by country.
+pub struct Countries {
+    slot: Vec<u32>,
+    /// The codes, by number.
+    pub codes: Vec<Code>,
+}
+
+impl Default for Countries {
+    fn default() -> Countries {
+        Countries { slot: vec![u32::MAX; 1 << 16 | 1], codes: Vec::new() }
+    }
+}
+
+impl Countries {
+    fn at(code: Code) -> usize {
+        code.map_or(1 << 16, |[a, b]| usize::from(a) << 8 | usize::from(b))
+    }
+
+    /// The code's number (a new one when first seen).
+    pub fn id(&mut self, code: Code) -> usize {
+        let slot = &mut self.slot[Countries::at(code)];
+        if *slot == u32::MAX {
+            *slot = self.codes.len() as u32;
+            self.codes.push(code);
+        }
+        *slot as usize
+    }
+
+    /// The code's number, when seen.
+    pub fn get(&self, code: Code) -> Option<usize> {
+        Some(self.slot[Countries::at(code)]).filter(|&s| s != u32::MAX).map(|s| s as usize)
+    }
+}
+
+/// Rows by country code (`??` for none), in code order.
 pub fn by_country<'a>(rows: impl Iterator<Item = &'a Row>) -> BTreeMap<String, Vec<&'a Row>> {
-    let mut by_code: crate::hash::Map<Option<[u8; 2]>, Vec<&Row>> = crate::hash::Map::default();
+    let mut countries = Countries::default();
+    let mut by_code: Vec<Vec<&Row>> = Vec::new();
     for r in rows {
-        by_code.entry(r.country).or_default().push(r);
+        let i = countries.id(r.country);
+        if i == by_code.len() {
+            by_code.push(Vec::new());
+        }
+        by_code[i].push(r);
     }
     let mut out: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
-    for (_, v) in by_code {
+    for v in by_code {
         let name = v[0].country_str();
         match out.get_mut(&name) {
             // Two codes with one name (bytes that are not text): keep the rows' order.
@@ -197,8 +241,15 @@ pub fn peak_hour(ts: impl Iterator<Item = i64>) -> Option<i64> {
 /// cannot be placed in time and are left out; the count is returned). When every row is kept,
 /// the store's table itself, without a copy.
 pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_, [Row]>, u64) {
-    let no_ts = store.rows.iter().filter(|m| m.ts_opt().is_none() && keep(m)).count() as u64;
-    if no_ts == 0 && store.rows.iter().all(&keep) {
+    let (mut no_ts, mut all) = (0u64, true);
+    for m in &store.rows {
+        if !keep(m) {
+            all = false;
+        } else if m.ts_opt().is_none() {
+            no_ts += 1;
+        }
+    }
+    if no_ts == 0 && all {
         return (std::borrow::Cow::Borrowed(&store.rows), 0);
     }
     (std::borrow::Cow::Owned(store.rows.iter().filter(|m| m.ts_opt().is_some() && keep(m)).copied().collect()), no_ts)

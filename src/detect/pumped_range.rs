@@ -20,6 +20,7 @@
 //! the tightest range that explains the traffic. With `--baseline`, the occupancy comes from the
 //! known-clean period instead, scaled by the ratio of distinct numbers (scanned / baseline).
 
+use super::occupancy::{MAX_LEVEL, Occupancy, Plan, low, plan_of, prefix};
 use super::{Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -40,8 +41,6 @@ pub const DETECTOR: Detector = Detector {
         },
     ],
 };
-
-const MAX_LEVEL: u32 = 6;
 
 /// −ln of the Poisson upper tail, Chernoff bound.
 pub fn score(d: f64, lambda: f64) -> f64 {
@@ -65,12 +64,6 @@ impl Candidate {
     }
 }
 
-/// The 90th percentile of block occupancy.
-fn q90(v: &mut [u64]) -> f64 {
-    v.sort_unstable();
-    if v.is_empty() { 0.0 } else { v[(v.len() * 9 / 10).min(v.len() - 1)] as f64 }
-}
-
 /// Longest run of consecutive numbers in a sorted, deduplicated list.
 pub fn longest_run(sorted: &[u64]) -> u64 {
     let (mut best, mut cur) = (0u64, 0u64);
@@ -81,77 +74,11 @@ pub fn longest_run(sorted: &[u64]) -> u64 {
     best
 }
 
-/// A numbering plan: (calling code, national length).
-type Plan = (u16, u8);
-
-/// A number, or a block of numbers, packed so that numeric order is (plan, number) order: the
-/// plan in the top 14 bits, the national number (or block prefix) below. Sorted vectors of
-/// these replace hash maps here: every aggregation is then one pass over runs of equal keys
-/// (the maps had been most of this detector's time and memory at ten million rows).
-type Packed = u64;
-
-const PLAN_SHIFT: u32 = 50;
-
-fn pack(cc: u16, nlen: u8, n: u64) -> Packed {
-    (((u64::from(cc) << 4) | u64::from(nlen)) << PLAN_SHIFT) | n
-}
-
-fn plan_of(k: Packed) -> Plan {
-    let p = k >> PLAN_SHIFT;
-    ((p >> 4) as u16, (p & 15) as u8)
-}
-
-fn low(k: Packed) -> u64 {
-    k & ((1 << PLAN_SHIFT) - 1)
-}
-
-/// A level's blocks (sorted, with their distinct numbers) and the expected count per plan.
-type Level = (Vec<(Packed, u64)>, Map<Plan, f64>);
-
-/// Distinct numbers (sorted), and their count per plan.
-fn distinct(rows: &[Row]) -> (Vec<Packed>, Map<Plan, u64>) {
-    let mut numbers: Vec<Packed> = rows.iter().filter(|r| r.nlen > 0).map(|r| pack(r.calling_code, r.nlen, r.national)).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    let mut per_plan: Map<Plan, u64> = Map::default();
-    for &k in &numbers {
-        *per_plan.entry(plan_of(k)).or_default() += 1;
-    }
-    (numbers, per_plan)
-}
-
-/// Runs of equal keys in a sorted sequence, with their lengths.
-fn runs(keys: impl Iterator<Item = Packed>) -> Vec<(Packed, u64)> {
-    let mut out: Vec<(Packed, u64)> = Vec::new();
-    for k in keys {
-        match out.last_mut() {
-            Some((last, n)) if *last == k => *n += 1,
-            _ => out.push((k, 1)),
-        }
-    }
-    out
-}
-
-/// Blocks at `level` (sorted), and per plan the 90th-percentile occupancy of its occupied blocks.
-fn typical(numbers: &[Packed], level: u32) -> (Vec<(Packed, u64)>, Map<Plan, f64>) {
-    let div = 10u64.pow(level);
-    let blocks =
-        runs(numbers.iter().filter(|&&k| u32::from(plan_of(k).1) > level + 1).map(|&k| ((k >> PLAN_SHIFT) << PLAN_SHIFT) | (low(k) / div)));
-    let mut q = Map::default();
-    for plan_blocks in blocks.chunk_by(|a, b| a.0 >> PLAN_SHIFT == b.0 >> PLAN_SHIFT) {
-        let mut occupancy: Vec<u64> = plan_blocks.iter().map(|b| b.1).collect();
-        q.insert(plan_of(plan_blocks[0].0), q90(&mut occupancy));
-    }
-    (blocks, q)
-}
-
 /// Plans with a spread customer base: at least `min_blocks` occupied 10^4 ranges. Judged once,
 /// at one level: one level down, an attack on three ranges already occupies thirty blocks, and
 /// would become its own baseline.
-fn spread(numbers: &[Packed], min_blocks: f64) -> Set<Plan> {
-    let ranges = runs(numbers.iter().filter(|&&k| plan_of(k).1 > 5).map(|&k| ((k >> PLAN_SHIFT) << PLAN_SHIFT) | (low(k) / 10_000)));
-    let per_plan = runs(ranges.iter().map(|r| r.0 >> PLAN_SHIFT));
-    per_plan.into_iter().filter(|(_, n)| *n as f64 >= min_blocks).map(|(p, _)| plan_of(p << PLAN_SHIFT)).collect()
+fn spread(occ: &Occupancy, plan: Plan, min_blocks: f64) -> bool {
+    occ.level(4).blocks.get(&plan).is_some_and(|&n| n as f64 >= min_blocks)
 }
 
 pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
@@ -159,52 +86,44 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
     let min_fold = p.get(id, "min_fold");
-    let (numbers, per_plan) = distinct(rows);
-    let (base_numbers, base_plan) = distinct(base);
-    let (own_spread, base_spread) = (spread(&numbers, min_blocks), spread(&base_numbers, min_blocks));
-    // Per level: the blocks and the expected distinct count of a block of each plan.
-    let levels: Vec<Level> = (1..=MAX_LEVEL)
+    let (own, learned) = (Occupancy::of(rows, min_distinct), Occupancy::of(base, f64::INFINITY));
+    // Per level: the expected distinct count of a block of each plan.
+    let expected: Vec<Map<Plan, f64>> = (1..=MAX_LEVEL)
         .map(|level| {
             let div = 10u64.pow(level);
-            let (blocks, own) = typical(&numbers, level);
-            let (_, learned) = typical(&base_numbers, level);
-            let expected = per_plan
+            own.per_plan
                 .iter()
                 .map(|(&(cc, nlen), &count)| {
+                    let plan = (cc, nlen);
                     let n = count as f64;
                     let empirical = if base.is_empty() {
-                        own.get(&(cc, nlen)).copied().filter(|_| own_spread.contains(&(cc, nlen)))
+                        own.level(level).typical.get(&plan).copied().filter(|_| spread(&own, plan, min_blocks))
                     } else {
                         learned
-                            .get(&(cc, nlen))
-                            .filter(|_| base_spread.contains(&(cc, nlen)))
-                            .map(|q| q * n / base_plan.get(&(cc, nlen)).copied().unwrap_or(1).max(1) as f64)
+                            .level(level)
+                            .typical
+                            .get(&plan)
+                            .filter(|_| spread(&learned, plan, min_blocks))
+                            .map(|q| q * n / learned.per_plan.get(&plan).copied().unwrap_or(1).max(1) as f64)
                     };
                     // Coarse blocks (10^5, 10^6) follow the numbering plan, not a uniform
                     // spread: judge them only against the country's own occupancy (NaN: skip).
                     if level >= 5 && empirical.is_none() {
-                        return ((cc, nlen), f64::NAN);
+                        return (plan, f64::NAN);
                     }
                     let model = n * div as f64 / 10f64.powi(i32::from(nlen) - 1);
-                    ((cc, nlen), model.max(empirical.unwrap_or(0.0)).max(0.01))
+                    (plan, model.max(empirical.unwrap_or(0.0)).max(0.01))
                 })
-                .collect();
-            (blocks, expected)
+                .collect()
         })
         .collect();
     let mut candidates = Vec::new();
     for level in 1..=MAX_LEVEL {
-        let (blocks, expected) = &levels[level as usize - 1];
-        // Active sub-blocks (one level down) per block, sorted like `blocks`.
-        let children: Vec<(Packed, u64)> = if level >= 2 {
-            runs(levels[level as usize - 2].0.iter().map(|&(k, _)| ((k >> PLAN_SHIFT) << PLAN_SHIFT) | (low(k) / 10)))
-        } else {
-            Vec::new()
-        };
-        let mut child = children.iter().peekable();
-        for &(key, d) in blocks {
-            let ((cc, nlen), prefix) = (plan_of(key), low(key));
-            let lambda = expected.get(&(cc, nlen)).copied().unwrap_or(f64::NAN);
+        let expected_here = &expected[level as usize - 1];
+        for h in &own.level(level).heavy {
+            let d = h.distinct;
+            let ((cc, nlen), prefix) = (plan_of(h.key), low(h.key));
+            let lambda = expected_here.get(&(cc, nlen)).copied().unwrap_or(f64::NAN);
             if (d as f64) < min_distinct || lambda.is_nan() {
                 continue;
             }
@@ -212,10 +131,8 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             // one level down, is allocation structure (several busy ranges), not pumping; its
             // sub-blocks are judged at their own level.
             if level >= 2 {
-                while child.next_if(|c| c.0 < key).is_some() {}
-                let k = child.peek().filter(|c| c.0 == key).map_or(1, |c| c.1) as f64;
-                let sub = levels[level as usize - 2].1.get(&(cc, nlen)).copied().filter(|x| !x.is_nan()).unwrap_or(0.0);
-                if (d as f64) < min_fold * k * sub {
+                let sub = expected[level as usize - 2].get(&(cc, nlen)).copied().filter(|x| !x.is_nan()).unwrap_or(0.0);
+                if (d as f64) < min_fold * h.children as f64 * sub {
                     continue;
                 }
             }
@@ -232,15 +149,19 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             accepted.push(c);
         }
     }
+    if accepted.is_empty() {
+        return Vec::new();
+    }
     // Accepted ranges never nest, so each row belongs to at most one: gather members in one pass
     // (a filter over all rows per range would be O(ranges × rows)).
     let index: Map<(u16, u8, u32, u64), usize> = accepted.iter().enumerate().map(|(i, c)| ((c.cc, c.nlen, c.level, c.prefix), i)).collect();
     let mut levels_used: Vec<u32> = accepted.iter().map(|c| c.level).collect();
     levels_used.sort_unstable();
     levels_used.dedup();
+    let plans: Set<Plan> = accepted.iter().map(|c| (c.cc, c.nlen)).collect();
     let mut member_lists: Vec<Vec<&Row>> = vec![Vec::new(); accepted.len()];
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        if let Some(&i) = levels_used.iter().find_map(|&l| index.get(&(r.calling_code, r.nlen, l, r.national / 10u64.pow(l)))) {
+    for r in rows.iter().filter(|r| r.nlen > 0 && plans.contains(&(r.calling_code, r.nlen))) {
+        if let Some(&i) = levels_used.iter().find_map(|&l| index.get(&(r.calling_code, r.nlen, l, prefix(r.national, l)))) {
             member_lists[i].push(r);
         }
     }

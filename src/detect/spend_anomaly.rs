@@ -6,7 +6,7 @@
 //! or a launch also spends. When most of a window's destinations were seen before it (a blast
 //! to existing customers), the finding is `info`.
 
-use super::{Detector, Finding, Param, Params, Row, Severity};
+use super::{Code, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::Map;
 use std::collections::BTreeMap;
 
@@ -99,9 +99,6 @@ fn learned(base: &[&Row], width: i64) -> Option<(f64, f64)> {
     Some(robust(&series(base, first, last, width).0))
 }
 
-/// A country code as rows carry it.
-type Code = Option<[u8; 2]>;
-
 /// A country's spend per hour and per day over the period, first message and total, summed in
 /// one pass over the rows for every country at once.
 struct Spend {
@@ -111,10 +108,11 @@ struct Spend {
     total: f64,
 }
 
-/// Add `r` into a series of `width` windows from `first` (the last window takes what is past).
-fn add(series: &mut (Vec<f64>, Vec<u64>), r: &Row, first: i64, width: i64) {
+/// Add `r` into a series of `WIDTH` windows from `first` (the last window takes what is past).
+/// The width is a constant, so the division is a multiplication.
+fn add<const WIDTH: i64>(series: &mut (Vec<f64>, Vec<u64>), r: &Row, first: i64) {
     let n = series.0.len();
-    let i = (((r.ts - first).max(0) / width) as usize).min(n - 1);
+    let i = (((r.ts - first).max(0) / WIDTH) as usize).min(n - 1);
     series.0[i] += r.cost;
     series.1[i] += 1;
 }
@@ -129,31 +127,33 @@ struct Pending {
 
 pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
-    let Some(first) = rows.iter().map(|r| r.ts).min() else { return Vec::new() };
-    let last = rows.iter().map(|r| r.ts).max().unwrap_or(first);
+    if rows.is_empty() {
+        return Vec::new();
+    }
+    let (first, last) = rows.iter().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r.ts), b.max(r.ts)));
     let first_hour = first.div_euclid(HOUR) * HOUR;
     let first_day = first.div_euclid(DAY) * DAY;
     let slots = |first_w: i64, width: i64| ((last - first_w) / width + 1).max(1) as usize;
     // Every country's series in one pass: grouping the rows by country first had been most of
     // this detector's time (a pointer a row, then several passes over them).
-    let mut index: Map<Code, usize> = Map::default();
+    let mut countries = Countries::default();
     let mut spend: Vec<Spend> = Vec::new();
     for r in rows {
-        let i = *index.entry(r.country).or_insert_with(|| {
+        let i = countries.id(r.country);
+        if i == spend.len() {
             let (h, d) = (slots(first_hour, HOUR), slots(first_day, DAY));
             spend.push(Spend { hours: (vec![0.0; h], vec![0; h]), days: (vec![0.0; d], vec![0; d]), seen: i64::MAX, total: 0.0 });
-            spend.len() - 1
-        });
+        }
         let s = &mut spend[i];
-        add(&mut s.hours, r, first_hour, HOUR);
-        add(&mut s.days, r, first_day, DAY);
+        add::<HOUR>(&mut s.hours, r, first_hour);
+        add::<DAY>(&mut s.days, r, first_day);
         s.seen = s.seen.min(r.ts);
         s.total += r.cost;
     }
     // By country name (in name order), the codes that carry it (one, unless bytes that are not
     // text give two codes one name) and their spend summed.
     let mut by_name: BTreeMap<String, (Vec<Code>, Spend)> = BTreeMap::new();
-    for (code, i) in index {
+    for (i, &code) in countries.codes.iter().enumerate() {
         let name = code.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into());
         let s = std::mem::replace(
             &mut spend[i],
@@ -178,13 +178,16 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let have_base = !base.is_empty();
     let mut out = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
-    let mut wanted: Map<Code, Vec<usize>> = Map::default();
+    // Per country number: the pending findings that want its rows.
+    let mut wanted: Vec<Vec<usize>> = vec![Vec::new(); countries.codes.len()];
     for (country, (codes, sp)) in &by_name {
         let base_rows: &[&Row] = base_by_country.get(country).map(Vec::as_slice).unwrap_or(&[]);
         let mut hourly_spans = Vec::new();
         let mut flag = |out: &mut Vec<Finding>, finding: Finding, window: Option<(i64, i64)>| {
-            for code in codes {
-                wanted.entry(*code).or_default().push(pending.len());
+            for &code in codes {
+                if let Some(c) = countries.get(code) {
+                    wanted[c].push(pending.len());
+                }
             }
             pending.push(Pending { finding: out.len(), window, members: Vec::new() });
             out.push(finding);
@@ -253,9 +256,10 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         }
     }
     // The flagged findings' rows, in one pass; then what a finding says of its rows.
-    if !wanted.is_empty() {
+    if wanted.iter().any(|w| !w.is_empty()) {
         for (i, r) in rows.iter().enumerate() {
-            for &k in wanted.get(&r.country).map(Vec::as_slice).unwrap_or(&[]) {
+            let Some(c) = countries.get(r.country) else { continue };
+            for &k in &wanted[c] {
                 let pd = &mut pending[k];
                 if pd.window.is_none_or(|(s, e)| r.ts >= s && r.ts < e) {
                     pd.members.push(i);
