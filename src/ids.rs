@@ -315,7 +315,8 @@ impl Ids {
     /// Free the index (a tenth of the store's memory at ten million rows) once loading is done:
     /// nothing looks ids up after. A later insert builds it again.
     pub fn release_index(&mut self) {
-        self.index = Index { released: true, ..Index::default() };
+        let index = std::mem::replace(&mut self.index, Index { released: true, ..Index::default() });
+        crate::memory::hand_on(index.slots);
     }
 
     fn rebuild_index(&mut self) {

@@ -10,9 +10,33 @@
 //! on (detection frees and allocates large temporaries on two threads at once), so nothing
 //! stacks in the peak. Called only where no other thread runs.
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 static RELEASE: OnceLock<fn()> = OnceLock::new();
+
+/// A large buffer one stage is done with, kept for the next stage to fill instead of having
+/// fresh memory zeroed for it (see [`hand_on`]).
+static SPARE: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+/// Keep `buf` (its contents do not matter) for a later [`take_spare`], in place of any buffer
+/// kept before. The id index ends with loading, when detection is about to sort every
+/// destination: at ten million rows, 116 MB already in memory against 77 MB to be zeroed anew.
+pub fn hand_on(buf: Vec<u64>) {
+    if let Ok(mut spare) = SPARE.lock() {
+        *spare = buf;
+    }
+}
+
+/// The buffer handed on, emptied (with its capacity), when it can hold `n` values; otherwise
+/// a new one with room for `n`.
+pub fn take_spare(n: usize) -> Vec<u64> {
+    let mut buf = SPARE.lock().map(|mut s| std::mem::take(&mut *s)).unwrap_or_default();
+    buf.clear();
+    if buf.capacity() < n {
+        buf = Vec::with_capacity(n);
+    }
+    buf
+}
 
 /// How to return free memory to the system: the allocator's call, set once by the binary (a
 /// library user with another allocator sets nothing, and [`release`] does nothing).

@@ -251,7 +251,8 @@ impl Pass {
 /// The destinations of `rows` whose calling code is known, sorted, in up to two sorted runs
 /// (sorted on two threads when there are many).
 fn sorted_runs(rows: &[Row]) -> (Vec<Packed>, usize) {
-    let mut numbers: Vec<Packed> = rows.iter().filter(|r| r.nlen > 0).map(|r| pack(r.calling_code, r.nlen, r.national)).collect();
+    let mut numbers = crate::memory::take_spare(rows.len());
+    numbers.extend(rows.iter().filter(|r| r.nlen > 0).map(|r| pack(r.calling_code, r.nlen, r.national)));
     let half = if numbers.len() >= 1 << 16 { numbers.len() / 2 } else { numbers.len() };
     let (a, b) = numbers.split_at_mut(half);
     std::thread::scope(|s| {
@@ -293,6 +294,7 @@ impl Occupancy {
                 pass.number(k);
             }
         }
+        crate::memory::hand_on(numbers);
         pass.finish()
     }
 

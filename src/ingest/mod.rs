@@ -84,6 +84,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
     if opts.input_format == Some(InputFormat::GenericCsv) && opts.map.is_none() {
         return Err(Error::Usage("--input-format generic-csv needs --map destination=COLUMN[,ts=COLUMN,...]".into()));
     }
+    crate::phone::warm();
     let mut store = Store::new();
     let mut stats_all = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.iter().enumerate() {
