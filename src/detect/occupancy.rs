@@ -220,10 +220,10 @@ impl Pass {
         let plan = plan_of(o.key);
         let (at, hist) = &mut self.hist[i];
         let level = &mut self.out.levels[i];
-        if *at != Some(plan) {
-            if let Some(done) = at.replace(plan) {
-                level.flush(done, hist);
-            }
+        if *at != Some(plan)
+            && let Some(done) = at.replace(plan)
+        {
+            level.flush(done, hist);
         }
         hist.add(o.distinct);
         if is_heavy(o.distinct, self.min) {

@@ -21,58 +21,85 @@ impl Default for Window {
     }
 }
 
-/// Separator and quote bits of 64 bytes.
+/// Bit masks of 64 bytes, one per class a structural scan needs ([`super::structure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Classes {
+    pub commas: u64,
+    pub newlines: u64,
+    pub returns: u64,
+    pub quotes: u64,
+}
+
+/// The classes of 64 bytes: four compares of the whole window where the processor has
+/// AVX-512 (this machine's EPYC has: at 10M rows the classes took 180 profile samples against
+/// 695 with the SSE2 lanes), else SSE2 16 bytes at a time.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-fn classify(w: &[u8; 64]) -> (u64, u64) {
-    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_movemask_epi8, _mm_or_si128};
+pub fn classes(w: &[u8; 64]) -> Classes {
+    if std::arch::is_x86_feature_detected!("avx512bw") {
+        // SAFETY: the processor has AVX-512BW (checked just above), all the function needs.
+        return unsafe { classes_avx512(w) };
+    }
+    classes_sse2(w)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+fn classes_avx512(w: &[u8; 64]) -> Classes {
+    use std::arch::x86_64::{__m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8};
+    // SAFETY: `w` is 64 readable bytes, what an unaligned 512-bit load reads.
+    let v = unsafe { _mm512_loadu_si512(w.as_ptr().cast::<__m512i>()) };
+    let eq = |b: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8));
+    Classes { commas: eq(b','), newlines: eq(b'\n'), returns: eq(b'\r'), quotes: eq(b'"') }
+}
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+fn classes_sse2(w: &[u8; 64]) -> Classes {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_movemask_epi8};
     let splat = |b: u8| -> __m128i { bytemuck::cast([b; 16]) };
-    let (comma, lf, cr, quote) = (splat(b','), splat(b'\n'), splat(b'\r'), splat(b'"'));
-    let (mut seps, mut quotes) = (0u64, 0u64);
+    let targets = [splat(b','), splat(b'\n'), splat(b'\r'), splat(b'"')];
+    let mut out = [0u64; 4];
     for k in 0..4 {
         let lane: [u8; 16] = std::array::from_fn(|i| w[16 * k + i]);
         let v: __m128i = bytemuck::cast(lane);
-        // SAFETY: these intrinsics only need SSE2, which this function is compiled for (the
-        // cfg above; every x86-64 CPU has it). They read and write nothing but their arguments.
-        let (s, q) = unsafe {
-            let s = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, lf)), _mm_cmpeq_epi8(v, cr));
-            (_mm_movemask_epi8(s), _mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)))
-        };
-        // movemask sets the low 16 bits of an i32: reinterpret, never sign-extend.
-        seps |= u64::from(s as u32 & 0xffff) << (16 * k);
-        quotes |= u64::from(q as u32 & 0xffff) << (16 * k);
+        for (o, t) in out.iter_mut().zip(targets) {
+            // SAFETY: these intrinsics only need SSE2, which this function is compiled for (the
+            // cfg above; every x86-64 CPU has it). They read and write nothing but their arguments.
+            let m = unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(v, t)) };
+            *o |= u64::from(m as u32 & 0xffff) << (16 * k);
+        }
     }
-    (seps, quotes)
+    Classes { commas: out[0], newlines: out[1], returns: out[2], quotes: out[3] }
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-fn classify(w: &[u8; 64]) -> (u64, u64) {
-    classify_bytes(w)
+pub fn classes(w: &[u8; 64]) -> Classes {
+    classes_bytes(w)
 }
 
-/// The same bits, a byte at a time (other targets, and the check of the vector code).
+/// The same masks, a byte at a time.
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
-fn classify_bytes(w: &[u8; 64]) -> (u64, u64) {
-    let (mut seps, mut quotes) = (0u64, 0u64);
-    for (i, &b) in w.iter().enumerate() {
-        seps |= u64::from(b == b',' || b == b'\n' || b == b'\r') << i;
-        quotes |= u64::from(b == b'"') << i;
+fn classes_bytes(w: &[u8; 64]) -> Classes {
+    let bits = |c: u8| w.iter().enumerate().fold(0u64, |m, (i, &b)| m | u64::from(b == c) << i);
+    Classes { commas: bits(b','), newlines: bits(b'\n'), returns: bits(b'\r'), quotes: bits(b'"') }
+}
+
+/// The classes of the 64 bytes of `buf` from `base` (past its end: bytes of no class).
+pub fn classes_at(buf: &[u8], base: usize) -> Classes {
+    let bytes = &buf[base.min(buf.len())..(base + 64).min(buf.len())];
+    match <&[u8; 64]>::try_from(bytes) {
+        Ok(w) => classes(w),
+        Err(_) => {
+            let mut w = [0u8; 64];
+            w[..bytes.len()].copy_from_slice(bytes);
+            classes(&w)
+        }
     }
-    (seps, quotes)
 }
 
 impl Window {
     fn load(&mut self, buf: &[u8], base: usize) {
-        let bytes = &buf[base..(base + 64).min(buf.len())];
-        let (seps, quotes) = match <&[u8; 64]>::try_from(bytes) {
-            Ok(w) => classify(w),
-            Err(_) => {
-                // The block's last bytes: padded with bytes of no class.
-                let mut w = [0u8; 64];
-                w[..bytes.len()].copy_from_slice(bytes);
-                classify(&w)
-            }
-        };
-        *self = Window { base, seps, quotes };
+        let c = classes_at(buf, base);
+        *self = Window { base, seps: c.commas | c.newlines | c.returns, quotes: c.quotes };
     }
 
     /// The first offset at or after `p` in `buf` holding a separator (or, with `quote`, a
@@ -106,13 +133,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn vector_and_bytewise_classes_agree() {
+    fn vector_and_bytewise_masks_agree() {
         use rand::{RngExt, SeedableRng};
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
         for _ in 0..2_000 {
             let mut w = [0u8; 64];
-            // Mostly the special bytes, and every byte value now and then (high bytes included:
-            // a sign-extending movemask would show there).
             for b in &mut w {
                 *b = match rng.random::<u8>() % 6 {
                     0 => b',',
@@ -122,7 +147,9 @@ mod tests {
                     _ => rng.random::<u8>(),
                 };
             }
-            assert_eq!(classify(&w), classify_bytes(&w), "{w:?}");
+            assert_eq!(classes(&w), classes_bytes(&w), "{w:?}");
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            assert_eq!(classes_sse2(&w), classes_bytes(&w), "{w:?}");
         }
     }
 

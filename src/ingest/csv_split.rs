@@ -9,7 +9,14 @@
 //! detected and parsed again across the cut.
 
 use super::bytemask::Window;
+use super::structure::{NEWLINE, Structure};
 use std::borrow::Cow;
+use std::cell::RefCell;
+
+thread_local! {
+    /// A thread's [`Structure`] buffers, kept across blocks (a block's are a few hundred KiB).
+    static STRUCTURES: RefCell<Vec<Structure>> = const { RefCell::new(Vec::new()) };
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -57,6 +64,24 @@ pub struct Splitter<'a> {
     /// The block as text when it is all valid UTF-8 (nearly always): fields are then sliced
     /// from it without a check each.
     text: Option<&'a str>,
+    /// The block's field ends, when its quoting is plain ([`Structure::scan`]), and how many of
+    /// them and of its record ends have been read.
+    structure: Option<(Structure, usize, usize)>,
+    /// Where the block starts, in lines.
+    at: Pos,
+}
+
+/// Keep a [`Structure`]'s buffers for the thread's next block.
+fn give_back(s: Structure) {
+    let _ = STRUCTURES.try_with(|pool| pool.borrow_mut().push(s));
+}
+
+impl Drop for Splitter<'_> {
+    fn drop(&mut self) {
+        if let Some((s, _, _)) = self.structure.take() {
+            give_back(s);
+        }
+    }
 }
 
 /// `\n` bytes in `b`, counted in byte-wide lanes (a plain filter-and-count had been a
@@ -68,6 +93,19 @@ fn newlines(b: &[u8]) -> u64 {
 impl<'a> Splitter<'a> {
     /// `buf` begins at a record start at `at`; `eof`: it runs to the end of the input.
     pub fn new(buf: &'a [u8], at: Pos, eof: bool) -> Splitter<'a> {
+        let mut s = Splitter::by_fields(buf, at, eof);
+        let mut structure = STRUCTURES.try_with(|pool| pool.borrow_mut().pop()).ok().flatten().unwrap_or_default();
+        if structure.scan(buf, eof) {
+            s.structure = Some((structure, 0, 0));
+        } else {
+            give_back(structure);
+        }
+        s
+    }
+
+    /// A splitter that reads field by field, without a structural scan (also what blocks whose
+    /// quoting is not plain get).
+    pub fn by_fields(buf: &'a [u8], at: Pos, eof: bool) -> Splitter<'a> {
         Splitter {
             buf,
             pos: 0,
@@ -78,7 +116,14 @@ impl<'a> Splitter<'a> {
             scratch: Vec::new(),
             window: Window::default(),
             text: std::str::from_utf8(buf).ok(),
+            structure: None,
+            at,
         }
+    }
+
+    /// Whether the block is read from its structural scan.
+    pub fn is_structural(&self) -> bool {
+        self.structure.is_some()
     }
 
     /// Bytes consumed so far.
@@ -93,6 +138,9 @@ impl<'a> Splitter<'a> {
 
     /// The next record; its fields are then read with [`Splitter::field`].
     pub fn next_record(&mut self) -> Next {
+        if self.structure.is_some() {
+            return self.next_structural();
+        }
         let buf = self.buf;
         let n = buf.len();
         // The csv crate gives a record the line where its read began: before the blank lines
@@ -155,6 +203,53 @@ impl<'a> Splitter<'a> {
                     self.reported = self.line;
                     return Next::Record(line);
                 }
+            }
+        }
+    }
+
+    /// [`Splitter::next_record`] from the structural scan: no blank lines, carriage returns or
+    /// records cut off can occur (the scan refused such blocks), so a record is the fields up
+    /// to the next record end, and a field that starts with a quote ends with its closing quote.
+    fn next_structural(&mut self) -> Next {
+        let Some((st, next_end, next_line)) = &mut self.structure else { return Next::End };
+        if *next_end == st.ends.len() {
+            return Next::End;
+        }
+        let line = self.reported;
+        self.spans.clear();
+        self.scratch.clear();
+        let mut start = self.pos;
+        loop {
+            let Some(&e) = st.ends.get(*next_end) else { return Next::End };
+            *next_end += 1;
+            let end = (e & !NEWLINE) as usize;
+            let span = if self.buf.get(start) == Some(&b'"') {
+                let (open, close) = (start + 1, end.saturating_sub(1).max(start + 1));
+                let text = &self.buf[open..close];
+                if memchr::memchr(b'"', text).is_none() {
+                    Span { start: open as u32, end: close as u32, scratch: false }
+                } else {
+                    // `""` inside: one quote each.
+                    let s0 = self.scratch.len();
+                    let mut rest = text;
+                    while let Some(q) = memchr::memchr(b'"', rest) {
+                        self.scratch.extend_from_slice(&rest[..=q]);
+                        rest = rest.get(q + 2..).unwrap_or_default();
+                    }
+                    self.scratch.extend_from_slice(rest);
+                    Span { start: s0 as u32, end: self.scratch.len() as u32, scratch: true }
+                }
+            } else {
+                Span { start: start as u32, end: end as u32, scratch: false }
+            };
+            self.spans.push(span);
+            start = end + 1;
+            if e & NEWLINE != 0 {
+                self.pos = start.min(self.buf.len());
+                self.line = self.at.line + st.lines.get(*next_line).copied().unwrap_or_default();
+                *next_line += 1;
+                self.reported = self.line;
+                return Next::Record(line);
             }
         }
     }
@@ -353,6 +448,58 @@ mod tests {
             assert_eq!(by_splitter(&input, usize::MAX / 2), want, "case {case}: {:?}", String::from_utf8_lossy(&input));
             assert_eq!(by_splitter(&input, size), want, "case {case} in blocks of {size}: {:?}", String::from_utf8_lossy(&input));
         }
+    }
+
+    /// CSV text made of fields that are mostly well quoted (commas, newlines and `""` inside
+    /// quotes), now and then a stray quote, blank line or carriage return.
+    fn csvish(next: &mut impl FnMut() -> u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        for _ in 0..next() % 12 {
+            for f in 0..1 + next() % 4 {
+                if f > 0 {
+                    out.push(b',');
+                }
+                match next() % 60 {
+                    0..=29 => out.extend((0..next() % 5).map(|_| b"ab "[(next() % 3) as usize])),
+                    30..=57 => {
+                        out.push(b'"');
+                        out.extend((0..next() % 6).flat_map(|_| match next() % 5 {
+                            0 => &b"\"\""[..],
+                            1 => b",",
+                            2 => b"\n",
+                            _ => b"x",
+                        }));
+                        out.push(b'"');
+                    }
+                    58 => out.extend_from_slice(if next().is_multiple_of(2) { b"a\"b" } else { b"\"a\"b" }),
+                    _ => out.extend_from_slice(if next().is_multiple_of(2) { b"\r" } else { b"\n" }),
+                }
+            }
+            out.push(b'\n');
+        }
+        if next().is_multiple_of(3) {
+            out.pop();
+        }
+        out
+    }
+
+    #[test]
+    fn structural_reading_gives_what_the_csv_crate_gives() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+        let mut next = || rng.random::<u64>();
+        let (mut structural, mut blocks) = (0, 0);
+        for case in 0..20_000 {
+            let input = csvish(&mut next);
+            let size = 1 + (next() % 40) as usize;
+            let want = by_csv(&input);
+            assert_eq!(by_splitter(&input, usize::MAX / 2), want, "case {case}: {:?}", String::from_utf8_lossy(&input));
+            assert_eq!(by_splitter(&input, size), want, "case {case} in blocks of {size}: {:?}", String::from_utf8_lossy(&input));
+            blocks += 1;
+            structural += usize::from(Splitter::new(&input, Pos::START, true).is_structural());
+        }
+        // Both readings are exercised.
+        assert!(structural > blocks / 4 && structural < blocks * 9 / 10, "{structural} of {blocks} inputs read structurally");
     }
 
     #[test]

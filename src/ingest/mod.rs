@@ -13,6 +13,7 @@ pub mod json_reader;
 pub mod record;
 pub mod source;
 pub mod stats;
+pub mod structure;
 pub mod value;
 
 pub use format::InputFormat;
