@@ -86,14 +86,6 @@ pub struct Level {
     pub heavy: Vec<Heavy>,
 }
 
-impl Level {
-    /// A plan's blocks are all counted: keep their number and typical occupancy.
-    fn flush(&mut self, plan: Plan, hist: &mut Histogram) {
-        self.blocks.insert(plan, hist.total);
-        self.typical.insert(plan, hist.take_q90());
-    }
-}
-
 /// Occupancy of the blocks of every level.
 #[derive(Debug, Default)]
 pub struct Occupancy {
@@ -103,19 +95,85 @@ pub struct Occupancy {
     pub levels: Vec<Level>,
 }
 
-/// Occupancies of one plan's blocks at one level: how many blocks hold each count.
+/// Per plan: how many blocks hold each count of distinct numbers.
+type Counts = Map<Plan, BTreeMap<u64, u64>>;
+
+/// What one pass over a run of numbers finds; two runs that share no block add up
+/// ([`Partial::add`]).
+#[derive(Default)]
+struct Partial {
+    per_plan: Map<Plan, u64>,
+    /// By level (index level − 1).
+    counts: Vec<Counts>,
+    heavy: Vec<Vec<Heavy>>,
+}
+
+impl Partial {
+    /// `later`'s numbers all follow this one's.
+    fn add(mut self, later: Partial) -> Partial {
+        for (plan, n) in later.per_plan {
+            *self.per_plan.entry(plan).or_default() += n;
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(later.counts) {
+            for (plan, hist) in theirs {
+                let into = mine.entry(plan).or_default();
+                for (v, n) in hist {
+                    *into.entry(v).or_default() += n;
+                }
+            }
+        }
+        for (mine, theirs) in self.heavy.iter_mut().zip(later.heavy) {
+            mine.extend(theirs);
+        }
+        self
+    }
+
+    fn finish(self) -> Occupancy {
+        let levels = self
+            .counts
+            .into_iter()
+            .zip(self.heavy)
+            .map(|(counts, heavy)| {
+                let mut level = Level { heavy, ..Level::default() };
+                for (plan, hist) in counts {
+                    let total: u64 = hist.values().sum();
+                    level.blocks.insert(plan, total);
+                    level.typical.insert(plan, q90(&hist, total));
+                }
+                level
+            })
+            .collect();
+        Occupancy { per_plan: self.per_plan, levels }
+    }
+}
+
+/// The value at rank ⌊total · 9/10⌋ of the sorted occupancies (what sorting them all and
+/// indexing would give), from how many blocks hold each.
+fn q90(hist: &BTreeMap<u64, u64>, total: u64) -> f64 {
+    let rank = (total * 9 / 10).min(total.saturating_sub(1));
+    let mut seen = 0;
+    for (&v, &n) in hist {
+        seen += n;
+        if seen > rank {
+            return v as f64;
+        }
+    }
+    0.0
+}
+
+/// Occupancies of the current plan's blocks at one level, counted densely while the pass is in
+/// the plan.
 struct Histogram {
     /// Counts up to 1024, by value.
     small: Vec<u64>,
     large: BTreeMap<u64, u64>,
-    total: u64,
 }
 
 impl Histogram {
     const SMALL: usize = 1025;
 
     fn new() -> Histogram {
-        Histogram { small: vec![0; Histogram::SMALL], large: BTreeMap::new(), total: 0 }
+        Histogram { small: vec![0; Histogram::SMALL], large: BTreeMap::new() }
     }
 
     fn add(&mut self, v: u64) {
@@ -123,27 +181,16 @@ impl Histogram {
             Some(n) => *n += 1,
             None => *self.large.entry(v).or_default() += 1,
         }
-        self.total += 1;
     }
 
-    /// The value at rank ⌊total · 9/10⌋ of the sorted occupancies (what sorting them all and
-    /// indexing would give), then empty again.
-    fn take_q90(&mut self) -> f64 {
-        let rank = (self.total * 9 / 10).min(self.total.saturating_sub(1));
-        let mut seen = 0;
-        let mut found = None;
-        let small = self.small.iter().enumerate().map(|(v, &n)| (v as u64, n));
-        for (v, n) in small.chain(self.large.iter().map(|(&v, &n)| (v, n))) {
-            seen += n;
-            if seen > rank {
-                found = Some(v);
-                break;
-            }
+    /// Move the counts into `into`, leaving this empty.
+    fn drain_into(&mut self, into: &mut BTreeMap<u64, u64>) {
+        for (v, n) in self.small.iter_mut().enumerate().filter(|(_, n)| **n > 0) {
+            *into.entry(v as u64).or_default() += std::mem::take(n);
         }
-        self.small.iter_mut().for_each(|n| *n = 0);
-        self.large.clear();
-        self.total = 0;
-        found.unwrap_or(0) as f64
+        for (v, n) in std::mem::take(&mut self.large) {
+            *into.entry(v).or_default() += n;
+        }
     }
 }
 
@@ -163,7 +210,7 @@ struct Pass {
     hist: Vec<(Option<Plan>, Histogram)>,
     /// The plan numbers are coming from, and how many so far.
     plan: Option<(Plan, u64)>,
-    out: Occupancy,
+    out: Partial,
 }
 
 impl Pass {
@@ -174,7 +221,11 @@ impl Pass {
             open: (0..levels).map(|_| None).collect(),
             hist: (0..levels).map(|_| (None, Histogram::new())).collect(),
             plan: None,
-            out: Occupancy { per_plan: Map::default(), levels: (0..levels).map(|_| Level::default()).collect() },
+            out: Partial {
+                per_plan: Map::default(),
+                counts: (0..levels).map(|_| Counts::default()).collect(),
+                heavy: (0..levels).map(|_| Vec::new()).collect(),
+            },
         }
     }
 
@@ -219,19 +270,18 @@ impl Pass {
     fn close(&mut self, i: usize, o: Open) {
         let plan = plan_of(o.key);
         let (at, hist) = &mut self.hist[i];
-        let level = &mut self.out.levels[i];
         if *at != Some(plan)
             && let Some(done) = at.replace(plan)
         {
-            level.flush(done, hist);
+            hist.drain_into(self.out.counts[i].entry(done).or_default());
         }
         hist.add(o.distinct);
         if is_heavy(o.distinct, self.min) {
-            level.heavy.push(Heavy { key: o.key, distinct: o.distinct, children: o.children });
+            self.out.heavy[i].push(Heavy { key: o.key, distinct: o.distinct, children: o.children });
         }
     }
 
-    fn finish(mut self) -> Occupancy {
+    fn finish(mut self) -> Partial {
         if let Some((plan, count)) = self.plan.take() {
             self.out.per_plan.insert(plan, count);
         }
@@ -241,61 +291,71 @@ impl Pass {
             }
             let (at, hist) = &mut self.hist[i];
             if let Some(plan) = at.take() {
-                self.out.levels[i].flush(plan, hist);
+                hist.drain_into(self.out.counts[i].entry(plan).or_default());
             }
         }
         self.out
     }
 }
 
-/// The destinations of `rows` whose calling code is known, sorted, in up to two sorted runs
-/// (sorted on two threads when there are many).
-fn sorted_runs(rows: &[Row]) -> (Vec<Packed>, usize) {
-    let mut numbers = crate::memory::take_spare(rows.len());
-    numbers.extend(rows.iter().filter(|r| r.nlen > 0).map(|r| pack(r.calling_code, r.nlen, r.national)));
-    let half = if numbers.len() >= 1 << 16 { numbers.len() / 2 } else { numbers.len() };
-    let (a, b) = numbers.split_at_mut(half);
-    std::thread::scope(|s| {
-        let other = (!b.is_empty()).then(|| s.spawn(|| b.sort_unstable()));
-        a.sort_unstable();
-        if let Some(t) = other {
-            t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+/// One run of numbers (any order, repeats allowed): sorted, then counted.
+fn count(run: &mut [Packed], min: f64) -> Partial {
+    run.sort_unstable();
+    let mut pass = Pass::new(min);
+    let mut last = None;
+    for &k in run.iter() {
+        if last != Some(k) {
+            last = Some(k);
+            pass.number(k);
         }
-    });
-    (numbers, half)
+    }
+    pass.finish()
+}
+
+/// Reorder `numbers` into two runs that share no block of any level (so that each can be
+/// counted on its own thread), about equal: those before a 10^6-block boundary near the
+/// median, then the rest. Returns where the second run starts.
+fn split(numbers: &mut [Packed]) -> usize {
+    let step = (numbers.len() / 1024).max(1);
+    let mut sample: Vec<Packed> = numbers.iter().step_by(step).copied().collect();
+    sample.sort_unstable();
+    let Some(&median) = sample.get(sample.len() / 2) else { return 0 };
+    let boundary = (median >> PLAN_SHIFT << PLAN_SHIFT) | (low(median) / 1_000_000 * 1_000_000);
+    let (mut i, mut j) = (0, numbers.len());
+    loop {
+        while i < j && numbers[i] < boundary {
+            i += 1;
+        }
+        while i < j && numbers[j - 1] >= boundary {
+            j -= 1;
+        }
+        if i >= j {
+            return i;
+        }
+        numbers.swap(i, j - 1);
+        i += 1;
+        j -= 1;
+    }
 }
 
 impl Occupancy {
     /// The occupancy of `rows`' distinct destinations; blocks with at least `min` of them are
-    /// listed ([`Level::heavy`]).
+    /// listed ([`Level::heavy`]). Counted in two runs on two threads when there are many.
     pub fn of(rows: &[Row], min: f64) -> Occupancy {
-        let (numbers, half) = sorted_runs(rows);
-        let (a, b) = numbers.split_at(half);
-        let mut pass = Pass::new(min);
-        let (mut i, mut j, mut last) = (0, 0, None);
-        loop {
-            let k = match (a.get(i), b.get(j)) {
-                (Some(&x), Some(&y)) if x <= y => {
-                    i += 1;
-                    x
-                }
-                (_, Some(&y)) => {
-                    j += 1;
-                    y
-                }
-                (Some(&x), None) => {
-                    i += 1;
-                    x
-                }
-                (None, None) => break,
-            };
-            if last != Some(k) {
-                last = Some(k);
-                pass.number(k);
+        let mut numbers = crate::memory::take_spare(rows.len());
+        numbers.extend(rows.iter().filter(|r| r.nlen > 0).map(|r| pack(r.calling_code, r.nlen, r.national)));
+        let at = if numbers.len() >= 1 << 16 { split(&mut numbers) } else { numbers.len() };
+        let (a, b) = numbers.split_at_mut(at);
+        let partial = std::thread::scope(|s| {
+            let later = (!b.is_empty()).then(|| s.spawn(|| count(b, min)));
+            let first = count(a, min);
+            match later {
+                Some(t) => first.add(t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+                None => first,
             }
-        }
+        });
         crate::memory::hand_on(numbers);
-        pass.finish()
+        partial.finish()
     }
 
     /// The statistics of `level` (1 ..= [`MAX_LEVEL`]).
@@ -399,11 +459,26 @@ mod tests {
         for v in values {
             h.add(v);
         }
+        let mut counts = BTreeMap::new();
+        h.drain_into(&mut counts);
         let mut sorted = values.to_vec();
         sorted.sort_unstable();
-        assert_eq!(h.take_q90(), sorted[9] as f64);
-        assert_eq!(h.total, 0, "taken: empty again");
+        assert_eq!(q90(&counts, 10), sorted[9] as f64);
         h.add(4);
-        assert_eq!(h.take_q90(), 4.0);
+        let mut again = BTreeMap::new();
+        h.drain_into(&mut again);
+        assert_eq!(again, BTreeMap::from([(4, 1)]), "drained: empty again");
+    }
+
+    #[test]
+    fn the_two_runs_share_no_block() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+        let mut numbers: Vec<Packed> = (0..100_000).map(|_| pack(44, 10, rng.random_range(1_000_000_000..10_000_000_000u64))).collect();
+        let at = split(&mut numbers);
+        let (a, b) = numbers.split_at(at);
+        assert!(a.len() > 30_000 && b.len() > 30_000, "{} and {}", a.len(), b.len());
+        let top = |k: &Packed| low(*k) / 1_000_000;
+        let highest = a.iter().map(top).max();
+        assert!(highest < b.iter().map(top).min(), "a 10^6 block on both sides");
     }
 }
