@@ -312,8 +312,9 @@ impl Ids {
         None
     }
 
-    /// Free the index (a tenth of the store's memory at ten million rows) once loading is done:
-    /// nothing looks ids up after. A later insert builds it again.
+    /// Let the index go (a tenth of the store's memory at ten million rows) once loading is
+    /// done: nothing looks ids up after. Its memory is handed on for detection to reuse
+    /// ([`crate::memory::hand_on`]). A later insert builds the index again.
     pub fn release_index(&mut self) {
         let index = std::mem::replace(&mut self.index, Index { released: true, ..Index::default() });
         crate::memory::hand_on(index.slots);

@@ -4,11 +4,15 @@
 //! before returning it, so pages freed and allocated again while loading (block buffers, chunk
 //! tables, a parser's small vectors) are reused as they are. Returned at once, each had come
 //! back as fresh memory, zeroed by the kernel on first touch, which is slow on these VMs: at 10M
-//! rows 4 GB went back and forth in 3,300 calls. When loading ends, though, the id index and the
-//! parse buffers have just been freed and detection is about to allocate its own; [`release`]
-//! then returns what is free, and the allocator returns memory as soon as it is freed from then
-//! on (detection frees and allocates large temporaries on two threads at once), so nothing
-//! stacks in the peak. Called only where no other thread runs.
+//! rows 4 GB went back and forth in 3,300 calls. When loading ends, though, the parse buffers
+//! have just been freed and detection is about to allocate its own; [`release`] then returns
+//! what is free, and the allocator returns memory as soon as it is freed from then on (detection
+//! frees and allocates large temporaries on three threads at once), so nothing stacks in the
+//! peak. Called only where no other thread runs.
+//!
+//! The one large buffer worth keeping across that moment, the id index (already faulted in, and
+//! as large as detection's biggest temporary), is not freed but handed on ([`hand_on`],
+//! [`take_spare`]).
 
 use std::sync::{Mutex, OnceLock};
 

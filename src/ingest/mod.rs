@@ -135,7 +135,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
     }
     crate::timings::time(crate::timings::Stage::Normalise, || store.finish());
     store.ids.release_index();
-    // The index and the parse buffers are free now; detection allocates next.
+    // The parse buffers are free now (the index was handed on to detection), which allocates next.
     crate::memory::release();
     let conversions = match &opts.conversions {
         None => None,
