@@ -182,7 +182,6 @@ pub fn read_console_rows(bytes: &[u8], block: usize) -> (Result<Vec<String>, Str
     let opts = crate::ingest::IngestOptions::default();
     let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
     let read = read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, block);
-    store.finish();
     let rows = read.map(|()| store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect()).map_err(|e| e.to_string());
     (rows, stats)
 }

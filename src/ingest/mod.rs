@@ -133,7 +133,6 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         stats.sha256 = Some(digest.hex());
         stats_all.push(stats);
     }
-    crate::timings::time(crate::timings::Stage::Normalise, || store.finish());
     store.ids.release_index();
     // The parse buffers are free now (the index was handed on to detection), which allocates next.
     crate::memory::release();
