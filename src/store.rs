@@ -428,8 +428,8 @@ impl Store {
         }
         m.country = inc.country_hint;
         if let Dest::E164(n) = inc.dest {
-            let info = self.classifier.classify_digits(n, digits(n));
-            apply_phone(&mut m, info);
+            let len = digits(n);
+            apply_phone(&mut m, self.classifier.classify_digits(n, len), len);
         }
         self.derive(&mut m);
         if let Some(status_ts) = inc.status_ts
@@ -616,16 +616,13 @@ impl Store {
     }
 }
 
-/// Fill a row's phone fields from its class: an E.164 destination whose calling code is known
-/// is split into calling code and national number. The number's own country wins over a hint.
-fn apply_phone(m: &mut Message, info: PhoneInfo) {
+/// Fill a new row's phone fields from its class: its E.164 destination (`len` digits, in
+/// `national`), when its calling code is known, is split into calling code and national number.
+/// The number's own country wins over a hint.
+fn apply_phone(m: &mut Message, info: PhoneInfo, len: u8) {
     m.number_type = info.number_type;
     m.country = info.country.or(m.country);
-    if let Some(cc) = info.calling_code
-        && m.is_e164()
-        && m.nlen == 0
-    {
-        let len = digits(m.national);
+    if let Some(cc) = info.calling_code {
         let cc_len = digits(u64::from(cc));
         if len > cc_len {
             let nlen = len - cc_len;
