@@ -11,7 +11,9 @@ use super::source::Digest;
 use super::stats::{Emitter, Loc, Out};
 use crate::error::Error;
 use csv::ByteRecord;
+use indicatif::ProgressBar;
 use std::io::{BufRead, Read};
+use std::path::Path;
 
 /// Header names, trimmed and compared case-insensitively.
 pub struct Header {
@@ -136,10 +138,38 @@ fn header_error(format: InputFormat, path: &str, header: &Header, what: String) 
     }
 }
 
+/// A file `reader` reads as it is stored (not gzip), which the block reader may map into
+/// memory instead of reading (see [`blocks::Input::Mapped`]), and the progress bar its reads
+/// would have moved.
+pub struct Mappable<'a> {
+    pub path: &'a Path,
+    pub bar: &'a ProgressBar,
+}
+
+/// The file mapped, when it still begins with the bytes read from it so far (`read`) and it can
+/// be mapped; otherwise it is read on. (A file replaced since it was opened is read as opened.)
+fn map_file(file: &Mappable, read: &[u8]) -> Option<memmap2::Mmap> {
+    let f = std::fs::File::open(file.path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    // SAFETY: the mapping is only read. A file truncated while it is read would fault the
+    // process (SIGBUS) as it would any reader that maps files (ripgrep, grep -r on some
+    // systems); exports are files at rest, and `-` (stdin) reads without mapping.
+    let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
+    let _ = map.advise(memmap2::Advice::Sequential);
+    map.get(..read.len()).is_some_and(|m| m == read).then_some(map)
+}
+
 /// A Console export: the header read here, the records by the parallel block reader. `digest`:
 /// the input's, when the parsing side is to hash it (see [`blocks::Rest::digest`]).
-pub fn read_console(reader: Box<dyn BufRead + Send>, em: &mut Emitter, digest: Option<Digest>) -> Result<(), Error> {
-    read_console_sized(reader, em, digest, blocks::BLOCK_SIZE)
+pub fn read_console(
+    reader: Box<dyn BufRead + Send>,
+    em: &mut Emitter,
+    digest: Option<Digest>,
+    file: Option<Mappable>,
+) -> Result<(), Error> {
+    read_console_sized(reader, em, digest, file, blocks::BLOCK_SIZE)
 }
 
 /// [`read_console`], in blocks of `block` bytes.
@@ -147,6 +177,7 @@ pub fn read_console_sized(
     mut reader: Box<dyn BufRead + Send>,
     em: &mut Emitter,
     digest: Option<Digest>,
+    file: Option<Mappable>,
     block: usize,
 ) -> Result<(), Error> {
     let mut head = Vec::new();
@@ -160,14 +191,19 @@ pub fn read_console_sized(
             Next::Record(_) => {
                 let header = Header::new(&s.record());
                 let columns = twilio_console_csv::columns(&header).map_err(|w| header_error(em.format, &em.stats.path, &header, w))?;
-                let (rest, at, consumed) = (head[s.offset()..].to_vec(), s.pos(), head.len() as u64);
+                let (at, consumed) = (s.pos(), head.len() as u64);
                 let parser = twilio_console_csv::Console {
                     columns,
                     default_currency: em.opts.default_currency.clone(),
                     templates: !em.opts.skip_templates,
                     hasher: em.store.ids.hasher(),
                 };
-                let rest = blocks::Rest { head: rest, at, reader: &mut reader, digest: digest.map(|d| (d, consumed)), block };
+                let map = file.as_ref().and_then(|f| map_file(f, &head));
+                let input = match (&map, &file) {
+                    (Some(map), Some(f)) => blocks::Input::Mapped { map, from: s.offset(), bar: f.bar },
+                    _ => blocks::Input::Read { head: head[s.offset()..].to_vec(), reader: &mut reader },
+                };
+                let rest = blocks::Rest { input, at, digest: digest.map(|d| (d, consumed)), block };
                 return blocks::run(&parser, rest, em);
             }
         }
@@ -181,7 +217,7 @@ pub fn read_console_rows(bytes: &[u8], block: usize) -> (Result<Vec<String>, Str
     let mut stats = crate::ingest::InputStats::new("export.csv".into());
     let opts = crate::ingest::IngestOptions::default();
     let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
-    let read = read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, block);
+    let read = read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, None, block);
     let rows = read.map(|()| store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect()).map_err(|e| e.to_string());
     (rows, stats)
 }
@@ -261,10 +297,52 @@ mod tests {
             let opened = crate::ingest::source::open(&input, &indicatif::ProgressBar::hidden()).expect("opens");
             let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
             let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
-            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), size).expect("loads");
+            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), None, size).expect("loads");
             assert_eq!(opened.digest.hex(), want, "blocks of {size}");
             assert!(stats.rows_read > 5_000, "blocks of {size}");
         }
+    }
+
+    #[test]
+    fn a_mapped_file_reads_and_hashes_as_it_is_read() {
+        use sha2::Digest as _;
+        // Records with newlines inside quotes, CRLF, blank lines and skips, cut into blocks of
+        // every size from one byte (a cut in every record) to the real one.
+        let bytes = export(6_000, 5);
+        let want: String = sha2::Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("export.csv");
+        std::fs::write(&path, &bytes).expect("writes");
+        let input = crate::ingest::source::InputPath::File(path.clone());
+        for size in [1, 4096, 100_000, blocks::BLOCK_SIZE] {
+            let bar = indicatif::ProgressBar::hidden();
+            let opened = crate::ingest::source::open(&input, &bar).expect("opens");
+            let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
+            let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+            let file = Some(Mappable { path: &path, bar: &bar });
+            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), file, size).expect("loads");
+            assert_eq!(opened.digest.hex(), want, "blocks of {size}");
+            let rows: Vec<String> = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
+            let (read_rows, read_stats) = load(&bytes, Some(size));
+            assert!(rows.len() > 4_000, "blocks of {size}");
+            assert_eq!(rows, read_rows, "blocks of {size}");
+            assert_eq!(format!("{:?}", stats.skipped), format!("{:?}", read_stats.skipped), "blocks of {size}");
+            // Every byte past the reader's is counted into the progress bar.
+            assert_eq!(bar.position(), bytes.len() as u64, "blocks of {size}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_no_longer_begins_as_read_is_not_mapped() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("export.csv");
+        std::fs::write(&path, b"To,Sid\n+447400100200,SM1\n").expect("writes");
+        let bar = indicatif::ProgressBar::hidden();
+        let file = Mappable { path: &path, bar: &bar };
+        assert!(map_file(&file, b"To,Sid\n").is_some());
+        assert!(map_file(&file, b"To,MessageSid\n").is_none());
+        let gone = Mappable { path: &dir.path().join("gone.csv"), bar: &bar };
+        assert!(map_file(&gone, b"").is_none());
     }
 
     #[test]

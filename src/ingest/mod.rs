@@ -124,7 +124,11 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
             // Hashed on the parsing side, beside the reading thread, unless gzip (whose digest is
             // of the compressed bytes the reader sees).
             let digest = (!opened.gzip).then(|| opened.digest.clone());
-            csv_reader::read_console(reader, &mut em, digest)?;
+            let file = match input {
+                InputPath::File(p) | InputPath::Walked(p) if !opened.gzip => Some(csv_reader::Mappable { path: p, bar }),
+                _ => None,
+            };
+            csv_reader::read_console(reader, &mut em, digest, file)?;
         } else {
             stats::pipeline(&mut em, |out| {
                 if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }
