@@ -125,9 +125,18 @@ pub mod bits {
     /// The destination is E.164: `calling_code` and `national` (`nlen` digits), or, when the
     /// calling code is not known, all its digits in `national` and `nlen` 0.
     pub const E164: u8 = 4;
+    /// Whether the send converted is known ([`super::Message::converted`]) ...
+    pub const CONVERSION_KNOWN: u8 = 8;
+    /// ... and that it did.
+    pub const CONVERTED: u8 = 16;
+    /// The provider's defences refused it ([`super::Message::provider_block`]).
+    pub const PROVIDER_BLOCK: u8 = 32;
 }
 
-/// One canonical row (see [`crate::schema::COLUMNS`]), and what the detectors read.
+/// One canonical row (see [`crate::schema::COLUMNS`]), and what the detectors read. 40 bytes:
+/// at ten million rows each byte is 10 MB of memory the kernel must hand over (and, on these
+/// VMs, the host back) before it is written. What is the same for every row of an [`Attrs`]
+/// (the provider's error code) is read from there; flags share a byte.
 #[derive(Debug, Clone, Copy)]
 pub struct Message {
     /// Send time (ms UTC); see [`Message::ts_opt`].
@@ -140,20 +149,17 @@ pub struct Message {
     pub cost: f64,
     /// The row's own index in the store.
     pub idx: u32,
-    /// Provider error code as a number, 0 for none.
-    pub error: u32,
     /// Index of the row's [`Attrs`].
     pub attrs: u32,
     /// 0 when not known.
     pub calling_code: u16,
-    pub country: Option<[u8; 2]>,
+    /// The ISO country, `[0, 0]` when not known: see [`Message::country`].
+    pub region: [u8; 2],
     /// Digits in `national`; 0: no E.164 number with a known calling code.
     pub nlen: u8,
-    pub converted: Option<bool>,
     pub status: Status,
     pub number_type: NumberType,
-    /// Whether the provider's defences refused it (block codes, blocked status, block text).
-    pub provider_block: bool,
+    /// [`bits`].
     pub bits: u8,
 }
 
@@ -165,15 +171,12 @@ impl Message {
             national: 0,
             cost: 0.0,
             idx,
-            error: 0,
             attrs: 0,
             calling_code: 0,
-            country: None,
+            region: [0; 2],
             nlen: 0,
-            converted: None,
             status: Status::Delivered,
             number_type: NumberType::Invalid,
-            provider_block: false,
             bits: bits::HAS_TS,
         }
     }
@@ -186,14 +189,50 @@ impl Message {
         self.bits & bits::E164 != 0
     }
 
+    /// The ISO country, when known.
+    pub fn country(&self) -> Option<[u8; 2]> {
+        (self.region != [0; 2]).then_some(self.region)
+    }
+
+    pub fn set_country(&mut self, c: Option<[u8; 2]>) {
+        self.region = c.unwrap_or([0; 2]);
+    }
+
+    /// Whether the send converted (a code verified), when known.
+    pub fn converted(&self) -> Option<bool> {
+        (self.bits & bits::CONVERSION_KNOWN != 0).then_some(self.bits & bits::CONVERTED != 0)
+    }
+
+    pub fn set_converted(&mut self, c: Option<bool>) {
+        self.bits &= !(bits::CONVERSION_KNOWN | bits::CONVERTED);
+        match c {
+            Some(true) => self.bits |= bits::CONVERSION_KNOWN | bits::CONVERTED,
+            Some(false) => self.bits |= bits::CONVERSION_KNOWN,
+            None => {}
+        }
+    }
+
+    /// Whether the provider's defences refused it (block codes, blocked status, block text).
+    pub fn provider_block(&self) -> bool {
+        self.bits & bits::PROVIDER_BLOCK != 0
+    }
+
+    pub fn set_provider_block(&mut self, b: bool) {
+        if b {
+            self.bits |= bits::PROVIDER_BLOCK;
+        } else {
+            self.bits &= !bits::PROVIDER_BLOCK;
+        }
+    }
+
     /// The country code, or `??`.
     pub fn country_str(&self) -> String {
-        self.country.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into())
+        self.country().map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into())
     }
 
     /// The country code, when known.
     pub fn country_opt(&self) -> Option<&str> {
-        self.country.as_ref().and_then(|c| std::str::from_utf8(c).ok())
+        self.country().is_some().then(|| std::str::from_utf8(&self.region).ok()).flatten()
     }
 }
 
@@ -403,15 +442,12 @@ impl Store {
             national: 0,
             cost: inc.cost.unwrap_or(0.0),
             idx,
-            error: 0,
             attrs: inc.attrs,
             calling_code: 0,
-            country: None,
+            region: [0; 2],
             nlen: 0,
-            converted: inc.converted,
             status: inc.status,
             number_type: NumberType::Invalid,
-            provider_block: false,
             bits: if inc.ts.is_some() { bits::HAS_TS } else { 0 } | if inc.cost.is_some() { bits::HAS_COST } else { 0 },
         };
         // An E.164 destination is classified here, on the store thread, in row order (so the
@@ -426,7 +462,8 @@ impl Store {
             }
             Dest::Text(t) => m.national = u64::from(self.strings.intern(Some(t))),
         }
-        m.country = inc.country_hint;
+        m.set_country(inc.country_hint);
+        m.set_converted(inc.converted);
         if let Dest::E164(n) = inc.dest {
             let len = digits(n);
             apply_phone(&mut m, self.classifier.classify_digits(n, len), len);
@@ -443,11 +480,16 @@ impl Store {
         self.rows.push(m);
     }
 
-    /// Error number and provider block, from the row's attrs and status.
+    /// Provider block, from the row's attrs and status.
     fn derive(&self, m: &mut Message) {
         let d = self.attrs.list[m.attrs as usize].1;
-        m.error = d.error;
-        m.provider_block = m.status == Status::Blocked || d.block;
+        m.set_provider_block(m.status == Status::Blocked || d.block);
+    }
+
+    /// The provider's error code of each [`Attrs`] as a number (0 for none), by attrs index:
+    /// what a row's error code is ([`Message::attrs`]).
+    pub fn error_codes(&self) -> Vec<u32> {
+        self.attrs.list.iter().map(|(_, d)| d.error).collect()
     }
 
     fn same_destination(&self, m: &Message, dest: Dest) -> bool {
@@ -530,13 +572,13 @@ impl Store {
         }
         a.segments = a.segments.or(new.segments);
         a.sms_type = a.sms_type.or(new.sms_type);
-        if m.country.is_none() {
-            m.country = inc.country_hint;
+        if m.country().is_none() {
+            m.set_country(inc.country_hint);
         }
-        m.converted = match (m.converted, inc.converted) {
+        m.set_converted(match (m.converted(), inc.converted) {
             (Some(true), _) | (_, Some(true)) => Some(true),
             (x, y) => x.or(y),
-        };
+        });
         m.attrs = self.intern_attrs(a);
         self.derive(&mut m);
         self.rows[row as usize] = m;
@@ -594,10 +636,10 @@ impl Store {
             status_ts: self.status_ts(m),
             cost: self.raw_cost(m),
             calling_code: (m.calling_code != 0).then_some(m.calling_code),
-            country: m.country,
+            country: m.country(),
             status: m.status,
             number_type: m.number_type,
-            converted: m.converted,
+            converted: m.converted(),
             provider: a.provider(),
             attrs: a,
         }
@@ -621,7 +663,7 @@ impl Store {
 /// The number's own country wins over a hint.
 fn apply_phone(m: &mut Message, info: PhoneInfo, len: u8) {
     m.number_type = info.number_type;
-    m.country = info.country.or(m.country);
+    m.set_country(info.country.or(m.country()));
     if let Some(cc) = info.calling_code {
         let cc_len = digits(u64::from(cc));
         if len > cc_len {
@@ -649,7 +691,7 @@ mod tests {
 
     #[test]
     fn a_row_is_48_bytes() {
-        assert_eq!(std::mem::size_of::<Message>(), 48);
+        assert_eq!(std::mem::size_of::<Message>(), 40);
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
         None => std::borrow::Cow::Borrowed(&[][..]),
         Some(b) => detect::rows(&b.store, in_countries).0,
     };
-    let all = detect::run(&rows, &base_rows, &params, &selected);
+    let all = detect::run(&rows, &base_rows, &params, &selected, &store.error_codes());
     let (all, suppressed) = allow.apply(all, store);
     let mut findings: Vec<Finding> = all.into_iter().filter(|f| f.severity >= a.min_severity).collect();
     for (i, f) in findings.iter_mut().enumerate() {

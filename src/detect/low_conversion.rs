@@ -50,7 +50,7 @@ fn daily_baseline(rows: &[&Row]) -> Option<f64> {
     for r in rows {
         let d = daily.entry(r.ts.div_euclid(DAY)).or_default();
         d.0 += 1.0;
-        d.1 += f64::from(u8::from(r.converted == Some(true)));
+        d.1 += f64::from(u8::from(r.converted() == Some(true)));
     }
     if daily.is_empty() {
         return None;
@@ -67,7 +67,7 @@ fn daily_baseline(rows: &[&Row]) -> Option<f64> {
 
 pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
-    let known: Vec<&Row> = rows.iter().filter(|r| r.converted.is_some()).collect();
+    let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
     if known.is_empty() {
         return Vec::new();
     }
@@ -78,8 +78,8 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let mut by_key: Map<(bool, u64, i64), (Vec<&Row>, u64)> = Map::default();
     for r in &known {
         let day = r.ts.div_euclid(DAY);
-        let conv = u64::from(r.converted == Some(true));
-        let country = r.country.map_or(0, |c| 1 << 16 | u64::from(c[0]) << 8 | u64::from(c[1]));
+        let conv = u64::from(r.converted() == Some(true));
+        let country = r.country().map_or(0, |c| 1 << 16 | u64::from(c[0]) << 8 | u64::from(c[1]));
         let range =
             (r.nlen > 4).then(|| (true, (u64::from(r.calling_code) << 48) | (u64::from(r.nlen) << 40) | (r.national / 10_000), day));
         for key in std::iter::once((false, country, day)).chain(range) {
@@ -100,7 +100,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         c.0.extend(members);
         c.1 += conv;
     }
-    let base_known: Vec<&Row> = base.iter().filter(|r| r.converted.is_some()).collect();
+    let base_known: Vec<&Row> = base.iter().filter(|r| r.converted().is_some()).collect();
     let Some(baseline) = daily_baseline(&base_known).or_else(|| daily_baseline(&known)) else { return Vec::new() };
     let (min_sends, ratio, z, authgear) = (p.get(id, "min_sends"), p.get(id, "ratio"), p.get(id, "z"), p.get(id, "authgear") >= 1.0);
     let mut out = Vec::new();
@@ -131,7 +131,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             (true, false) => "conversion",
             _ => "Authgear unverified rule",
         };
-        let unconverted: Vec<u32> = members.iter().filter(|r| r.converted == Some(false)).map(|r| r.idx).collect();
+        let unconverted: Vec<u32> = members.iter().filter(|r| r.converted() == Some(false)).map(|r| r.idx).collect();
         out.push(Finding {
             severity: Severity::Low,
             title: format!(
@@ -161,8 +161,8 @@ mod tests {
         (0..n)
             .map(|i| {
                 let mut r = row(i as u32, day * DAY + i as i64 * 1000, 371, 20_000_000 + day as u64 * 1000 + i, 8);
-                r.country = Some(*cc_country);
-                r.converted = Some(i < conv);
+                r.set_country(Some(*cc_country));
+                r.set_converted(Some(i < conv));
                 r
             })
             .collect()
@@ -199,7 +199,7 @@ mod tests {
         assert_eq!(f[1].subject, "+3712000xxxx");
         assert_eq!(f[1].subject_kind, "number_range");
         // 29 sends are below min_sends
-        let mut rows: Vec<Row> = rows.into_iter().filter(|r| !(r.country == Some(*b"LV") && r.idx == 29)).collect();
+        let mut rows: Vec<Row> = rows.into_iter().filter(|r| !(r.country() == Some(*b"LV") && r.idx == 29)).collect();
         rows.retain(|r| r.ts < 6 * DAY || r.idx < 29);
         assert!(detect(&rows, &[], &p).is_empty());
     }

@@ -140,7 +140,7 @@ impl Finding {
             title: String::new(),
             subject_kind,
             subject,
-            country: members.first().and_then(|r| r.country).map(|_| members[0].country_str()),
+            country: members.first().and_then(|r| r.country()).map(|_| members[0].country_str()),
             start: members.iter().map(|r| r.ts).min().unwrap_or(0),
             peak: peak_hour(members.iter().map(|r| r.ts)),
             end: members.iter().map(|r| r.ts).max().unwrap_or(0),
@@ -205,7 +205,7 @@ pub fn by_country<'a>(rows: impl Iterator<Item = &'a Row>) -> BTreeMap<String, V
     let mut countries = Countries::default();
     let mut by_code: Vec<Vec<&Row>> = Vec::new();
     for r in rows {
-        let i = countries.id(r.country);
+        let i = countries.id(r.country());
         if i == by_code.len() {
             by_code.push(Vec::new());
         }
@@ -257,14 +257,15 @@ pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_,
 
 /// Run the selected detectors; findings come back sorted and numbered F1, F2, ...
 /// `base`: rows of a known-clean period (`--baseline`) to learn from; when empty, detectors
-/// learn from `rows` themselves, robustly.
-pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str]) -> Vec<Finding> {
+/// learn from `rows` themselves, robustly. `errors`: the provider's error code of each attrs
+/// index ([`crate::store::Store::error_codes`]).
+pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], errors: &[u32]) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
     // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
     // in the same order as on one thread.
     let (mut f, rest) = std::thread::scope(|s| {
         let ranges = s.spawn(|| if on(pumped_range::DETECTOR.id) { pumped_range::detect(rows, base, params) } else { Vec::new() });
-        let rest = others(rows, base, params, &on);
+        let rest = others(rows, base, params, &on, errors);
         (ranges.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
     });
     f.extend(rest);
@@ -275,7 +276,7 @@ pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str]) -> Ve
     f
 }
 
-fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool) -> Vec<Finding> {
+fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool, errors: &[u32]) -> Vec<Finding> {
     let mut f = Vec::new();
     if on(spend_anomaly::DETECTOR.id) {
         f.extend(spend_anomaly::detect(rows, base, params));
@@ -287,7 +288,7 @@ fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool
         f.extend(number_class::detect(rows, params));
     }
     if on(provider_blocks::DETECTOR.id) {
-        f.extend(provider_blocks::detect(rows, params));
+        f.extend(provider_blocks::detect(rows, errors, params));
     }
     f
 }
@@ -304,7 +305,7 @@ pub(crate) mod tests {
             calling_code: cc,
             national,
             nlen,
-            country: Some(*b"LV"),
+            region: *b"LV",
             cost: 0.05,
             number_type: NumberType::Mobile,
             bits: crate::store::bits::HAS_TS | crate::store::bits::HAS_COST | crate::store::bits::E164,

@@ -30,9 +30,10 @@ pub fn is_block_text(status_raw: &str) -> bool {
         || t.contains("destination is on a blocked list")
 }
 
-pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+/// `errors`: each attrs index's error code (see [`super::run`]).
+pub fn detect(rows: &[Row], errors: &[u32], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
-    let by_country = super::by_country(rows.iter().filter(|r| r.provider_block));
+    let by_country = super::by_country(rows.iter().filter(|r| r.provider_block()));
     let mut out = Vec::new();
     for (country, members) in by_country {
         let n = members.len() as f64;
@@ -41,7 +42,7 @@ pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
         }
         let mut codes: BTreeMap<u32, u64> = BTreeMap::new();
         for r in &members {
-            *codes.entry(r.error).or_default() += 1;
+            *codes.entry(errors.get(r.attrs as usize).copied().unwrap_or(0)).or_default() += 1;
         }
         let codes_text =
             codes.iter().map(|(c, n)| if *c == 0 { format!("blocked {n}") } else { format!("{c} ×{n}") }).collect::<Vec<_>>().join(", ");
@@ -70,16 +71,16 @@ mod tests {
         let mut rows: Vec<Row> = (0..4)
             .map(|i| {
                 let mut r = row(i, 0, 371, 20_000_000 + u64::from(i), 8);
-                r.provider_block = true;
-                r.error = 30450;
+                r.set_provider_block(true);
+                r.attrs = 1;
                 r
             })
             .collect();
-        assert!(detect(&rows, &Params::default()).is_empty());
+        assert!(detect(&rows, &[0, 30450], &Params::default()).is_empty());
         let mut r = rows[0];
         r.idx = 9;
         rows.push(r);
-        assert_eq!(detect(&rows, &Params::default())[0].messages, 5);
+        assert_eq!(detect(&rows, &[0, 30450], &Params::default())[0].messages, 5);
         assert!(is_block_text("TEXT_PROTECT_BLOCKED") && is_block_code("60410"));
     }
 }

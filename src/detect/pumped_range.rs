@@ -175,7 +175,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             distinct.dedup();
             let run = longest_run(&distinct);
             let cost: f64 = members.iter().map(|r| r.cost).sum();
-            let known: Vec<bool> = members.iter().filter_map(|r| r.converted).collect();
+            let known: Vec<bool> = members.iter().filter_map(|r| r.converted()).collect();
             let severity = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
             let range = format!(
                 "+{}{:0width$}{}",

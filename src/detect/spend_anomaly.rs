@@ -139,7 +139,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let mut countries = Countries::default();
     let mut spend: Vec<Spend> = Vec::new();
     for r in rows {
-        let i = countries.id(r.country);
+        let i = countries.id(r.country());
         if i == spend.len() {
             let (h, d) = (slots(first_hour, HOUR), slots(first_day, DAY));
             spend.push(Spend { hours: (vec![0.0; h], vec![0; h]), days: (vec![0.0; d], vec![0; d]), seen: i64::MAX, total: 0.0 });
@@ -258,7 +258,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     // The flagged findings' rows, in one pass; then what a finding says of its rows.
     if wanted.iter().any(|w| !w.is_empty()) {
         for (i, r) in rows.iter().enumerate() {
-            let Some(c) = countries.get(r.country) else { continue };
+            let Some(c) = countries.get(r.country()) else { continue };
             for &k in &wanted[c] {
                 let pd = &mut pending[k];
                 if pd.window.is_none_or(|(s, e)| r.ts >= s && r.ts < e) {

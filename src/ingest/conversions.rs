@@ -72,7 +72,7 @@ impl Conversions {
         let mut judged_rows = Vec::new();
         for (i, m) in store.rows.iter_mut().enumerate() {
             let (Some(ts), Some(dest)) = (m.ts_opt(), Store::dest_digits(m)) else { continue };
-            if m.converted.is_some() || ts < first - window_ms || ts > last {
+            if m.converted().is_some() || ts < first - window_ms || ts > last {
                 continue;
             }
             judged += 1;
@@ -81,20 +81,20 @@ impl Conversions {
                 let i = times.partition_point(|&t| t < ts);
                 times.get(i).is_some_and(|&t| t - ts <= window_ms)
             });
-            m.converted = Some(verified);
+            m.set_converted(Some(verified));
         }
         let mut per_sender: Map<u32, (u64, u64)> = Map::default();
         for &i in &judged_rows {
             let m = &store.rows[i];
             let e = per_sender.entry(store.attrs(m).sender).or_default();
             e.0 += 1;
-            e.1 += u64::from(m.converted == Some(true));
+            e.1 += u64::from(m.converted() == Some(true));
         }
         for &i in &judged_rows {
             let sender = store.attrs(&store.rows[i]).sender;
             let m = &mut store.rows[i];
             if per_sender.get(&sender).is_some_and(|&(n, k)| n >= NOT_OTP_SENDS && (k as f64) < NOT_OTP_RATE * n as f64) {
-                m.converted = None;
+                m.set_converted(None);
                 judged -= 1;
             }
         }

@@ -163,7 +163,7 @@ pub fn build(loaded: &Loaded, agg: &InspectAggregates, top: usize) -> InspectRep
     for m in &store.rows {
         *status.entry(m.status.as_str()).or_default() += 1;
         *number_type.entry(m.number_type.as_str()).or_default() += 1;
-        let k = match m.converted {
+        let k = match m.converted() {
             Some(true) => "true",
             Some(false) => "false",
             None => "unknown",

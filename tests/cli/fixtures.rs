@@ -72,7 +72,7 @@ fn bulkexport_gzip_members_and_default_currency() {
 fn verify_attempts_conversion_and_channel() {
     let l = load_paths(&[f("twilio-verify-attempts.json")]);
     assert_eq!(l.inputs[0].skipped["channel is not sms"].count, 1);
-    let conv: Vec<Option<bool>> = l.store.rows.iter().map(|m| m.converted).collect();
+    let conv: Vec<Option<bool>> = l.store.rows.iter().map(|m| m.converted()).collect();
     assert_eq!(conv, vec![Some(true), Some(false), Some(false)]);
     approx(l.store.raw_cost(&l.store.rows[0]), 0.05);
 }

@@ -70,7 +70,7 @@ fn verifications_fold_into_attempts() {
     approx(m.cost, 0.005);
     assert_eq!(l.store.folded, 1);
     let pending = one("twilio-verify/verification_create_pending.json");
-    assert_eq!(pending.store.rows[0].converted, None);
+    assert_eq!(pending.store.rows[0].converted(), None);
     let check = one("twilio-verify/verification_check.json");
     assert_eq!(check.inputs[0].skipped["verification lists no send attempt"].count, 1);
 }
