@@ -10,9 +10,11 @@
 //! frees and allocates large temporaries on three threads at once), so nothing stacks in the
 //! peak. Called only where no other thread runs.
 //!
-//! The one large buffer worth keeping across that moment, the id index (already faulted in, and
-//! as large as detection's biggest temporary), is not freed but handed on ([`hand_on`],
-//! [`take_spare`]).
+//! Memory returned there and allocated again at once costs the kernel's zeroing only: what is
+//! slow on these VMs is memory the host must back anew, and the host takes back free memory
+//! only seconds after it is freed. So the peak, not what goes back and forth, is what costs.
+//! Detection's largest temporary (every destination, to sort) is kept for its next use
+//! ([`hand_on`], [`take_spare`]).
 
 use std::sync::{Mutex, OnceLock};
 
@@ -23,8 +25,7 @@ static RELEASE: OnceLock<fn()> = OnceLock::new();
 static SPARE: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 /// Keep `buf` (its contents do not matter) for a later [`take_spare`], in place of any buffer
-/// kept before. The id index ends with loading, when detection is about to sort every
-/// destination: at ten million rows, 116 MB already in memory against 77 MB to be zeroed anew.
+/// kept before.
 pub fn hand_on(buf: Vec<u64>) {
     if let Ok(mut spare) = SPARE.lock() {
         *spare = buf;

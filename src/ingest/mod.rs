@@ -138,7 +138,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         stats_all.push(stats);
     }
     store.ids.release_index();
-    // The parse buffers are free now (the index was handed on to detection), which allocates next.
+    // The parse buffers and the id index are free now, and detection allocates next.
     crate::memory::release();
     let conversions = match &opts.conversions {
         None => None,
