@@ -9,6 +9,7 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
     no_huge_pages();
+    pumphound::memory::set_fault_in_huge(fault_in_huge);
     // mimalloc keeps its default purge delay while loading; when loading ends, free memory goes
     // back and the delay drops to 0 (why: pumphound::memory).
     pumphound::memory::set_release(|| {
@@ -38,13 +39,37 @@ fn main() -> ExitCode {
 /// host still backs. At 10M rows the kernel's time fell from 2.3-2.7 s to 0.8-1.1 s and peak RSS
 /// from 709 to 667 MiB (a huge page is committed whole). On a machine without that cost huge
 /// pages fault in faster, by about 0.2 s at 10M rows. (mimalloc's own `allow_thp` option comes
-/// too late: its first arena is reserved, and advised, before `main`.)
+/// too late: its first arena is reserved, and advised, before `main`.) The one exception is the
+/// id index, read and written at random ([`fault_in_huge`]).
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     // SAFETY: prctl with PR_SET_THP_DISABLE takes integer arguments only and changes one flag
     // of this process's memory; it cannot touch memory the program sees. A kernel without it
     // returns an error, which leaves things as they were.
     unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+/// Fault in `len` bytes at `addr` (a buffer just allocated and zeroed) at once, in huge pages:
+/// huge pages are allowed for the moment it takes. Another thread faulting memory in meanwhile
+/// may get huge pages too, which costs it nothing but the host's backing.
+fn fault_in_huge(addr: usize, len: usize) {
+    let (start, end) = ((addr + 4095) & !4095, (addr + len) & !4095);
+    if end <= start {
+        return;
+    }
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl and madvise take integer arguments and a range inside a live allocation
+    // (rounded inwards to pages). MADV_HUGEPAGE only marks the range; MADV_POPULATE_WRITE
+    // (Linux 5.14) faults in pages that are not yet there, as zero pages, and leaves pages that
+    // are there as they are, so the buffer's contents (zeros) do not change. Errors (an older
+    // kernel) leave the memory to be faulted in as it is touched.
+    unsafe {
+        let p = start as *mut libc::c_void;
+        libc::prctl(libc::PR_SET_THP_DISABLE, 0, 0, 0, 0);
+        libc::madvise(p, end - start, libc::MADV_HUGEPAGE);
+        libc::madvise(p, end - start, libc::MADV_POPULATE_WRITE);
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }

@@ -20,6 +20,9 @@ use std::sync::{Mutex, OnceLock};
 
 static RELEASE: OnceLock<fn()> = OnceLock::new();
 
+/// How to fault memory in at once in huge pages (see [`fault_in_huge`]).
+static HUGE: OnceLock<fn(usize, usize)> = OnceLock::new();
+
 /// A large buffer one stage is done with, kept for the next stage to fill instead of having
 /// fresh memory zeroed for it (see [`hand_on`]).
 static SPARE: Mutex<Vec<u64>> = Mutex::new(Vec::new());
@@ -54,5 +57,20 @@ pub fn set_release(f: fn()) {
 pub fn release() {
     if let Some(f) = RELEASE.get() {
         f();
+    }
+}
+
+/// How to fault a buffer (address, bytes) in at once in huge pages where the system allows:
+/// set once by the binary, which keeps huge pages off otherwise (see main.rs); a library user
+/// sets nothing and [`fault_in_huge`] does nothing.
+pub fn set_fault_in_huge(f: fn(usize, usize)) {
+    let _ = HUGE.set(f);
+}
+
+/// Fault `buf` (just allocated, zeroed) in now, in huge pages where allowed: for a large table
+/// read and written at random, where 4 KiB pages make nearly every access miss the TLB.
+pub fn fault_in_huge<T>(buf: &mut [T]) {
+    if let Some(f) = HUGE.get() {
+        f(buf.as_mut_ptr() as usize, std::mem::size_of_val(buf));
     }
 }
