@@ -68,44 +68,40 @@ struct Done<'m> {
 pub enum Input<'a> {
     /// Bytes already read past the input's first record (its header), then the reader's.
     Read { head: Vec<u8>, reader: &'a mut (dyn Read + Send) },
-    /// A file mapped into memory, read from offset `from` (just past its header): blocks are
+    /// A file mapped into memory, read from [`Rest::from`] (just past its header): blocks are
     /// slices of the mapping, so no byte is copied out of the page cache (`read` had copied
     /// every byte once, a tenth of the CPU time at 10M rows), and their pages are let go once
     /// merged, so the mapping never holds more than the blocks in flight.
-    Mapped { map: &'a memmap2::Mmap, from: usize, bar: &'a indicatif::ProgressBar },
+    Mapped { map: &'a memmap2::Mmap, bar: &'a indicatif::ProgressBar },
 }
 
 /// The rest of an input, for [`run`].
 pub struct Rest<'a> {
     pub input: Input<'a>,
-    /// Where the input's first block starts, in lines.
+    /// Where the input's first block starts, in lines ...
     pub at: Pos,
+    /// ... and in bytes.
+    pub from: u64,
     /// The input's digest, to hash on the parsing side (so reading and hashing run on two
-    /// threads), and how many bytes of the input were read before the blocks go on. None: the
-    /// reader hashes (gzip input, whose digest is of the compressed bytes).
-    pub digest: Option<(Digest, u64)>,
+    /// threads). None: the reader hashes (gzip input, whose digest is of the compressed bytes).
+    pub digest: Option<Digest>,
     /// Bytes a block holds at least (tests cut small blocks, to cut records often).
     pub block: usize,
 }
 
 /// Read the rest of the input and merge its records.
 pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Error> {
-    let Rest { input, at, digest, block } = rest;
+    let Rest { input, at, from, digest, block } = rest;
     let block = block.max(1);
-    // The blocks start `ahead` bytes before the input's first `consumed` bytes end (those were
-    // hashed by the reader, with whatever it read beyond them): the hash skips all of those.
-    let ahead = match &input {
-        Input::Read { head, .. } => head.len() as u64,
-        Input::Mapped { from, .. } => digest.as_ref().map_or(0, |(_, consumed)| consumed.saturating_sub(*from as u64)),
+    // The reader has read, hashed and counted into the progress bar the input's first `read`
+    // bytes (at least up to `from`, perhaps beyond): the blocks, from `from` on, skip those.
+    let (read, hash) = match digest {
+        Some(d) => {
+            let read = d.detach().max(from);
+            (read, Some((d, read - from)))
+        }
+        None => (from, None),
     };
-    // The reader has read (hashed, and counted into the progress bar) the input's first
-    // `hashed` bytes.
-    let detached = digest.map(|(d, consumed)| {
-        let hashed = d.detach();
-        (d, consumed, hashed)
-    });
-    let counted = detached.as_ref().map_or(0, |&(_, consumed, hashed)| hashed.max(consumed)) as usize;
-    let hash = detached.map(|(d, consumed, hashed)| (d, ahead + hashed.saturating_sub(consumed)));
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8);
     let (read_tx, read_rx) = sync_channel::<Job>(3);
     let (job_tx, job_rx) = sync_channel::<Job>(threads * 2);
@@ -126,8 +122,8 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
     std::thread::scope(|s| {
         let reader_thread = s.spawn(move || match input {
             Input::Read { head, reader } => read_blocks(reader, head, at, &read_tx, &back_rx, &path, block),
-            Input::Mapped { map, from, bar } => {
-                map_blocks(map, from, at, &read_tx, (bar, counted), block);
+            Input::Mapped { map, bar } => {
+                map_blocks(map, from as usize, at, &read_tx, (bar, read as usize), block);
                 Ok(())
             }
         });

@@ -191,7 +191,7 @@ pub fn read_console_sized(
             Next::Record(_) => {
                 let header = Header::new(&s.record());
                 let columns = twilio_console_csv::columns(&header).map_err(|w| header_error(em.format, &em.stats.path, &header, w))?;
-                let (at, consumed) = (s.pos(), head.len() as u64);
+                let at = s.pos();
                 let parser = twilio_console_csv::Console {
                     columns,
                     default_currency: em.opts.default_currency.clone(),
@@ -200,10 +200,10 @@ pub fn read_console_sized(
                 };
                 let map = file.as_ref().and_then(|f| map_file(f, &head));
                 let input = match (&map, &file) {
-                    (Some(map), Some(f)) => blocks::Input::Mapped { map, from: s.offset(), bar: f.bar },
+                    (Some(map), Some(f)) => blocks::Input::Mapped { map, bar: f.bar },
                     _ => blocks::Input::Read { head: head[s.offset()..].to_vec(), reader: &mut reader },
                 };
-                let rest = blocks::Rest { input, at, digest: digest.map(|d| (d, consumed)), block };
+                let rest = blocks::Rest { input, at, from: s.offset() as u64, digest, block };
                 return blocks::run(&parser, rest, em);
             }
         }
