@@ -252,7 +252,7 @@ where
     let mut piped = Piped { format: em.format, path: em.stats.path.clone(), batch: Vec::with_capacity(BATCH), tx, back };
     std::thread::scope(|s| {
         let producer = s.spawn(move || {
-            let r = crate::timings::time(Stage::Parse, || produce(&mut piped));
+            let r = crate::timings::time_parse(|| produce(&mut piped));
             r.and(piped.flush())
         });
         let mut consumed = Ok(());
