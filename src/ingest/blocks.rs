@@ -15,6 +15,7 @@
 
 use super::chunk::Chunk;
 use super::csv_split::{self, Pos};
+use super::page_cache::DropHead;
 use super::source::Digest;
 use super::stats::Emitter;
 use crate::error::Error;
@@ -72,7 +73,7 @@ pub enum Input<'a> {
     /// slices of the mapping, so no byte is copied out of the page cache (`read` had copied
     /// every byte once, a tenth of the CPU time at 10M rows), and their pages are let go once
     /// merged, so the mapping never holds more than the blocks in flight.
-    Mapped { map: &'a memmap2::Mmap, bar: &'a indicatif::ProgressBar },
+    Mapped { map: &'a memmap2::Mmap, bar: &'a indicatif::ProgressBar, drop: Option<DropHead> },
 }
 
 /// The rest of an input, for [`run`].
@@ -122,8 +123,8 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
     std::thread::scope(|s| {
         let reader_thread = s.spawn(move || match input {
             Input::Read { head, reader } => read_blocks(reader, head, at, &read_tx, &back_rx, &path, block),
-            Input::Mapped { map, bar } => {
-                map_blocks(map, from as usize, at, &read_tx, (bar, read as usize), block);
+            Input::Mapped { map, bar, drop } => {
+                map_blocks(map, from as usize, at, &read_tx, (bar, read as usize), block, drop);
                 Ok(())
             }
         });
@@ -225,6 +226,7 @@ fn map_blocks<'m>(
     blocks: &SyncSender<Job<'m>>,
     (bar, counted): (&indicatif::ProgressBar, usize),
     size: usize,
+    mut drop: Option<DropHead>,
 ) {
     let end = map.len();
     let (mut start, mut seq) = (from.min(end), 0);
@@ -254,6 +256,9 @@ fn map_blocks<'m>(
             let _ = map.advise_range(memmap2::Advice::PopulateRead, start, len);
         });
         bar.inc((start + len).saturating_sub(counted.max(start)) as u64);
+        if let Some(d) = &mut drop {
+            timings::time(Stage::Read, || d.passed(start as u64));
+        }
         let bytes = &map[start..start + len];
         let job = Job { seq, block: Vec::new(), len, mapped: Some((bytes, start + len)), at, eof: cut.is_none() };
         if blocks.send(job).is_err() {

@@ -6,6 +6,7 @@ use super::blocks;
 use super::csv_split::{Next, Pos, Splitter};
 use super::format::InputFormat;
 use super::formats::{generic_csv, sns_usage_report, twilio_console_csv};
+use super::page_cache;
 use super::record::Skip;
 use super::source::Digest;
 use super::stats::{Emitter, Loc, Out};
@@ -148,7 +149,7 @@ pub struct Mappable<'a> {
 
 /// The file mapped, when it still begins with the bytes read from it so far (`read`) and it can
 /// be mapped; otherwise it is read on. (A file replaced since it was opened is read as opened.)
-fn map_file(file: &Mappable, read: &[u8]) -> Option<memmap2::Mmap> {
+fn map_file(file: &Mappable, read: &[u8]) -> Option<(memmap2::Mmap, std::fs::File)> {
     let f = std::fs::File::open(file.path).ok()?;
     if !f.metadata().ok()?.is_file() {
         return None;
@@ -158,7 +159,7 @@ fn map_file(file: &Mappable, read: &[u8]) -> Option<memmap2::Mmap> {
     // systems); exports are files at rest, and `-` (stdin) reads without mapping.
     let map = unsafe { memmap2::Mmap::map(&f) }.ok()?;
     let _ = map.advise(memmap2::Advice::Sequential);
-    map.get(..read.len()).is_some_and(|m| m == read).then_some(map)
+    map.get(..read.len()).is_some_and(|m| m == read).then_some((map, f))
 }
 
 /// A Console export: the header read here, the records by the parallel block reader. `digest`:
@@ -200,7 +201,13 @@ pub fn read_console_sized(
                 };
                 let map = file.as_ref().and_then(|f| map_file(f, &head));
                 let input = match (&map, &file) {
-                    (Some(map), Some(f)) => blocks::Input::Mapped { map, bar: f.bar },
+                    (Some((map, f)), Some(m)) => {
+                        // What the store is still to take: the rows reserved for this file.
+                        let rows = em.store.rows.capacity() - em.store.rows.len();
+                        let needed = rows as u64 * page_cache::PEAK_BYTES_PER_RESERVED_ROW;
+                        let drop = f.try_clone().ok().and_then(|f| page_cache::DropHead::plan(f, map.len() as u64, needed));
+                        blocks::Input::Mapped { map, bar: m.bar, drop }
+                    }
                     _ => blocks::Input::Read { head: head[s.offset()..].to_vec(), reader: &mut reader },
                 };
                 let rest = blocks::Rest { input, at, from: s.offset() as u64, digest, block };

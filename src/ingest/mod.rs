@@ -10,6 +10,7 @@ pub mod detect;
 pub mod format;
 pub mod formats;
 pub mod json_reader;
+pub mod page_cache;
 pub mod record;
 pub mod source;
 pub mod stats;
