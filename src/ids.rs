@@ -282,6 +282,16 @@ impl Ids {
         self.hasher.clone()
     }
 
+    /// No rows recorded.
+    pub fn is_empty(&self) -> bool {
+        self.kind_of.is_empty()
+    }
+
+    /// No ids yet, hashing as `hasher` does.
+    pub fn with_hasher(hasher: IdHasher) -> Ids {
+        Ids { hasher, ..Ids::default() }
+    }
+
     fn row_hash(&self, row: u32) -> u64 {
         let r = row as usize;
         let kind = self.kinds[self.kind_of[r] as usize];
@@ -345,13 +355,65 @@ impl Ids {
             Ok(r) => return Some(r),
             Err(slot) => self.index.set(slot, hash, row),
         }
+        self.record(p, text, row);
+        None
+    }
+
+    fn record(&mut self, p: Packed, text: Option<&str>, row: u32) {
         let k = self.kind_byte(p.kind);
         self.packed.push(p.bytes);
         self.kind_of.push(k);
         if let Some(t) = text {
             self.text.insert(row, t.into());
         }
-        None
+    }
+
+    /// Record the id of `row` (the next row) without looking it up: for a load that checks for
+    /// repeated ids once it is done ([`Ids::repeats`]). Any index is let go (a later
+    /// [`Ids::find_or_insert`] builds it again from every row).
+    pub fn push_unchecked(&mut self, id: Incoming, row: u32) {
+        debug_assert_eq!(row as usize, self.kind_of.len());
+        if !self.index.released {
+            self.release_index();
+        }
+        let text = (id.packed.kind == Kind::Text).then_some(id.text);
+        self.record(id.packed, text, row);
+    }
+
+    /// Whether two rows have the same id, given the [`IdHasher::hash`] of every row's id (rows
+    /// without one left out) as [`IdHashes`] gathered them. Each part is split again by the next
+    /// bits, in place, into pieces whose table fits the processor's cache, on two threads; only
+    /// hashes that repeat are compared as ids. (Probing one large table per record had stalled
+    /// loading at 100M rows, see [`Index`]; so did splitting all hashes at once into 4,096
+    /// parts, whose heads are as many pages.)
+    pub fn repeats(&self, hashes: &mut IdHashes) -> bool {
+        let half = hashes.parts.len() / 2;
+        let (a, b) = hashes.parts.split_at_mut(half);
+        let repeated = std::thread::scope(|s| {
+            let other = s.spawn(|| repeated_hashes(b));
+            let mut mine = repeated_hashes(a);
+            mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            mine
+        });
+        if repeated.is_empty() {
+            return false;
+        }
+        let repeated: crate::hash::Set<u64> = repeated.into_iter().collect();
+        if repeated.is_empty() {
+            return false;
+        }
+        // The rows behind the repeated hashes, compared as ids.
+        let mut rows: crate::hash::Map<u64, Vec<u32>> = Default::default();
+        for r in (0..self.kind_of.len() as u32).filter(|&r| self.has(r)) {
+            let h = self.row_hash(r);
+            if repeated.contains(&h) {
+                rows.entry(h).or_default().push(r);
+            }
+        }
+        rows.values().any(|rs| {
+            let ids: crate::hash::Set<String> = rs.iter().filter_map(|&r| self.get(r)).collect();
+            ids.len() < rs.len()
+        })
     }
 
     /// Let the index go (a tenth of the store's memory at ten million rows) once loading is
@@ -373,8 +435,18 @@ impl Ids {
     /// Try to make room for `n` more rows without regrowing; what cannot be had grows as rows
     /// come. Called before an input is read, where no other thread of ours runs.
     pub fn reserve(&mut self, n: usize) {
+        self.reserve_columns(n);
+        self.reserve_index(n);
+    }
+
+    /// Room for `n` more rows' ids, without the index.
+    pub fn reserve_columns(&mut self, n: usize) {
         let _ = self.packed.try_reserve(n);
         let _ = self.kind_of.try_reserve(n);
+    }
+
+    /// Room in the index for `n` more ids (see [`Ids::reserve`]).
+    pub fn reserve_index(&mut self, n: usize) {
         if self.index.released {
             return;
         }
@@ -386,6 +458,83 @@ impl Ids {
         index.grow_to(index.len + n, true, |r| self.row_hash(r));
         self.index = index;
     }
+}
+
+/// Bits of an id's hash that choose its part in [`IdHashes`], and then its piece.
+const PART_BITS: u32 = 8;
+const PIECE_BITS: u32 = 6;
+
+/// Id hashes gathered while loading, split by their top bits as they come: 256 parts, each
+/// written in order, so gathering touches few pages at a time.
+pub struct IdHashes {
+    parts: Vec<Vec<u64>>,
+}
+
+impl IdHashes {
+    /// Room for about `n` hashes.
+    pub fn with_capacity(n: usize) -> IdHashes {
+        let each = n / (1 << PART_BITS) + n / (1 << PART_BITS) / 8 + 16;
+        IdHashes { parts: (0..1 << PART_BITS).map(|_| Vec::with_capacity(each)).collect() }
+    }
+
+    pub fn push(&mut self, hash: u64) {
+        self.parts[(hash >> (64 - PART_BITS)) as usize].push(hash);
+    }
+}
+
+/// The hashes that occur more than once in `parts` (each part's hashes share their top bits).
+fn repeated_hashes(parts: &mut [Vec<u64>]) -> Vec<u64> {
+    let piece = |h: u64| (h >> (64 - PART_BITS - PIECE_BITS)) as usize & ((1 << PIECE_BITS) - 1);
+    let mut repeated = Vec::new();
+    let mut table: Vec<u64> = Vec::new();
+    for hashes in parts {
+        // Into pieces by the next bits, in place (counting, then cycling values to their piece).
+        let mut start = [0usize; (1 << PIECE_BITS) + 1];
+        for &h in hashes.iter() {
+            start[piece(h) + 1] += 1;
+        }
+        for p in 0..1 << PIECE_BITS {
+            start[p + 1] += start[p];
+        }
+        let mut next = start;
+        for p in 0..1 << PIECE_BITS {
+            while next[p] < start[p + 1] {
+                let q = piece(hashes[next[p]]);
+                if q == p {
+                    next[p] += 1;
+                } else {
+                    hashes.swap(next[p], next[q]);
+                    next[q] += 1;
+                }
+            }
+        }
+        // Within a piece the top bits are the same: a slot holds the rest, shifted up, with the
+        // low bit set (0: empty).
+        for p in 0..1 << PIECE_BITS {
+            let hs = &hashes[start[p]..start[p + 1]];
+            let size = (hs.len() * 2).next_power_of_two().max(16);
+            table.clear();
+            table.resize(size, 0);
+            for &h in hs {
+                let key = h << (PART_BITS + PIECE_BITS) | 1;
+                let mut i = h as usize & (size - 1);
+                loop {
+                    match table[i] {
+                        0 => {
+                            table[i] = key;
+                            break;
+                        }
+                        k if k == key => {
+                            repeated.push(h);
+                            break;
+                        }
+                        _ => i = (i + 1) & (size - 1),
+                    }
+                }
+            }
+        }
+    }
+    repeated
 }
 
 #[cfg(test)]
@@ -429,6 +578,48 @@ mod tests {
         }
         assert_eq!(index.find(hash(0), |_| false), Err((2, 0)), "the probe ends at the first empty slot after them");
         assert!(index.buckets[0].tags.iter().chain(&index.buckets[1].tags).all(|&t| t == Index::tag(hash(0))));
+    }
+
+    #[test]
+    fn repeated_ids_are_found_among_unchecked_ones_and_equal_hashes_alone_are_not_repeats() {
+        let mut ids = Ids::default();
+        fn incoming<'t>(ids: &Ids, t: &'t str) -> Incoming<'t> {
+            let p = pack(t.as_bytes());
+            Incoming { packed: p, text: t, hash: ids.hasher().hash(&p, t) }
+        }
+        let texts: Vec<String> = (0..50_000u32).map(|i| if i % 7 == 0 { format!("id-{i}") } else { format!("SM{i:032x}") }).collect();
+        let mut hashes = Vec::new();
+        for (r, t) in texts.iter().enumerate() {
+            let id = incoming(&ids, t);
+            hashes.push(id.hash);
+            ids.push_unchecked(id, r as u32);
+        }
+        ids.push_none();
+        let gather = |hs: &[u64]| {
+            let mut g = IdHashes::with_capacity(hs.len() / 3);
+            hs.iter().for_each(|&h| g.push(h));
+            g
+        };
+        assert!(!ids.repeats(&mut gather(&hashes)), "all distinct");
+        // Hashes that repeat while the ids do not (as a collision would): not a repeat.
+        let mut collided = hashes.clone();
+        collided[3] = collided[4];
+        collided[40_000] = collided[4];
+        assert!(!ids.repeats(&mut gather(&collided)));
+        // One id again, a text one and a packed one: a repeat, found wherever it is.
+        for again in ["SM0000000000000000000000000000beef", "id-49994"] {
+            let mut ids2 = Ids::with_hasher(ids.hasher());
+            let mut hashes2 = Vec::new();
+            for (r, t) in texts.iter().map(String::as_str).chain([again]).enumerate() {
+                let id = incoming(&ids2, t);
+                hashes2.push(id.hash);
+                ids2.push_unchecked(id, r as u32);
+            }
+            assert!(ids2.repeats(&mut gather(&hashes2)), "{again}");
+        }
+        // After unchecked ids, a lookup builds the index from every row.
+        let id = incoming(&ids, &texts[123]);
+        assert_eq!(ids.find_or_insert(id, ids.kind_of.len() as u32), Some(123));
     }
 
     #[test]

@@ -334,6 +334,8 @@ pub struct Store {
     status_ts: Map<u32, i64>,
     /// Prices set aside by [`Store::set_aside_cost`].
     set_aside: Map<u32, f64>,
+    /// While a load defers folding by id ([`Store::defer_ids`]): the hash of each id stored.
+    deferred: Option<ids::IdHashes>,
     /// Records folded into a message seen before (status events, the same message in two files).
     pub folded: u64,
     /// Folded records whose destination differs from the message's first one: the same id with
@@ -426,6 +428,12 @@ impl Store {
         let idx = self.rows.len() as u32;
         match id {
             None => self.ids.push_none(),
+            Some(id) if self.deferred.is_some() => {
+                if let Some(hashes) = &mut self.deferred {
+                    hashes.push(id.hash);
+                }
+                self.ids.push_unchecked(id, idx);
+            }
             Some(id) => {
                 if let Some(row) = self.ids.find_or_insert(id, idx) {
                     self.folded += 1;
@@ -651,6 +659,43 @@ impl Store {
         if self.rows.try_reserve(n).is_ok() {
             self.ids.reserve(n);
         }
+    }
+
+    /// [`Store::reserve`] without the id index: for a load that either defers folding by id
+    /// ([`Store::defer_ids`]) or reserves the index itself ([`Ids::reserve_index`]).
+    pub fn reserve_rows(&mut self, n: usize) {
+        if self.rows.try_reserve(n).is_ok() {
+            self.ids.reserve_columns(n);
+        }
+    }
+
+    /// Nothing stored yet: no rows, strings or attrs.
+    pub fn is_pristine(&self) -> bool {
+        self.rows.is_empty() && self.strings.is_empty() && self.attrs.list.is_empty() && self.ids.is_empty()
+    }
+
+    /// Store every record from now on as a row of its own, its id unchecked, for
+    /// [`Store::end_deferred`] to check afterwards that no id repeats: a load of a file whose
+    /// ids are all distinct (a Console export) then never probes the id index, a table far
+    /// larger than the caches at 100M rows. Only on a pristine store ([`Store::is_pristine`]),
+    /// and only by a reader that can read its input again ([`Store::restart`]) when ids repeat.
+    /// `n`: the ids expected.
+    pub fn defer_ids(&mut self, n: usize) {
+        self.deferred = Some(ids::IdHashes::with_capacity(n));
+    }
+
+    /// The end of a deferred load: whether any id was stored twice (the load must then be done
+    /// again without deferring: the rows are not folded).
+    pub fn end_deferred(&mut self) -> bool {
+        self.deferred.take().is_some_and(|mut hashes| self.ids.repeats(&mut hashes))
+    }
+
+    /// Back to pristine, keeping the id hasher (parsers hash ids with it) and room for as many
+    /// rows as before.
+    pub fn restart(&mut self) {
+        let (hasher, room) = (self.ids.hasher(), self.rows.capacity());
+        *self = Store { ids: Ids::with_hasher(hasher), ..Store::default() };
+        self.reserve_rows(room);
     }
 
     pub fn str(&self, s: Sym) -> Option<&str> {

@@ -200,18 +200,42 @@ pub fn read_console_sized(
                     hasher: em.store.ids.hasher(),
                 };
                 let map = file.as_ref().and_then(|f| map_file(f, &head));
+                // The rows reserved for this file.
+                let rows = em.store.rows.capacity() - em.store.rows.len();
+                // A mapped file can be read again, so a first file defers folding by id: its ids
+                // are checked for repeats once it is loaded, and it is loaded again, folding,
+                // only if one repeats (see `Store::defer_ids`).
+                let defer = map.is_some() && em.store.is_pristine();
+                let saved = defer.then(|| em.stats.clone());
+                if defer {
+                    em.store.defer_ids(rows);
+                } else {
+                    // Before the reading threads start (see `Ids::reserve`).
+                    em.store.ids.reserve_index(rows);
+                }
                 let input = match (&map, &file) {
                     (Some((map, f)), Some(m)) => {
-                        // What the store is still to take: the rows reserved for this file.
-                        let rows = em.store.rows.capacity() - em.store.rows.len();
                         let needed = rows as u64 * page_cache::PEAK_BYTES_PER_RESERVED_ROW;
                         let drop = f.try_clone().ok().and_then(|f| page_cache::DropHead::plan(f, map.len() as u64, needed));
                         blocks::Input::Mapped { map, bar: m.bar, drop }
                     }
                     _ => blocks::Input::Read { head: head[s.offset()..].to_vec(), reader: &mut reader },
                 };
-                let rest = blocks::Rest { input, at, from: s.offset() as u64, digest, block };
-                return blocks::run(&parser, rest, em);
+                let from = s.offset() as u64;
+                blocks::run(&parser, blocks::Rest { input, at, from, digest, block }, em)?;
+                if let (Some((map, _)), Some(saved)) = (&map, saved)
+                    && em.store.end_deferred()
+                {
+                    // An id repeats: load again, folding. The digest and the progress bar have
+                    // every byte already.
+                    em.store.restart();
+                    *em.stats = saved;
+                    em.store.ids.reserve_index(rows);
+                    let bar = ProgressBar::hidden();
+                    let input = blocks::Input::Mapped { map, bar: &bar, drop: None };
+                    return blocks::run(&parser, blocks::Rest { input, at, from, digest: None, block }, em);
+                }
+                return Ok(());
             }
         }
     }
@@ -337,6 +361,41 @@ mod tests {
             // Every byte past the reader's is counted into the progress bar.
             assert_eq!(bar.position(), bytes.len() as u64, "blocks of {size}");
         }
+    }
+
+    #[test]
+    fn a_mapped_file_whose_ids_repeat_is_loaded_again_folding_as_a_read_one_is() {
+        // The first file of a run defers folding by id; a repeated id sends it back to load
+        // again, folding, so the result is the read path's (which always folds).
+        let mut bytes = export(3_000, 7);
+        for (to, status) in [("+447400999990", "sent"), ("+447400999990", "failed"), ("+447400999999", "delivered")] {
+            let line = format!("SM000000000000000000000000000fffff,{to},again,{status},2024-03-01T00:00:09Z,outbound-api,-0.05,USD\n");
+            bytes.extend_from_slice(line.as_bytes());
+        }
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("export.csv");
+        std::fs::write(&path, &bytes).expect("writes");
+        let run = |mapped: bool| {
+            let bar = indicatif::ProgressBar::hidden();
+            let input = if mapped {
+                crate::ingest::source::InputPath::File(path.clone())
+            } else {
+                crate::ingest::source::InputPath::Memory("export.csv".into(), bytes.clone().into())
+            };
+            let opened = crate::ingest::source::open(&input, &bar).expect("opens");
+            let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
+            let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+            let file = mapped.then_some(Mappable { path: &path, bar: &bar });
+            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), file, 4096).expect("loads");
+            let rows: Vec<String> = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
+            (rows, format!("{stats:?}"), store.folded, store.conflicts, opened.digest.hex(), bar.position())
+        };
+        let (mapped, read) = (run(true), run(false));
+        assert_eq!(mapped.2, 2, "two records folded");
+        assert_eq!(mapped.3, 1, "one of them with another destination");
+        assert_eq!(mapped.0, read.0);
+        assert_eq!((&mapped.1, mapped.2, mapped.3, &mapped.4), (&read.1, read.2, read.3, &read.4));
+        assert_eq!(mapped.5, bytes.len() as u64, "every byte counted once into the progress bar");
     }
 
     #[test]

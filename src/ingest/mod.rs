@@ -117,7 +117,9 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         if !opened.gzip
             && let Some(size) = input_size(input)
         {
-            store.reserve(estimate_records(&opened.head, size));
+            // A Console export reserves its id index itself, or defers folding by id.
+            let n = estimate_records(&opened.head, size);
+            if format == InputFormat::TwilioConsoleCsv { store.reserve_rows(n) } else { store.reserve(n) }
         }
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
