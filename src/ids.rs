@@ -399,9 +399,6 @@ impl Ids {
             return false;
         }
         let repeated: crate::hash::Set<u64> = repeated.into_iter().collect();
-        if repeated.is_empty() {
-            return false;
-        }
         // The rows behind the repeated hashes, compared as ids.
         let mut rows: crate::hash::Map<u64, Vec<u32>> = Default::default();
         for r in (0..self.kind_of.len() as u32).filter(|&r| self.has(r)) {

@@ -428,14 +428,11 @@ impl Store {
         let idx = self.rows.len() as u32;
         match id {
             None => self.ids.push_none(),
-            Some(id) if self.deferred.is_some() => {
+            Some(id) => {
                 if let Some(hashes) = &mut self.deferred {
                     hashes.push(id.hash);
-                }
-                self.ids.push_unchecked(id, idx);
-            }
-            Some(id) => {
-                if let Some(row) = self.ids.find_or_insert(id, idx) {
+                    self.ids.push_unchecked(id, idx);
+                } else if let Some(row) = self.ids.find_or_insert(id, idx) {
                     self.folded += 1;
                     if !self.same_destination(&self.rows[row as usize], inc.dest) {
                         self.conflicts += 1;
