@@ -4,7 +4,7 @@
 #   fuzz/run.sh                 # all targets, 10 minutes each, two at a time
 #   fuzz/run.sh 60 detect csv   # 1 minute, only targets whose name contains detect or csv
 #
-# Seeds: every file in ../shared/samples and testdata (gzip files also decompressed), copied
+# Seeds: every file in testdata (samples included) (gzip files also decompressed), copied
 # into fuzz/corpus/<target>. Crashes land in fuzz/artifacts/<target>; copy one into
 # tests/fuzz_regressions/ and it is replayed by `cargo test` (tests/cli/fuzz_regressions.rs).
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); RUSTC_BOOTSTRAP lets the stable toolchain
@@ -32,7 +32,7 @@ while IFS= read -r -d '' f; do
   n=$((n + 1))
   cp "$f" "$seeds/$n"
   case "$f" in *.gz) gzip -dc "$f" 2>/dev/null | head -c 1000000 > "$seeds/$n.plain" || true ;; esac
-done < <(find ../../shared/samples ../testdata -type f -size -2M -print0)
+done < <(find ../testdata -type f -size -2M -print0)
 
 mkdir -p logs artifacts
 run_one() {

@@ -5,12 +5,13 @@ use crate::commands;
 use crate::error::{Error, Outcome};
 
 pub fn run(cli: &Cli) -> Result<Outcome, Error> {
-    if cli.global.timings {
+    let timings = cli.display().is_some_and(|d| d.timings);
+    if timings {
         crate::timings::enable();
     }
     let start = std::time::Instant::now();
     let outcome = dispatch(cli);
-    if cli.global.timings {
+    if timings {
         crate::timings::print(start.elapsed());
     }
     outcome
@@ -18,9 +19,9 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
 
 fn dispatch(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
-        Command::Scan(a) => commands::scan::run(a, &cli.global),
+        Command::Scan(a) => commands::scan::run(a),
         Command::Detectors(a) => commands::detectors::run(a),
-        Command::Inspect(a) => commands::inspect::run(a, &cli.global),
+        Command::Inspect(a) => commands::inspect::run(a),
         Command::Formats(a) => commands::formats::run(a),
         Command::Simulate(a) => commands::simulate::run(a),
         Command::Generate(a) => commands::generate::run(a),

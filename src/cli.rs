@@ -5,10 +5,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub const EXIT_STATUS: &str = "\
 Exit status:
-  0  the run completed (and, for scan, no finding at or above --fail-on)
-  1  scan: at least one finding at or above --fail-on
-  2  error: usage, unreadable or unrecognised input, --strict and a skipped row, output exists
-A closed output pipe (e.g. `| head`) ends the run quietly with status 0.";
+  0  the run completed (and, for scan, no finding or incident at or above --fail-on)
+  1  scan: at least one finding or incident at or above --fail-on, whatever is displayed
+  2  error: usage, unreadable or unrecognised input, no message to scan (see --allow-empty),
+     --strict and a skipped row, an output file that exists without --force
+A closed output pipe (`| head`) ends the run quietly with the status its findings decide.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -21,10 +22,19 @@ export from Twilio and AWS, normalises them into one canonical schema and report
     propagate_version = true
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The display options of the command that has them (commands that load inputs).
+    pub fn display(&self) -> Option<&DisplayArgs> {
+        match &self.command {
+            Command::Scan(a) => Some(&a.display),
+            Command::Inspect(a) => Some(&a.display),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -46,7 +56,6 @@ pub enum Command {
     #[command(after_long_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
     /// Generate the man page or shell completions (for packagers)
-    #[command(hide = true)]
     Generate(GenerateArgs),
 }
 
@@ -63,8 +72,11 @@ Examples:
   pumphound scan --conversions verified.csv --evidence evidence.csv -f json -o report.json messages.csv
   pumphound scan --fail-on high --since 2024-03-01 --until 2024-03-08 nightly/
   pumphound scan --detector pumped-range --set pumped-range.min_distinct=20 export.csv.gz
+  pumphound scan --min-severity high --top 3 --tz local exports/     # quieter display, same exit status
 
-Exit status: 0 no finding or incident at or above --fail-on, 1 at least one, 2 error.";
+Exit status: 0 no finding or incident at or above --fail-on, 1 at least one (decided on every
+finding, whatever --min-severity, --top or a closed pipe show), 2 error (including a scan with no
+message to look at, unless --allow-empty).";
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -143,10 +155,19 @@ pub struct ScanArgs {
     /// Only messages to this country (ISO alpha-2; repeatable)
     #[arg(long, value_name = "CC", help_heading = "Detection")]
     pub country: Vec<String>,
-    /// Report findings at or above this severity (evidence too)
+    /// A scan with no message to look at (empty inputs, or filters that leave none) is a
+    /// warning and exits 0 instead of an error (exit 2)
+    #[arg(long, help_heading = "Detection")]
+    pub allow_empty: bool,
+    /// Show incidents and findings at or above this severity (evidence too); display only: the
+    /// summary still counts every one, and --fail-on still sees every one
     #[arg(long, value_enum, default_value_t = crate::detect::Severity::Low, help_heading = "Output")]
     pub min_severity: crate::detect::Severity,
-    /// Exit 1 when a finding or incident is at or above this severity
+    /// Show only the N most severe incidents and their findings (display only, like
+    /// --min-severity)
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub top: Option<usize>,
+    /// Exit 1 when any finding or incident is at or above this severity, shown or not
     #[arg(long, value_enum, default_value_t = FailOn::Medium, help_heading = "Output")]
     pub fail_on: FailOn,
     /// Output format
@@ -159,8 +180,18 @@ pub struct ScanArgs {
     /// for reports that leave the incident team
     #[arg(long, help_heading = "Output")]
     pub redact: bool,
+    /// Table format: one wide table of findings with every column (as wide as it needs),
+    /// instead of a layout that fits the terminal
+    #[arg(long, help_heading = "Output")]
+    pub wide: bool,
+    /// Zone of the times in table output: UTC (default), local, or an offset such as +02:00
+    /// (JSON, NDJSON, CSV, Markdown and evidence are always UTC)
+    #[arg(long, value_name = "ZONE", default_value = "UTC", help_heading = "Output")]
+    pub tz: String,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
 }
 
 #[derive(Debug, Args)]
@@ -179,20 +210,20 @@ pub enum ColorChoice {
     Never,
 }
 
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
+#[derive(Debug, Args, Default, Clone)]
+pub struct DisplayArgs {
     /// When to colour table output
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = "Display")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Display")]
     pub color: ColorChoice,
     /// No progress bar and no warnings on stderr (errors are still printed)
-    #[arg(short, long, global = true, help_heading = "Display")]
+    #[arg(short, long, help_heading = "Display")]
     pub quiet: bool,
     /// No progress bar
-    #[arg(long, global = true, help_heading = "Display")]
+    #[arg(long, help_heading = "Display")]
     pub no_progress: bool,
     /// Print where the time went, by stage (read, parse, timestamps, normalise, phone, detect,
     /// report), on stderr at the end
-    #[arg(long, global = true, help_heading = "Display")]
+    #[arg(long, help_heading = "Display")]
     pub timings: bool,
 }
 
@@ -213,6 +244,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     pub conversions: Option<String>,
     /// A send counts as converted when its destination verified within this time after it
+    /// (a number and a unit: 900s, 15m, 1h, 1d)
     #[arg(long, value_name = "DURATION", default_value = "15m", help_heading = "Input")]
     pub conversion_window: String,
     /// Currency for prices exported without one (Twilio BulkExport writes no price_unit)
@@ -232,12 +264,14 @@ pub enum InspectFormat {
 
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Write to FILE instead of stdout (written whole, or not at all)
+    /// Write to FILE instead of stdout (`-` is stdout). A regular file is written whole or not
+    /// at all; a FIFO, device or /dev/stdout is written in place; a symlink's target is written
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<String>,
-    /// Overwrite the --output file if it exists
-    #[arg(long, help_heading = "Output")]
-    pub force: bool,
+    /// Overwrite existing regular files named by this command's output options (-o, and
+    /// --evidence, --truth or --verifications where the command has them); may be repeated
+    #[arg(long, action = clap::ArgAction::Count, help_heading = "Output")]
+    pub force: u8,
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +286,8 @@ pub struct InspectArgs {
     pub top: usize,
     #[command(flatten)]
     pub output: OutputArgs,
+    #[command(flatten)]
+    pub display: DisplayArgs,
 }
 
 const SIMULATE_EXAMPLES: &str = "\

@@ -13,6 +13,10 @@ pub enum Error {
     #[error("unknown input format: {path}: {what}; name it with --input-format (see `pumphound formats`)")]
     UnknownFormat { path: String, what: String },
 
+    /// A recognised file that holds no messages (a CloudTrail log): no format reads it.
+    #[error("not a message log: {path}: {what}")]
+    NotMessages { path: String, what: String },
+
     /// A record could not be parsed where that stops the whole input, or `--strict` saw a skip.
     #[error("{format}: {path}:{location}: {what}")]
     Parse { format: String, path: String, location: String, what: String },
@@ -28,6 +32,10 @@ pub enum Error {
     /// Writing the report failed.
     #[error("writing output: {0}")]
     Write(std::io::Error),
+
+    /// Nothing to scan: no message read, or none left by the filters (`--allow-empty` to accept).
+    #[error("no message to scan: {0}")]
+    Empty(String),
 
     #[error("{0}")]
     Other(String),
@@ -63,6 +71,6 @@ pub enum Outcome {
 impl Error {
     /// A write to a closed pipe: the reader went away (`| head`), which is not an error.
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Write(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+        matches!(self, Error::Write(e) if crate::output::is_closed_pipe(e))
     }
 }

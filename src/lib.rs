@@ -22,3 +22,4 @@ pub mod status;
 pub mod store;
 pub mod timeparse;
 pub mod timings;
+pub mod units;

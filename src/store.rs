@@ -533,17 +533,31 @@ impl Store {
         }
         let (mut a, new) = (*self.attrs_at(m.attrs), *self.attrs_at(inc.attrs));
         let old_status_ts = self.status_ts(&m);
-        let new_key = (inc.status.rank(), inc.status_ts.or(inc.ts).unwrap_or(i64::MIN));
-        let old_key = (m.status.rank(), old_status_ts.unwrap_or(i64::MIN));
+        // By rank, then by when the status was observed, then by the status itself (a fixed
+        // order, so two files that disagree at the same instant fold alike in either order);
+        // never by which file came last.
+        let new_key = (inc.status.rank(), inc.status_ts.or(inc.ts).unwrap_or(i64::MIN), inc.status);
+        let old_key = (m.status.rank(), old_status_ts.unwrap_or(i64::MIN), m.status);
         let mut status_ts = old_status_ts;
-        if new_key >= old_key && inc.status != Status::Unknown {
+        if inc.status != Status::Unknown && new_key >= old_key {
+            let newer = new_key > old_key;
+            let m_status_before = m.status;
             m.status = inc.status;
             status_ts = inc.status_ts.or(inc.ts).or(old_status_ts);
-            if new.status_raw != 0 {
+            if inc.status != m_status_before {
+                // Another status: its raw text and error code come with it (none if it has none).
                 a.status_raw = new.status_raw;
-            }
-            if new.error_code != 0 {
                 a.error_code = new.error_code;
+            } else {
+                // The same status again: fill what is missing; at one instant the smaller text
+                // wins, again whatever the file order.
+                let wins = |s: &Store, n: Sym, o: Sym| n != 0 && (newer || o == 0 || s.str(n) < s.str(o));
+                if wins(self, new.status_raw, a.status_raw) {
+                    a.status_raw = new.status_raw;
+                }
+                if wins(self, new.error_code, a.error_code) {
+                    a.error_code = new.error_code;
+                }
             }
         }
         match (m.ts_opt(), inc.ts) {

@@ -311,7 +311,7 @@ fn parse_iso(b: &[u8]) -> Option<i64> {
 /// Format epoch ms as RFC 3339 UTC with millisecond precision (`2024-05-29T10:57:57.563Z`).
 pub fn format_ms(ms: i64) -> String {
     match DateTime::from_timestamp_millis(ms) {
-        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        Some(dt) => dt.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         None => ms.to_string(),
     }
 }
@@ -324,7 +324,8 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     let n: i64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 15m, 90s, 2h or 1d"))?;
     let mult = match unit {
         "ms" => 1,
-        "s" | "" => 1_000,
+        "" => return Err(format!("`{s}` needs a unit: {s}s, {s}m, {s}h or {s}d")),
+        "s" => 1_000,
         "m" | "min" => 60_000,
         "h" => 3_600_000,
         "d" => 86_400_000,
@@ -448,5 +449,7 @@ mod tests {
         assert_eq!(parse_duration("15m"), Ok(900_000));
         assert_eq!(parse_duration("2h"), Ok(7_200_000));
         assert!(parse_duration("5 parsecs").is_err());
+        assert_eq!(parse_duration("900s"), Ok(900_000));
+        assert!(parse_duration("15").unwrap_err().contains("needs a unit"), "a bare number is not a duration");
     }
 }

@@ -7,7 +7,7 @@ pub mod inspect;
 pub mod scan;
 pub mod simulate;
 
-use crate::cli::{ColorChoice, GlobalArgs, InputArgs};
+use crate::cli::{ColorChoice, DisplayArgs, InputArgs};
 use crate::error::Error;
 use crate::ingest::{IngestOptions, LoadOptions, Loaded, formats::generic_csv, source};
 use std::io::IsTerminal;
@@ -33,12 +33,12 @@ pub fn load_options(a: &InputArgs) -> Result<LoadOptions, Error> {
 }
 
 /// Expand, open and load every input, with the progress bar on stderr.
-pub fn load(a: &InputArgs, g: &GlobalArgs) -> Result<Loaded, Error> {
+pub fn load(a: &InputArgs, g: &DisplayArgs) -> Result<Loaded, Error> {
     load_with(a, g, |_| {})
 }
 
 /// [`load`], with the options adjusted by the command (what it does not need left out).
-pub fn load_with(a: &InputArgs, g: &GlobalArgs, adjust: impl FnOnce(&mut LoadOptions)) -> Result<Loaded, Error> {
+pub fn load_with(a: &InputArgs, g: &DisplayArgs, adjust: impl FnOnce(&mut LoadOptions)) -> Result<Loaded, Error> {
     let mut opts = load_options(a)?;
     adjust(&mut opts);
     let inputs = source::expand(&a.inputs)?;
@@ -62,6 +62,33 @@ pub fn load_with(a: &InputArgs, g: &GlobalArgs, adjust: impl FnOnce(&mut LoadOpt
         }
     }
     Ok(loaded)
+}
+
+/// The width table output is laid out for: the terminal's on a terminal (`COLUMNS` when the
+/// terminal does not say), 80 columns anywhere else, so piped output is the same at every width.
+pub fn width(tty: bool) -> usize {
+    const PIPED: usize = 80;
+    if !tty {
+        return PIPED;
+    }
+    terminal_columns()
+        .or_else(|| std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()))
+        .filter(|&w: &usize| w >= 20)
+        .unwrap_or(PIPED)
+}
+
+fn terminal_columns() -> Option<usize> {
+    #[cfg(unix)]
+    {
+        // SAFETY: TIOCGWINSZ writes a `winsize` into the struct we own; on error nothing is
+        // written and the zeroed value is ignored.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+        if ok && ws.ws_col > 0 {
+            return Some(usize::from(ws.ws_col));
+        }
+    }
+    None
 }
 
 /// Whether a report written to stdout goes to a terminal.

@@ -1,15 +1,19 @@
-use crate::cli::{GlobalArgs, ScanArgs, ScanFormat};
+//! `pumphound scan`: load, detect, settle findings, build incidents, decide the exit status on
+//! all of them, then show what the display options ask for.
+
+use crate::cli::{ScanArgs, ScanFormat};
 use crate::detect::allow::AllowList;
-use crate::detect::incidents::{self, Incident};
-use crate::detect::{self, Finding, Params, REGISTRY, Severity};
+use crate::detect::incidents::{self, Incident, Messages};
+use crate::detect::{self, Finding, Params, REGISTRY};
 use crate::error::{Error, Outcome};
 use crate::hash::Map;
-use crate::output::Sink;
-use crate::report::scan::{self, InputOut, Parameters, ScanReport, Summary, finding_out, incident_out, round6};
-use crate::report::{evidence, scan_csv, scan_markdown, scan_table};
+use crate::ingest::InputStats;
+use crate::output::{Sink, written};
+use crate::report::scan::{self, Amount, BySeverity, Coverage, InputOut, Num, Parameters, ScanReport, Summary, finding_out, incident_out};
+use crate::report::{evidence, scan_csv, scan_markdown, scan_table, scan_wide};
 use crate::store::{Store, Sym};
 use crate::timings::{self, Stage};
-use std::collections::BTreeMap;
+use crate::units::Zone;
 
 /// Detector parameters: registry defaults, then the `--config` file, then `--set`.
 pub fn params(config: Option<&str>, sets: &[String]) -> Result<Params, Error> {
@@ -71,7 +75,61 @@ fn dominant_currency(store: &Store, priced: &[u64]) -> Option<Sym> {
     counts.into_iter().max_by(|a, b| a.1.cmp(&b.1).then(store.str(b.0).cmp(&store.str(a.0)))).map(|(s, _)| s)
 }
 
-pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
+/// What incidents read of the store's messages.
+struct StoreMessages<'a>(&'a Store);
+
+impl Messages for StoreMessages<'_> {
+    fn ts(&self, r: u32) -> i64 {
+        self.0.rows[r as usize].ts_opt().unwrap_or(0)
+    }
+    fn cost(&self, r: u32) -> f64 {
+        // Costs in other currencies were set aside (0 here).
+        self.0.rows[r as usize].cost
+    }
+    fn destination(&self, r: u32) -> (u16, u64) {
+        let m = &self.0.rows[r as usize];
+        (m.calling_code, m.national)
+    }
+}
+
+fn input_out(s: &InputStats, role: &'static str) -> InputOut {
+    InputOut {
+        path: s.path.clone(),
+        role,
+        format: s.format.map(|f| f.name().to_string()),
+        rows_read: s.rows_read,
+        rows_used: s.rows_used,
+        rows_skipped: s.rows_skipped(),
+        skipped: s.skipped.iter().map(|(k, v)| (k.clone(), v.count)).collect(),
+        sha256: s.sha256.clone(),
+    }
+}
+
+/// Why nothing is left to scan, for the error (or the `--allow-empty` warning).
+fn empty_reason(a: &ScanArgs, store: &Store) -> String {
+    let inputs = a.input.inputs.join(" ");
+    if store.rows.is_empty() {
+        return format!("{inputs}: no message read");
+    }
+    let mut filters = Vec::new();
+    if let Some(s) = &a.since {
+        filters.push(format!("--since {s}"));
+    }
+    if let Some(u) = &a.until {
+        filters.push(format!("--until {u}"));
+    }
+    for c in &a.country {
+        filters.push(format!("--country {c}"));
+    }
+    if filters.is_empty() {
+        format!("{inputs}: none of the {} messages has a send time", store.rows.len())
+    } else {
+        format!("{inputs}: {} leave(s) none of the {} messages loaded", filters.join(" "), store.rows.len())
+    }
+}
+
+pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
+    let g = &a.display;
     let params = params(a.config.as_deref(), &a.set)?;
     let allow = match a.allow.as_deref() {
         None => AllowList::default(),
@@ -80,8 +138,21 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
             AllowList::parse(&text).map_err(|e| Error::Usage(format!("--allow {path}: {e}")))?
         }
     };
+    let zone = Zone::parse(&a.tz).map_err(|e| Error::Usage(format!("--tz: {e}")))?;
     let (since, until) = (time_opt("--since", &a.since)?, time_opt("--until", &a.until)?);
+    if let (Some(s), Some(u)) = (since, until)
+        && s >= u
+    {
+        return Err(Error::Usage(format!(
+            "--since {} is not before --until {}: no message can be in that window",
+            crate::units::time(s),
+            crate::units::time(u)
+        )));
+    }
     let countries: Vec<String> = a.country.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+    if let Some(c) = countries.iter().find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic())) {
+        return Err(Error::Usage(format!("--country `{c}`: expected an ISO 3166 alpha-2 code such as GB")));
+    }
     let selected: Vec<&'static str> = REGISTRY
         .iter()
         .map(|d| d.id)
@@ -95,6 +166,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     // No scan output shows body templates.
     let mut loaded = super::load_with(&a.input, g, |o| o.ingest.skip_templates = true)?;
     timings::mark_memory("after load");
+    let spinner = crate::progress::stage("detecting", !(g.quiet || g.no_progress));
     let t_detect = std::time::Instant::now();
     let priced = priced_by_attrs(&loaded.store);
     let currency = dominant_currency(&loaded.store, &priced);
@@ -111,6 +183,7 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
         loaded.store.set_aside_cost(r);
     }
     let store = &loaded.store;
+    let currency_text = currency.and_then(|c| store.str(c)).unwrap_or("").to_string();
     let in_countries =
         |m: &crate::store::Message| countries.is_empty() || m.country_opt().is_some_and(|c| countries.iter().any(|x| x == c));
     let keep = |m: &crate::store::Message| {
@@ -118,30 +191,53 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
     };
     let (rows, no_ts) = detect::rows(store, keep);
     timings::mark_memory("after detector rows");
+    if rows.is_empty() {
+        spinner.finish_and_clear();
+        let why = empty_reason(a, store);
+        if !a.allow_empty {
+            return Err(Error::Empty(format!("{why} (--allow-empty accepts this)")));
+        }
+        if !g.quiet {
+            eprintln!("pumphound: warning: no message to scan: {why}");
+        }
+    }
     let other_currency = if foreign.is_empty() { 0 } else { rows.iter().filter(|r| store.is_set_aside(r.idx)).count() as u64 };
     let base = if a.baseline.is_empty() {
         None
     } else {
         let mut base_args = crate::cli::InputArgs { inputs: a.baseline.clone(), ..a.input.clone() };
         base_args.conversions = None;
-        Some(super::load(&base_args, g)?)
+        let quiet = crate::cli::DisplayArgs { no_progress: true, ..g.clone() };
+        Some(super::load(&base_args, &quiet)?)
     };
     let base_rows = match &base {
         None => std::borrow::Cow::Borrowed(&[][..]),
         Some(b) => detect::rows(&b.store, in_countries).0,
     };
-    let all = detect::run(&rows, &base_rows, &params, &selected, &store.error_codes());
-    let (all, suppressed) = allow.apply(all, store);
-    let mut findings: Vec<Finding> = all.into_iter().filter(|f| f.severity >= a.min_severity).collect();
-    for (i, f) in findings.iter_mut().enumerate() {
+    let all = detect::run(&rows, &base_rows, &params, &selected, &store.error_codes(), &currency_text);
+    let (mut all, suppressed) = allow.apply(all, store);
+    for f in &mut all {
+        detect::settle(f, &store.rows, |r| store.rows[r as usize].cost);
+    }
+    all.sort_by(Finding::order);
+    for (i, f) in all.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
-    let cost_of = |r: u32| {
-        let m = &store.rows[r as usize];
-        if store.is_set_aside(r) { 0.0 } else { m.cost }
-    };
-    let incidents: Vec<Incident> = incidents::build(&findings, cost_of, |r| store.rows[r as usize].ts_opt().unwrap_or(0));
+    let coverage = rows.iter().fold(None, |c: Option<(i64, i64)>, r| Some(c.map_or((r.ts, r.ts), |(a, b)| (a.min(r.ts), b.max(r.ts)))));
+    let incidents: Vec<Incident> = incidents::build(&all, &StoreMessages(store), coverage);
+    // The exit status: every finding and incident, before any display filter.
+    let max_severity = all.iter().map(|f| f.severity).chain(incidents.iter().map(|i| i.severity)).max();
+    let fails = a.fail_on.severity().is_some_and(|limit| max_severity.is_some_and(|m| m >= limit));
+    let outcome = if fails { Outcome::Findings } else { Outcome::Clean };
+    // What is shown.
+    let shown_incidents: Vec<&Incident> =
+        incidents.iter().filter(|i| i.severity >= a.min_severity).take(a.top.unwrap_or(usize::MAX)).collect();
     let incident_of: Map<&str, &str> = incidents.iter().flat_map(|i| i.findings.iter().map(move |f| (f.as_str(), i.id.as_str()))).collect();
+    let shown_findings: Vec<&Finding> = all
+        .iter()
+        .filter(|f| f.severity >= a.min_severity)
+        .filter(|f| a.top.is_none() || incident_of.get(f.id.as_str()).is_some_and(|i| shown_incidents.iter().any(|x| x.id == *i)))
+        .collect();
     let sample = |f: &Finding| {
         let m = |r: u32| &store.rows[r as usize];
         let mut ids: Vec<(i64, String)> =
@@ -149,88 +245,87 @@ pub fn run(a: &ScanArgs, g: &GlobalArgs) -> Result<Outcome, Error> {
         ids.sort_unstable();
         ids.into_iter().take(10).map(|(_, id)| id).collect()
     };
+    spinner.finish_and_clear();
     timings::add(Stage::Detect, t_detect.elapsed());
     timings::mark_memory("after detect");
     let t_report = std::time::Instant::now();
-    let mut by_severity: BTreeMap<&'static str, usize> =
-        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical].iter().map(|s| (s.as_str(), 0)).collect();
-    for f in &findings {
-        *by_severity.entry(f.severity.as_str()).or_default() += 1;
-    }
-    let max_severity = findings.iter().map(|f| f.severity).chain(incidents.iter().map(|i| i.severity)).max();
     let report = ScanReport {
         schema_version: scan::SCHEMA_VERSION,
         tool: scan::tool(),
         inputs: loaded
             .inputs
             .iter()
-            .map(|s| InputOut {
-                path: s.path.clone(),
-                format: s.format.map(|f| f.name().to_string()),
-                rows_read: s.rows_read,
-                rows_used: s.rows_used,
-                rows_skipped: s.rows_skipped(),
-                skipped: s.skipped.iter().map(|(k, v)| (k.clone(), v.count)).collect(),
-                sha256: s.sha256.clone(),
-            })
+            .map(|s| input_out(s, "scan"))
+            .chain(base.iter().flat_map(|b| b.inputs.iter().map(|s| input_out(s, "baseline"))))
             .collect(),
         parameters: Parameters {
             detectors: selected.clone(),
-            params: params.0.clone(),
-            since: since.map(crate::timeparse::format_ms),
-            until: until.map(crate::timeparse::format_ms),
+            params: params.0.iter().map(|(k, v)| (k.clone(), Num(*v))).collect(),
+            since: since.map(crate::units::time),
+            until: until.map(crate::units::time),
             countries: countries.clone(),
             baseline: a.baseline.clone(),
             min_severity: a.min_severity,
+            top: a.top,
             fail_on: a.fail_on.severity(),
             conversion_window_seconds: loaded.conversions.as_ref().map(|c| c.window_seconds).unwrap_or(0),
         },
         summary: Summary {
+            coverage: coverage.map(|(f, l)| Coverage::new(f, l)),
             messages_loaded: store.rows.len() as u64,
             messages_scanned: rows.len() as u64,
             messages_without_timestamp: no_ts,
-            currency: currency.and_then(|c| store.str(c)).map(str::to_string),
+            currency: (!currency_text.is_empty()).then(|| currency_text.clone()),
             messages_other_currency: other_currency,
-            spend: round6(rows.iter().map(|r| r.cost).sum()),
-            findings: findings.len(),
+            spend: Amount(rows.iter().map(|r| r.cost).sum()),
             incidents: incidents.len(),
+            incidents_by_severity: BySeverity::count(incidents.iter().map(|i| i.severity)),
+            findings: all.len(),
+            findings_by_severity: BySeverity::count(all.iter().map(|f| f.severity)),
+            incidents_shown: shown_incidents.len(),
+            findings_shown: shown_findings.len(),
             suppressed: suppressed.len(),
-            by_severity,
             max_severity,
-            fraud_cost_confirmed: round6(incidents.iter().map(|i| i.confirmed_cost).sum()),
-            fraud_cost_probable: round6(incidents.iter().map(|i| i.probable_cost).sum()),
+            fails,
+            fraud_cost_confirmed: Amount(incidents.iter().map(|i| i.confirmed_cost).sum()),
+            fraud_cost_probable: Amount(incidents.iter().filter_map(|i| i.probable_cost).sum()),
             messages_in_incidents: incidents.iter().map(|i| i.messages).sum(),
         },
-        incidents: incidents.iter().map(incident_out).collect(),
+        incidents: shown_incidents.iter().map(|i| incident_out(i)).collect(),
         suppressed,
-        findings: findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
+        findings: shown_findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
     };
     let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");
     let tty = super::stdout_is_tty(to_file);
     let color = super::use_color(g.color, tty);
     let w = sink.writer();
-    match a.format {
-        ScanFormat::Table => scan_table::write(&report, w, tty, color),
+    let res = match a.format {
+        ScanFormat::Table if a.wide => scan_wide::write(&report, w, zone, color),
+        ScanFormat::Table => scan_table::write(&report, w, super::width(tty), zone, color),
         ScanFormat::Json => scan::write_json(&report, w),
         ScanFormat::Ndjson => scan::write_ndjson(&report, w),
         ScanFormat::Csv => scan_csv::write(&report, w),
         ScanFormat::Markdown => scan_markdown::write(&report, w),
-    }
-    .and_then(|_| sink.finish())
-    .map_err(Error::Write)?;
+    };
+    // A closed pipe ends the report, not the run: the evidence file and the exit status stand.
+    written(res.and_then(|_| sink.finish()))?;
     if let Some(mut ev) = evidence_sink.take() {
-        let refs: Vec<&Finding> = findings.iter().collect();
-        evidence::write(store, &refs, &incidents, a.redact, ev.writer()).and_then(|_| ev.finish()).map_err(Error::Write)?;
+        written(evidence::write(store, &shown_findings, &incidents, a.redact, ev.writer()).and_then(|_| ev.finish()))?;
     }
     timings::add(Stage::Report, t_report.elapsed());
     if !g.quiet {
+        let s = &report.summary;
         eprintln!(
-            "pumphound: {} finding(s), {} incident(s); highest severity {}",
-            report.summary.findings,
-            report.summary.incidents,
-            max_severity.map(|s| s.as_str()).unwrap_or("none")
+            "pumphound: {} incident(s){}, {} finding(s); highest severity {}{}",
+            s.incidents,
+            if s.incidents > 0 { format!(" ({})", s.incidents_by_severity.text()) } else { String::new() },
+            s.findings,
+            max_severity.map(|s| s.as_str()).unwrap_or("none"),
+            match a.fail_on.severity() {
+                Some(limit) if fails => format!("; exit 1 (--fail-on {})", limit.as_str()),
+                _ => String::new(),
+            }
         );
     }
-    let fail = a.fail_on.severity().is_some_and(|limit| max_severity.is_some_and(|m| m >= limit));
-    Ok(if fail { Outcome::Findings } else { Outcome::Clean })
+    Ok(outcome)
 }

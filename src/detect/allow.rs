@@ -51,8 +51,13 @@ impl AllowList {
         self.prefixes.iter().find(|p| dest.starts_with(p.as_str())).map(String::as_str)
     }
 
-    /// Split findings into kept and suppressed.
+    /// Split findings into kept and suppressed. Kept findings lose the messages that go to an
+    /// allowed country, prefix or number (settle them afterwards: [`super::settle`]), so an
+    /// allowed number's cost is in no finding and no incident.
     pub fn apply(&self, findings: Vec<Finding>, store: &Store) -> (Vec<Finding>, Vec<Suppressed>) {
+        if self.is_empty() {
+            return (findings, Vec::new());
+        }
         let mut kept = Vec::new();
         let mut suppressed = Vec::new();
         for mut f in findings {
@@ -74,9 +79,12 @@ impl AllowList {
                 continue;
             }
             let before = f.rows.len();
-            f.rows.retain(|&r| self.prefix_of(&store.destination(&store.rows[r as usize])).is_none());
+            f.rows.retain(|&r| {
+                let m = &store.rows[r as usize];
+                !m.country_opt().is_some_and(|c| self.countries.iter().any(|x| x == c)) && self.prefix_of(&store.destination(m)).is_none()
+            });
             if before > 0 && f.rows.is_empty() {
-                suppressed.push(entry("every message goes to an allowed prefix or number".into(), &f));
+                suppressed.push(entry("every message goes to an allowed country, prefix or number".into(), &f));
                 continue;
             }
             kept.push(f);

@@ -1,8 +1,17 @@
-//! Incidents: findings that overlap in destinations (a shared message) or in country and time
-//! form one incident. Each message belongs to at most one incident. Severity comes from the
-//! estimated fraud cost and the confidence: a strong signal (a pumped range, a risky number
-//! class, or the provider's own defence at medium) lets cost decide; three weaker signals that
-//! agree make it medium; otherwise the incident keeps its findings' (low) severity.
+//! Incidents: the one model every view reads. Findings that share a message, that are about
+//! one country at overlapping times, or that are one campaign (the same minutes, other
+//! countries or ranges) form one incident. An incident's messages, cost and window are the
+//! union of its findings' evidence messages, so its totals never contradict them; findings
+//! suppressed by `--allow` are not here at all.
+//!
+//! Cost: *confirmed* is what the messages named by message-level detectors (pumped ranges,
+//! number classes, provider blocks) cost; *probable* is what the incident's other messages
+//! cost (new numbers in a spend spike, unverified sends in a conversion drop), reported only for
+//! incidents at `medium` or above: below that the incident is not believed to be fraud.
+//!
+//! Severity comes from confidence and cost: a strong signal at medium lets cost decide; three
+//! weaker detectors that agree make it medium; otherwise the incident keeps its findings' level,
+//! at most low.
 
 use super::{Finding, Severity};
 use crate::hash::Map;
@@ -12,23 +21,39 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Clone, Serialize)]
 pub struct Incident {
     pub id: String,
-    /// Window: first and last message of the incident.
     pub severity: Severity,
+    /// Why it has that severity.
+    pub basis: String,
     pub countries: Vec<String>,
     pub ranges: Vec<String>,
+    /// Window: first and last message of the incident.
     pub start: i64,
     pub peak: Option<i64>,
     pub end: i64,
+    /// The last message is within the last hour of the data: it may still be going on.
+    pub ongoing: bool,
+    /// The first message is within the first hour of the data: it may have started earlier.
+    pub started_before_data: bool,
     pub messages: u64,
-    /// Cost of the messages that message-level evidence names (pumped ranges, number classes,
-    /// provider blocks).
+    pub destinations: u64,
+    /// What all the incident's messages cost.
+    pub cost: f64,
+    /// Cost of the messages that message-level evidence names.
     pub confirmed_cost: f64,
-    /// Excess spend that windows show but no message-level evidence names.
-    pub probable_cost: f64,
+    /// Cost of the other messages; `None` below `medium`.
+    pub probable_cost: Option<f64>,
     pub detectors: Vec<&'static str>,
     pub findings: Vec<String>,
     #[serde(skip)]
     pub rows: Vec<u32>,
+}
+
+/// What the incident builder reads of a message.
+pub trait Messages {
+    fn ts(&self, row: u32) -> i64;
+    fn cost(&self, row: u32) -> f64;
+    /// The destination (calling code, national number), for counting distinct numbers.
+    fn destination(&self, row: u32) -> (u16, u64);
 }
 
 fn find(parent: &mut [usize], i: usize) -> usize {
@@ -40,21 +65,39 @@ fn find(parent: &mut [usize], i: usize) -> usize {
     r
 }
 
-const SLACK: i64 = 3_600_000;
-const STRONG: &[&str] = &["pumped-range", "number-class"];
+fn union(parent: &mut [usize], a: usize, b: usize) {
+    let (x, y) = (find(parent, a), find(parent, b));
+    if x != y {
+        parent[x.max(y)] = x.min(y);
+    }
+}
 
-/// Group findings into incidents (only findings at `info` or above that are not alone `info`).
-pub fn build(findings: &[Finding], cost_of: impl Fn(u32) -> f64, ts_of: impl Fn(u32) -> i64) -> Vec<Incident> {
+const HOUR: i64 = 3_600_000;
+/// Detectors whose evidence names the messages themselves.
+pub const MESSAGE_LEVEL: &[&str] = &["pumped-range", "number-class", "provider-blocks"];
+const STRONG: &[&str] = &["pumped-range", "number-class", "provider-blocks"];
+
+/// Two findings about other countries or ranges are one campaign when they start and end at
+/// about the same time: within an hour, or a tenth of the longer one's duration.
+pub fn same_campaign(a: &Finding, b: &Finding) -> bool {
+    if a.rows.is_empty() || b.rows.is_empty() || a.severity < Severity::Low || b.severity < Severity::Low {
+        return false;
+    }
+    let longer = (a.end - a.start).max(b.end - b.start);
+    let tol = HOUR.max(longer / 10);
+    (a.start - b.start).abs() <= tol && (a.end - b.end).abs() <= tol
+}
+
+/// Group findings into incidents. `coverage`: the first and last message of the scanned data.
+/// Findings must be settled (their messages, cost and window those of their rows).
+pub fn build(findings: &[Finding], msgs: &dyn Messages, coverage: Option<(i64, i64)>) -> Vec<Incident> {
     let n = findings.len();
     let mut parent: Vec<usize> = (0..n).collect();
     let mut owner: Map<u32, usize> = Map::default();
     for (i, f) in findings.iter().enumerate() {
         for &r in &f.rows {
             match owner.get(&r) {
-                Some(&j) => {
-                    let (a, b) = (find(&mut parent, i), find(&mut parent, j));
-                    parent[a] = b;
-                }
+                Some(&j) => union(&mut parent, i, j),
                 None => {
                     owner.insert(r, i);
                 }
@@ -65,12 +108,9 @@ pub fn build(findings: &[Finding], cost_of: impl Fn(u32) -> f64, ts_of: impl Fn(
         for j in i + 1..n {
             let (a, b) = (&findings[i], &findings[j]);
             let same_country = a.country.is_some() && a.country == b.country;
-            let overlap = a.start <= b.end + SLACK && b.start <= a.end + SLACK;
-            // A country-wide finding joins a pumped range of that country only when both are
-            // about the same time; two country-wide findings likewise.
-            if same_country && overlap {
-                let (x, y) = (find(&mut parent, i), find(&mut parent, j));
-                parent[x] = y;
+            let overlap = a.start <= b.end + HOUR && b.start <= a.end + HOUR;
+            if (same_country && overlap) || same_campaign(a, b) {
+                union(&mut parent, i, j);
             }
         }
     }
@@ -81,68 +121,168 @@ pub fn build(findings: &[Finding], cost_of: impl Fn(u32) -> f64, ts_of: impl Fn(
     }
     let mut out: Vec<Incident> = groups
         .into_values()
-        .filter_map(|members| {
-            let fs: Vec<&Finding> = members.iter().map(|&i| &findings[i]).collect();
-            if fs.iter().all(|f| f.severity == Severity::Info) {
-                return None;
-            }
-            let rows: BTreeSet<u32> = fs.iter().flat_map(|f| f.rows.iter().copied()).collect();
-            let evidence: BTreeSet<u32> = fs
-                .iter()
-                .filter(|f| f.detector != "spend-anomaly" && f.detector != "low-conversion")
-                .flat_map(|f| f.rows.iter().copied())
-                .collect();
-            let confirmed: f64 = evidence.iter().map(|&r| cost_of(r)).sum();
-            let excess: f64 = fs.iter().filter_map(|f| f.metrics.get("excess_cost")).sum();
-            let probable = (excess - confirmed).max(0.0);
-            let detectors: BTreeSet<&'static str> = fs.iter().map(|f| f.detector).collect();
-            let strong =
-                fs.iter().any(|f| f.severity >= Severity::Medium && (STRONG.contains(&f.detector) || f.detector == "provider-blocks"));
-            let max_finding = fs.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
-            let severity = if strong {
-                Severity::by_cost(confirmed + probable).max(Severity::Medium).max(max_finding)
-            } else if detectors.len() >= 3 {
-                Severity::Medium
-            } else {
-                max_finding.min(Severity::Low)
-            };
-            let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
-            for &r in &rows {
-                *hours.entry(ts_of(r).div_euclid(3_600_000)).or_default() += 1;
-            }
-            Some(Incident {
-                id: String::new(),
-                severity,
-                countries: fs.iter().filter_map(|f| f.country.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
-                ranges: fs
-                    .iter()
-                    .filter(|f| f.subject_kind == "number_range")
-                    .map(|f| f.subject.clone())
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
-                // The window of the messages themselves (day-long conversion cells and hour-wide
-                // spend windows would widen it); the findings' windows when there are none.
-                start: rows.iter().map(|&r| ts_of(r)).min().unwrap_or_else(|| fs.iter().map(|f| f.start).min().unwrap_or(0)),
-                peak: hours.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * 3_600_000),
-                end: rows.iter().map(|&r| ts_of(r)).max().unwrap_or_else(|| fs.iter().map(|f| f.end).max().unwrap_or(0)),
-                messages: rows.len() as u64,
-                confirmed_cost: confirmed,
-                probable_cost: probable,
-                detectors: detectors.into_iter().collect(),
-                findings: fs.iter().map(|f| f.id.clone()).collect(),
-                rows: rows.into_iter().collect(),
-            })
-        })
+        .filter_map(|members| incident(&members.iter().map(|&i| &findings[i]).collect::<Vec<_>>(), msgs, coverage))
         .collect();
-    out.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then((b.confirmed_cost + b.probable_cost).total_cmp(&(a.confirmed_cost + a.probable_cost)))
-            .then(a.start.cmp(&b.start))
-    });
+    out.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.cost.total_cmp(&a.cost)).then(a.start.cmp(&b.start)));
     for (i, inc) in out.iter_mut().enumerate() {
         inc.id = format!("I{}", i + 1);
     }
     out
+}
+
+/// The severity of a group of findings, with its reason, from the cost of its messages.
+pub fn severity(fs: &[&Finding], cost: f64) -> (Severity, String) {
+    let detectors: BTreeSet<&'static str> = fs.iter().map(|f| f.detector).collect();
+    let strong = fs.iter().filter(|f| f.severity >= Severity::Medium && STRONG.contains(&f.detector)).max_by_key(|f| f.severity);
+    let max_finding = fs.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
+    match strong {
+        Some(s) => {
+            let by_cost = Severity::by_cost(cost);
+            let sev = by_cost.max(Severity::Medium).max(max_finding);
+            let why = if by_cost >= sev && by_cost > Severity::Medium {
+                format!("{} at {}; cost {} reaches {}", s.detector, s.severity.as_str(), crate::units::number(cost), by_cost.as_str())
+            } else {
+                format!("{} at {}", s.detector, s.severity.as_str())
+            };
+            (sev, why)
+        }
+        None if detectors.len() >= 3 => {
+            (Severity::Medium, format!("{} detectors agree ({})", detectors.len(), detectors.into_iter().collect::<Vec<_>>().join(", ")))
+        }
+        None => {
+            (max_finding.min(Severity::Low), "weak signals only (spend or conversion, no message-level evidence at medium)".to_string())
+        }
+    }
+}
+
+fn incident(fs: &[&Finding], msgs: &dyn Messages, coverage: Option<(i64, i64)>) -> Option<Incident> {
+    if fs.iter().all(|f| f.severity == Severity::Info) {
+        return None;
+    }
+    let rows: BTreeSet<u32> = fs.iter().flat_map(|f| f.rows.iter().copied()).collect();
+    let confirmed_rows: BTreeSet<u32> =
+        fs.iter().filter(|f| MESSAGE_LEVEL.contains(&f.detector)).flat_map(|f| f.rows.iter().copied()).collect();
+    let cost: f64 = rows.iter().map(|&r| msgs.cost(r)).sum();
+    let confirmed: f64 = confirmed_rows.iter().map(|&r| msgs.cost(r)).sum();
+    let other: f64 = rows.iter().filter(|r| !confirmed_rows.contains(r)).map(|&r| msgs.cost(r)).sum();
+    let (severity, basis) = severity(fs, cost);
+    let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
+    for &r in &rows {
+        *hours.entry(msgs.ts(r).div_euclid(HOUR)).or_default() += 1;
+    }
+    let start = rows.iter().map(|&r| msgs.ts(r)).min().unwrap_or_else(|| fs.iter().map(|f| f.start).min().unwrap_or(0));
+    let end = rows.iter().map(|&r| msgs.ts(r)).max().unwrap_or_else(|| fs.iter().map(|f| f.end).max().unwrap_or(0));
+    let mut detectors: Vec<&'static str> = fs.iter().map(|f| f.detector).collect::<BTreeSet<_>>().into_iter().collect();
+    detectors.sort_unstable();
+    let mut finding_ids: Vec<&Finding> = fs.to_vec();
+    finding_ids.sort_by_key(|f| f.id.trim_start_matches('F').parse::<u64>().unwrap_or(u64::MAX));
+    Some(Incident {
+        id: String::new(),
+        severity,
+        basis,
+        countries: fs.iter().filter_map(|f| f.country.clone()).collect::<BTreeSet<_>>().into_iter().collect(),
+        ranges: fs
+            .iter()
+            .filter(|f| f.subject_kind == "number_range")
+            .map(|f| f.subject.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        start,
+        peak: hours.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * HOUR),
+        end,
+        ongoing: coverage.is_some_and(|(_, last)| end > last - HOUR),
+        started_before_data: coverage.is_some_and(|(first, _)| start < first + HOUR),
+        messages: rows.len() as u64,
+        destinations: rows.iter().map(|&r| msgs.destination(r)).collect::<BTreeSet<_>>().len() as u64,
+        cost,
+        confirmed_cost: confirmed,
+        probable_cost: (severity >= Severity::Medium).then_some(other),
+        detectors,
+        findings: finding_ids.iter().map(|f| f.id.clone()).collect(),
+        rows: rows.into_iter().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Finding;
+
+    /// Messages `r` at `r` minutes, costing 0.25 each, to number `r`.
+    struct Flat;
+    impl Messages for Flat {
+        fn ts(&self, r: u32) -> i64 {
+            i64::from(r) * 60_000
+        }
+        fn cost(&self, _: u32) -> f64 {
+            0.25
+        }
+        fn destination(&self, r: u32) -> (u16, u64) {
+            (371, u64::from(r))
+        }
+    }
+
+    fn finding(id: &str, detector: &'static str, sev: Severity, country: &str, rows: std::ops::Range<u32>) -> Finding {
+        let mut f = Finding::over(detector, "country", country.into(), &[]);
+        f.id = id.into();
+        f.severity = sev;
+        f.country = Some(country.into());
+        f.rows = rows.clone().collect();
+        f.start = i64::from(rows.start) * 60_000;
+        f.end = i64::from(rows.end - 1) * 60_000;
+        f
+    }
+
+    #[test]
+    fn totals_are_the_union_of_the_findings() {
+        let fs =
+            vec![finding("F1", "pumped-range", Severity::High, "UZ", 0..100), finding("F2", "spend-anomaly", Severity::Low, "UZ", 50..300)];
+        let inc = build(&fs, &Flat, Some((0, 10_000 * 60_000)));
+        assert_eq!(inc.len(), 1);
+        let i = &inc[0];
+        assert_eq!(i.messages, 300);
+        assert_eq!(i.destinations, 300);
+        assert_eq!((i.start, i.end), (0, 299 * 60_000));
+        assert!((i.cost - 75.0).abs() < 1e-9);
+        assert!((i.confirmed_cost - 25.0).abs() < 1e-9);
+        assert_eq!(i.probable_cost.map(|p| (p * 100.0).round()), Some(5000.0), "the other 200 messages");
+        assert_eq!(i.severity, Severity::High, "a strong finding's own severity");
+        assert!(i.started_before_data && !i.ongoing);
+    }
+
+    #[test]
+    fn weak_incidents_report_no_probable_cost() {
+        let fs = vec![finding("F1", "spend-anomaly", Severity::Low, "GB", 0..100)];
+        let i = &build(&fs, &Flat, None)[0];
+        assert_eq!(i.severity, Severity::Low);
+        assert_eq!(i.probable_cost, None);
+        assert!((i.cost - 25.0).abs() < 1e-9);
+        assert!(i.basis.contains("weak"));
+    }
+
+    #[test]
+    fn a_campaign_over_several_countries_is_one_incident() {
+        let fs = vec![
+            finding("F1", "pumped-range", Severity::High, "LV", 1000..1180),
+            finding("F2", "pumped-range", Severity::High, "LT", 1010..1175),
+            // Other minutes entirely: another incident.
+            finding("F3", "pumped-range", Severity::High, "EE", 5000..5180),
+        ];
+        let inc = build(&fs, &Flat, None);
+        assert_eq!(inc.len(), 2);
+        let lv = inc.iter().find(|i| i.countries.contains(&"LV".to_string())).expect("LV");
+        assert_eq!(lv.countries, ["LT", "LV"]);
+        assert_eq!(lv.findings, ["F1", "F2"]);
+        assert!(!same_campaign(&fs[0], &fs[2]));
+    }
+
+    #[test]
+    fn the_last_hour_of_the_data_is_ongoing() {
+        let fs = vec![finding("F1", "pumped-range", Severity::High, "UZ", 500..600)];
+        let i = &build(&fs, &Flat, Some((0, 620 * 60_000)))[0];
+        assert!(i.ongoing && !i.started_before_data);
+        let i = &build(&fs, &Flat, Some((0, 700 * 60_000)))[0];
+        assert!(!i.ongoing);
+    }
 }

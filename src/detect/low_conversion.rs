@@ -142,7 +142,11 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             start: day * DAY,
             end: (day + 1) * DAY,
             signal: format!("OTP conversion per {} and day ({rule})", if is_country { "country" } else { "range" }),
-            threshold: format!("Wilson upper bound < {ratio} × baseline with ≥ {min_sends} sends; or unverified > {authgear_limit:.0}"),
+            threshold: if authgear {
+                format!("Wilson upper bound < {ratio} × baseline with ≥ {min_sends} sends; or unverified > {authgear_limit:.0} (Authgear)")
+            } else {
+                format!("Wilson upper bound < {ratio} × baseline with ≥ {min_sends} sends")
+            },
             baseline: format!("median daily conversion {:.1}%", baseline * 100.0),
             metrics,
             rows: unconverted,

@@ -161,6 +161,24 @@ impl Finding {
     }
 }
 
+/// Make a finding's messages, destinations, cost and window those of its evidence rows (what
+/// `--allow` left of them), so that every view of it, and the incident it is in, agree. `cost_of`
+/// is a row's cost in the report's currency (0 for others). A finding without evidence rows
+/// keeps its window and has no messages.
+pub fn settle(f: &mut Finding, rows: &[Row], cost_of: impl Fn(u32) -> f64) {
+    f.rows.sort_unstable();
+    f.rows.dedup();
+    let members: Vec<&Row> = f.rows.iter().filter_map(|&r| rows.get(r as usize)).collect();
+    f.messages = members.len() as u64;
+    f.destinations = members.iter().map(|r| (r.calling_code, r.national)).collect::<crate::hash::Set<_>>().len() as u64;
+    f.cost = f.rows.iter().map(|&r| cost_of(r)).sum();
+    if !members.is_empty() {
+        f.start = members.iter().map(|r| r.ts).min().unwrap_or(f.start);
+        f.end = members.iter().map(|r| r.ts).max().unwrap_or(f.end);
+        f.peak = peak_hour(members.iter().map(|r| r.ts));
+    }
+}
+
 /// A country code as rows carry it.
 pub type Code = Option<[u8; 2]>;
 
@@ -259,13 +277,14 @@ pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_,
 /// `base`: rows of a known-clean period (`--baseline`) to learn from; when empty, detectors
 /// learn from `rows` themselves, robustly. `errors`: the provider's error code of each attrs
 /// index ([`crate::store::Store::error_codes`]).
-pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], errors: &[u32]) -> Vec<Finding> {
+/// `currency`: what costs are in, for the findings' texts.
+pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], errors: &[u32], currency: &str) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
     // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
     // in the same order as on one thread.
     let (mut f, rest) = std::thread::scope(|s| {
         let ranges = s.spawn(|| if on(pumped_range::DETECTOR.id) { pumped_range::detect(rows, base, params) } else { Vec::new() });
-        let rest = others(rows, base, params, &on, errors);
+        let rest = others(rows, base, params, &on, errors, currency);
         (ranges.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
     });
     f.extend(rest);
@@ -276,10 +295,10 @@ pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], error
     f
 }
 
-fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool, errors: &[u32]) -> Vec<Finding> {
+fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool, errors: &[u32], currency: &str) -> Vec<Finding> {
     let mut f = Vec::new();
     if on(spend_anomaly::DETECTOR.id) {
-        f.extend(spend_anomaly::detect(rows, base, params));
+        f.extend(spend_anomaly::detect(rows, base, params, currency));
     }
     if on(low_conversion::DETECTOR.id) {
         f.extend(low_conversion::detect(rows, base, params));

@@ -125,7 +125,9 @@ struct Pending {
     members: Vec<usize>,
 }
 
-pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+/// `currency`: what the costs are in, for the texts.
+pub fn detect(rows: &[Row], base: &[Row], p: &Params, currency: &str) -> Vec<Finding> {
+    let money = |v: f64| crate::units::money(v, currency);
     let id = DETECTOR.id;
     if rows.is_empty() {
         return Vec::new();
@@ -213,16 +215,20 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 let finding = Finding {
                     severity: Severity::Info,
                     title: format!(
-                        "spend to {country} {:.2} over {} {label}(s), {:.2} expected",
-                        w.cost,
+                        "spend to {country} {} over {} {label}(s), {} expected",
+                        money(w.cost),
                         (w.end - w.start) / width,
-                        w.expected
+                        money(w.expected)
                     ),
                     start: w.start,
                     end: w.end,
                     signal: format!("cost per {label} to the country"),
-                    threshold: format!("> median + {k}·MAD = {threshold:.2} per {label}, excess ≥ {floor}"),
-                    baseline: format!("median {med:.2} per {label} over the {}", if have_base { "baseline period" } else { "period" }),
+                    threshold: format!("> median + {k}·MAD = {} per {label}, excess ≥ {}", money(threshold), money(floor)),
+                    baseline: format!(
+                        "median {} per {label} over the {}",
+                        money(med),
+                        if have_base { "baseline period" } else { "period" }
+                    ),
                     metrics,
                     ..Finding::over(DETECTOR.id, "country", country.clone(), &[])
                 };
@@ -242,7 +248,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 threshold: format!(
                     "first message after {:.0}% of the period, spend ≥ {}",
                     p.get(id, "new_country_after") * 100.0,
-                    p.get(id, "floor_day")
+                    money(p.get(id, "floor_day"))
                 ),
                 baseline: if have_base {
                     "no traffic to this country in the baseline period".into()
@@ -277,11 +283,16 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         f.messages = over.messages;
         f.destinations = over.destinations;
         f.cost = over.cost;
+        f.metrics.insert("window_messages", over.messages as f64);
         match pd.window {
             // Which members go to numbers new in the window is settled below, once the
             // destinations of all flagged windows are known.
             Some((start, _)) => windows_pending.push((pd.finding, start, members)),
-            None => f.end = over.end,
+            // A country new to the account: every message to it is evidence.
+            None => {
+                f.end = over.end;
+                f.rows = over.rows;
+            }
         }
     }
     settle_new_destinations(&mut out, windows_pending, rows);
@@ -342,7 +353,7 @@ mod tests {
         for i in 0..600u64 {
             rows.push(row(10_000 + i as u32, 30 * HOUR + (i as i64 % 2) * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
-        let f: Vec<Finding> = detect(&rows, &[], &Params::default()).into_iter().filter(|f| f.signal.contains("hour")).collect();
+        let f: Vec<Finding> = detect(&rows, &[], &Params::default(), "USD").into_iter().filter(|f| f.signal.contains("hour")).collect();
         assert_eq!(f.len(), 1, "two consecutive hours merge: {f:?}");
         assert_eq!((f[0].start, f[0].end), (30 * HOUR, 32 * HOUR));
         assert_eq!(f[0].severity, Severity::Low);
@@ -355,7 +366,10 @@ mod tests {
         for i in 0..19u64 {
             rows.push(row(10_000 + i as u32, 30 * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
-        assert!(detect(&rows, &[], &Params::default()).iter().all(|f| !f.signal.contains("hour")), "19 messages is under min_messages");
+        assert!(
+            detect(&rows, &[], &Params::default(), "USD").iter().all(|f| !f.signal.contains("hour")),
+            "19 messages is under min_messages"
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub enum Detected {
     Empty,
     Format(InputFormat),
     Unknown(String),
+    /// Recognised, but a kind of file that holds no messages (CloudTrail): no format reads it.
+    NotMessages(String),
 }
 
 /// Strip a UTF-8 BOM and leading white space.
@@ -47,8 +49,10 @@ fn detect_json(h: &[u8]) -> Detected {
     match stream.next() {
         Some(Ok(v)) => match classify(&v, 0) {
             Some(f) => Detected::Format(f),
-            None if v.get("Records").is_some() => Detected::Unknown(
-                "CloudTrail records carry no SMS destinations (SNS, End User Messaging and Pinpoint sends are not logged there)".into(),
+            None if v.get("Records").is_some() => Detected::NotMessages(
+                "a CloudTrail log: it records API calls, not the SMS sent (no destinations); export the SNS delivery-status logs, \
+End User Messaging events or the Twilio message log instead (see `pumphound formats`)"
+                    .into(),
             ),
             None => Detected::Unknown(format!("JSON keys not recognised ({})", keys(&v))),
         },

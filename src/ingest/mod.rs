@@ -55,13 +55,14 @@ pub struct ConversionSummary {
 }
 
 /// Total size of the file inputs, for the progress bar (stdin adds nothing).
-pub fn total_bytes(inputs: &[InputPath]) -> u64 {
-    inputs.iter().filter_map(input_size).sum()
+/// The bytes the inputs hold, when every size is known (not with stdin or a pipe).
+pub fn total_bytes(inputs: &[InputPath]) -> Option<u64> {
+    inputs.iter().map(input_size).sum()
 }
 
 fn input_size(input: &InputPath) -> Option<u64> {
     match input {
-        InputPath::File(p) | InputPath::Walked(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+        InputPath::File(p) | InputPath::Walked(p) => std::fs::metadata(p).ok().filter(|m| m.is_file()).map(|m| m.len()),
         InputPath::Memory(_, b) => Some(b.len() as u64),
         InputPath::Stdin => None,
     }
@@ -105,12 +106,13 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
                 Detected::Format(f) => f,
                 // A file met while walking a directory (a README beside the exports) is listed
                 // as not recognised; a file named on the command line must be readable.
-                Detected::Unknown(what) if matches!(input, InputPath::Walked(_)) => {
+                Detected::Unknown(what) | Detected::NotMessages(what) if matches!(input, InputPath::Walked(_)) => {
                     stats.unrecognised = Some(what);
                     stats_all.push(stats);
                     continue;
                 }
                 Detected::Unknown(what) => return Err(Error::UnknownFormat { path: input.display(), what }),
+                Detected::NotMessages(what) => return Err(Error::NotMessages { path: input.display(), what }),
             },
         };
         stats.format = Some(format);

@@ -1,10 +1,11 @@
 //! `pumphound inspect`: what the inputs hold, per input and in total.
 
-use super::text::{clean, money, table};
+use super::text::{clean, table};
 use crate::frame::{CountryCount, InspectAggregates, Spend};
 use crate::ingest::{ConversionSummary, Loaded};
 use crate::schema::Status;
 use crate::timeparse::format_ms;
+use crate::units::number as money;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};

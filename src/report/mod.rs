@@ -6,4 +6,5 @@ pub mod scan;
 pub mod scan_csv;
 pub mod scan_markdown;
 pub mod scan_table;
+pub mod scan_wide;
 pub mod text;

@@ -5,16 +5,95 @@
 use super::inspect::{TOOL, Tool};
 use crate::detect::incidents::Incident;
 use crate::detect::{Finding, Severity};
-use crate::timeparse::format_ms;
-use serde::Serialize;
+use crate::units::{amount, metric, time};
+use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: incidents carry `cost`, `destinations`, `basis`, `ongoing`, `started_before_data` and a
+/// null `fraud_cost_probable` below medium; the summary counts every incident and finding by
+/// severity (`incidents_by_severity`, `findings_by_severity`) and states `coverage`; times have
+/// seconds, amounts two decimals (four under 0.01); inputs have a `role`.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// A number as JSON writes it: integers without `.0`, others with up to six decimals, never
+/// `-0` (so JSON and NDJSON, and every run, write the same text).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Num(pub f64);
+
+impl Serialize for Num {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = metric(self.0);
+        if v.fract() == 0.0 && v.abs() < 9.0e15 { s.serialize_i64(v as i64) } else { s.serialize_f64(v) }
+    }
+}
+
+/// An amount of money for JSON: two decimals, four under 0.01.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Amount(pub f64);
+
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(amount(self.0))
+    }
+}
+
+/// Counts by severity, most severe first (the order every output lists them in).
+#[derive(Serialize, Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BySeverity {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl BySeverity {
+    pub fn count(severities: impl Iterator<Item = Severity>) -> BySeverity {
+        let mut c = BySeverity::default();
+        for s in severities {
+            *match s {
+                Severity::Critical => &mut c.critical,
+                Severity::High => &mut c.high,
+                Severity::Medium => &mut c.medium,
+                Severity::Low => &mut c.low,
+                Severity::Info => &mut c.info,
+            } += 1;
+        }
+        c
+    }
+
+    /// `critical 1, low 2`: the nonzero counts, most severe first.
+    pub fn text(&self) -> String {
+        [("critical", self.critical), ("high", self.high), ("medium", self.medium), ("low", self.low), ("info", self.info)]
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The first and last message the scan looked at.
+#[derive(Serialize, Clone)]
+pub struct Coverage {
+    pub first: String,
+    pub last: String,
+    #[serde(skip)]
+    pub ms: (i64, i64),
+}
+
+impl Coverage {
+    pub fn new(first: i64, last: i64) -> Coverage {
+        Coverage { first: time(first), last: time(last), ms: (first, last) }
+    }
+}
 
 #[derive(Serialize, Clone)]
 pub struct InputOut {
     pub path: String,
+    /// `scan`, or `baseline` for a `--baseline` input.
+    pub role: &'static str,
     pub format: Option<String>,
     pub rows_read: u64,
     pub rows_used: u64,
@@ -26,19 +105,22 @@ pub struct InputOut {
 #[derive(Serialize)]
 pub struct Parameters {
     pub detectors: Vec<&'static str>,
-    pub params: BTreeMap<String, f64>,
+    pub params: BTreeMap<String, Num>,
     pub since: Option<String>,
     pub until: Option<String>,
     pub countries: Vec<String>,
     /// `--baseline` inputs (empty: baselines learned from the scanned data).
     pub baseline: Vec<String>,
     pub min_severity: Severity,
+    pub top: Option<usize>,
     pub fail_on: Option<Severity>,
     pub conversion_window_seconds: i64,
 }
 
 #[derive(Serialize)]
 pub struct Summary {
+    /// The first and last message scanned (null when none was).
+    pub coverage: Option<Coverage>,
     pub messages_loaded: u64,
     pub messages_scanned: u64,
     /// Messages left out of detection because they have no timestamp.
@@ -46,15 +128,25 @@ pub struct Summary {
     /// Currency of the cost figures; messages priced in other currencies do not add to them.
     pub currency: Option<String>,
     pub messages_other_currency: u64,
-    pub spend: f64,
-    pub findings: usize,
+    pub spend: Amount,
+    /// Every incident, whatever the display filters show.
     pub incidents: usize,
+    pub incidents_by_severity: BySeverity,
+    /// Every finding (suppressed ones aside), whatever the display filters show.
+    pub findings: usize,
+    pub findings_by_severity: BySeverity,
+    /// How many of them the lists below hold (`--min-severity`, `--top`).
+    pub incidents_shown: usize,
+    pub findings_shown: usize,
     /// Findings suppressed by `--allow` (listed in `suppressed`).
     pub suppressed: usize,
-    pub by_severity: BTreeMap<&'static str, usize>,
     pub max_severity: Option<Severity>,
-    pub fraud_cost_confirmed: f64,
-    pub fraud_cost_probable: f64,
+    /// Whether some finding or incident is at or above `--fail-on` (the exit status is then 1).
+    pub fails: bool,
+    /// Over every incident.
+    pub fraud_cost_confirmed: Amount,
+    /// Over incidents at medium or above.
+    pub fraud_cost_probable: Amount,
     pub messages_in_incidents: u64,
 }
 
@@ -68,13 +160,14 @@ pub struct FindingOut {
     pub subject: Subject,
     pub country: Option<String>,
     pub window: Window,
+    /// The evidence messages (the incident counts these), their numbers and cost.
     pub messages: u64,
     pub destinations: u64,
-    pub cost: f64,
+    pub cost: Amount,
     pub signal: String,
     pub threshold: String,
     pub baseline: String,
-    pub metrics: BTreeMap<&'static str, f64>,
+    pub metrics: BTreeMap<&'static str, Num>,
     pub evidence: Evidence,
 }
 
@@ -89,6 +182,9 @@ pub struct Window {
     pub start: String,
     pub peak: Option<String>,
     pub end: String,
+    /// The same in milliseconds, for views that show another zone.
+    #[serde(skip)]
+    pub ms: (i64, Option<i64>, i64),
 }
 
 #[derive(Serialize)]
@@ -102,12 +198,22 @@ pub struct Evidence {
 pub struct IncidentOut {
     pub id: String,
     pub severity: Severity,
+    /// Why it has that severity.
+    pub basis: String,
     pub countries: Vec<String>,
     pub ranges: Vec<String>,
     pub window: Window,
+    /// Its last message is within the last hour of the data.
+    pub ongoing: bool,
+    /// Its first message is within the first hour of the data.
+    pub started_before_data: bool,
     pub messages: u64,
-    pub fraud_cost_confirmed: f64,
-    pub fraud_cost_probable: f64,
+    pub destinations: u64,
+    /// What its messages cost: confirmed + probable at medium and above.
+    pub cost: Amount,
+    pub fraud_cost_confirmed: Amount,
+    /// null below medium: the incident is then not believed to be fraud.
+    pub fraud_cost_probable: Option<Amount>,
     pub detectors: Vec<&'static str>,
     pub findings: Vec<String>,
 }
@@ -125,7 +231,7 @@ pub struct ScanReport {
 }
 
 pub fn window(start: i64, peak: Option<i64>, end: i64) -> Window {
-    Window { start: format_ms(start), peak: peak.map(format_ms), end: format_ms(end) }
+    Window { start: time(start), peak: peak.map(time), end: time(end), ms: (start, peak, end) }
 }
 
 pub fn finding_out(f: &Finding, incident: Option<String>, sample: Vec<String>) -> FindingOut {
@@ -140,11 +246,11 @@ pub fn finding_out(f: &Finding, incident: Option<String>, sample: Vec<String>) -
         window: window(f.start, f.peak, f.end),
         messages: f.messages,
         destinations: f.destinations,
-        cost: round6(f.cost),
+        cost: Amount(f.cost),
         signal: f.signal.clone(),
         threshold: f.threshold.clone(),
         baseline: f.baseline.clone(),
-        metrics: f.metrics.iter().map(|(k, v)| (*k, round6(*v))).collect(),
+        metrics: f.metrics.iter().map(|(k, v)| (*k, Num(*v))).collect(),
         evidence: Evidence { message_count: f.rows.len(), sample_message_ids: sample },
     }
 }
@@ -153,20 +259,20 @@ pub fn incident_out(i: &Incident) -> IncidentOut {
     IncidentOut {
         id: i.id.clone(),
         severity: i.severity,
+        basis: i.basis.clone(),
         countries: i.countries.clone(),
         ranges: i.ranges.clone(),
         window: window(i.start, i.peak, i.end),
+        ongoing: i.ongoing,
+        started_before_data: i.started_before_data,
         messages: i.messages,
-        fraud_cost_confirmed: round6(i.confirmed_cost),
-        fraud_cost_probable: round6(i.probable_cost),
+        destinations: i.destinations,
+        cost: Amount(i.cost),
+        fraud_cost_confirmed: Amount(i.confirmed_cost),
+        fraud_cost_probable: i.probable_cost.map(Amount),
         detectors: i.detectors.clone(),
         findings: i.findings.clone(),
     }
-}
-
-/// Round for stable output (sums of floats differ in the last bits with summation order).
-pub fn round6(v: f64) -> f64 {
-    (v * 1e6).round() / 1e6
 }
 
 pub fn write_json(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {

@@ -58,7 +58,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             &f.window.end,
             &f.messages.to_string(),
             &f.destinations.to_string(),
-            &f.cost.to_string(),
+            &crate::units::number(f.cost.0),
             &guard(&f.title),
             &guard(&f.signal),
             &guard(&f.threshold),

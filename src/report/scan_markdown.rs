@@ -2,7 +2,7 @@
 //! text is escaped.
 
 use super::scan::ScanReport;
-use super::text::money;
+
 use std::io::{self, Write};
 
 /// Escape what would break a Markdown table cell or start markup.
@@ -24,14 +24,29 @@ pub fn esc(s: &str) -> String {
 pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     let s = &r.summary;
     let cur = s.currency.as_deref().unwrap_or("");
+    let money = |v: f64| crate::units::money(v, cur);
     writeln!(w, "# SMS pumping scan: {} incident(s), {} finding(s)\n", s.incidents, s.findings)?;
+    if let Some(c) = &s.coverage {
+        writeln!(w, "- Data: {} to {}", c.first, c.last)?;
+    }
     writeln!(w, "- Messages scanned: {} of {} loaded", s.messages_scanned, s.messages_loaded)?;
+    writeln!(w, "- Incidents: {} ({})", s.incidents, if s.incidents == 0 { "none".into() } else { s.incidents_by_severity.text() })?;
+    writeln!(w, "- Findings: {} ({})", s.findings, if s.findings == 0 { "none".into() } else { s.findings_by_severity.text() })?;
+    if s.incidents_shown < s.incidents || s.findings_shown < s.findings {
+        writeln!(
+            w,
+            "- Shown below: {} incident(s) and {} finding(s) at or above {}",
+            s.incidents_shown,
+            s.findings_shown,
+            r.parameters.min_severity.as_str()
+        )?;
+    }
     writeln!(
         w,
-        "- Estimated fraud cost: {} {cur} confirmed, {} {cur} probable (of {} {cur} spend)",
-        money(s.fraud_cost_confirmed),
-        money(s.fraud_cost_probable),
-        money(s.spend)
+        "- Estimated fraud cost: {} confirmed, {} probable (of {} spend)",
+        money(s.fraud_cost_confirmed.0),
+        money(s.fraud_cost_probable.0),
+        money(s.spend.0)
     )?;
     writeln!(w, "- Highest severity: {}", s.max_severity.map(|x| x.as_str()).unwrap_or("none"))?;
     writeln!(
@@ -49,12 +64,17 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     }
     if !r.incidents.is_empty() {
         writeln!(w, "\n## Incidents\n")?;
-        writeln!(w, "| Incident | Severity | Countries | Ranges | Start | Peak | End | Messages | Confirmed {cur} | Probable {cur} |")?;
-        writeln!(w, "|---|---|---|---|---|---|---|---:|---:|---:|")?;
+        writeln!(
+            w,
+            "| Incident | Severity | Countries | Ranges | Start | Peak | End | State | Messages | Cost | Confirmed | Probable | Why |"
+        )?;
+        writeln!(w, "|---|---|---|---|---|---|---|---|---:|---:|---:|---:|---|")?;
         for i in &r.incidents {
+            let state: Vec<&str> =
+                [(i.ongoing, "ongoing"), (i.started_before_data, "started before the data")].iter().filter(|x| x.0).map(|x| x.1).collect();
             writeln!(
                 w,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 i.id,
                 i.severity.as_str(),
                 esc(&i.countries.join(", ")),
@@ -62,9 +82,12 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
                 i.window.start,
                 i.window.peak.as_deref().unwrap_or(""),
                 i.window.end,
+                state.join(", "),
                 i.messages,
-                money(i.fraud_cost_confirmed),
-                money(i.fraud_cost_probable)
+                money(i.cost.0),
+                money(i.fraud_cost_confirmed.0),
+                i.fraud_cost_probable.map(|p| money(p.0)).unwrap_or_else(|| "-".into()),
+                esc(&i.basis)
             )?;
         }
     }
@@ -84,7 +107,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
                 f.window.start,
                 f.window.end,
                 f.messages,
-                money(f.cost),
+                money(f.cost.0),
                 esc(&f.signal),
                 esc(&f.threshold),
                 esc(&f.baseline)

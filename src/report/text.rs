@@ -24,7 +24,38 @@ pub fn table(headers: &[&str], tty: bool) -> Table {
     t
 }
 
-/// Money with enough digits for sub-cent SMS prices.
-pub fn money(v: f64) -> String {
-    if v.abs() >= 100.0 { format!("{v:.2}") } else { format!("{v:.4}") }
+/// Joins what must stay on one line (an amount and its currency); written as a space.
+pub const GLUE: char = '\u{a0}';
+/// `text` laid out from column `prefix.len()` (after `prefix` on the first line, indented on
+/// the others), broken only at spaces, each line at most `width` wide unless one token is wider.
+pub fn wrap(prefix: &str, text: &str, width: usize) -> String {
+    let indent = prefix.chars().count();
+    let mut out = String::from(prefix);
+    let mut col = indent;
+    let mut first = true;
+    // Runs of spaces inside a line are kept (`I1  critical`); a line starts at its first word.
+    let mut gap = 1;
+    for word in text.split(' ') {
+        if word.is_empty() {
+            gap += 1;
+            continue;
+        }
+        let len = word.chars().count();
+        if !first && col + gap + len > width {
+            out.push('\n');
+            out.extend(std::iter::repeat_n(' ', indent));
+            col = indent;
+            first = true;
+        }
+        if !first {
+            out.extend(std::iter::repeat_n(' ', gap));
+            col += gap;
+        }
+        out.push_str(word);
+        col += len;
+        first = false;
+        gap = 1;
+    }
+    out.push('\n');
+    out.replace(GLUE, " ")
 }

@@ -3,10 +3,15 @@
 
 mod bad_input;
 mod cli;
+mod exit_status;
 mod fixtures;
+mod fresh_clone;
 mod fuzz_regressions;
 mod hostile;
+mod incident_model;
+mod output_files;
 mod samples;
 mod scan;
 mod simulate;
+mod terminal;
 mod util;

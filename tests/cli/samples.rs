@@ -1,4 +1,4 @@
-//! Every real sample under ../shared/samples loads, with asserted values.
+//! Every real sample under testdata/samples (vendored public samples) loads, with asserted values.
 
 use crate::util::*;
 use pumphound::ingest::InputFormat;

@@ -6,7 +6,7 @@ use crate::util::*;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 
-fn export_of(name: &str) -> String {
+pub fn export_of(name: &str) -> String {
     let dir = fixture("sim");
     let mut files: Vec<_> = std::fs::read_dir(&dir).expect("testdata/sim").filter_map(|e| e.ok().map(|e| e.path())).collect();
     files.sort();
@@ -32,7 +32,7 @@ fn truth(name: &str) -> HashMap<String, String> {
         .collect()
 }
 
-fn scan(name: &str, extra: &[&str]) -> (i32, serde_json::Value, Vec<HashMap<String, String>>) {
+pub fn scan(name: &str, extra: &[&str]) -> (i32, serde_json::Value, Vec<HashMap<String, String>>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let ev = dir.path().join("evidence.csv");
     let export = export_of(name);
@@ -147,7 +147,7 @@ fn every_output_format_parses() {
     let first = run("json");
     assert_eq!(first, run("json"), "output is deterministic");
     let json: serde_json::Value = serde_json::from_str(&first).expect("json");
-    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["schema_version"], 2);
     let n_findings = json["findings"].as_array().map(Vec::len).unwrap_or(0);
     assert!(n_findings > 0);
     let nd = run("ndjson");
@@ -252,23 +252,6 @@ fn man_page_lists_every_detector_and_inputs_carry_sha256() {
 }
 
 #[test]
-fn a_closed_pipe_exits_0() {
-    // The reading end is closed before the scan starts, so every write meets a closed pipe
-    // (as with `pumphound scan ... | head -1` when head has already exited).
-    let (reader, writer) = std::io::pipe().expect("pipe");
-    drop(reader);
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("pumphound"))
-        .args(["scan", "-q", "-f", "ndjson", &export_of("low-and-slow")])
-        .current_dir(root())
-        .stdout(writer)
-        .stderr(std::process::Stdio::piped())
-        .output()
-        .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
-#[test]
 fn time_and_country_filters() {
     // The burst is on 2024-03-08 and goes to UZ.
     let (code, report, _) = scan("burst", &["--country", "GB", "--country", "us"]);
@@ -279,7 +262,7 @@ fn time_and_country_filters() {
     assert_eq!(code, 0, "before the burst");
     let (code, report, _) = scan("burst", &["--since", "2024-03-08", "--until", "2024-03-09"]);
     assert_eq!(code, 1, "the day of the burst");
-    assert_eq!(report["parameters"]["since"], "2024-03-08T00:00:00.000Z");
+    assert_eq!(report["parameters"]["since"], "2024-03-08T00:00:00Z");
     let out = bin().args(["scan", "--since", "last tuesday", "testdata/formats"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
 }

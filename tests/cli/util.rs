@@ -9,7 +9,7 @@ pub fn root() -> PathBuf {
 }
 
 pub fn samples() -> PathBuf {
-    root().join("../shared/samples")
+    root().join("testdata/samples")
 }
 
 pub fn fixture(name: &str) -> PathBuf {
