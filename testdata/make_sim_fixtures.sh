@@ -33,5 +33,9 @@ launch-spike        8  twilio-verify-attempts  launch-spike               ndjson
 new-market          9  twilio-verify-attempts  new-market                 ndjson
 carrier-outage     10  sns-usage-report        carrier-outage             csv
 small-country      11  twilio-bulkexport       small-country              json.gz
+business-block     12  twilio-verify-attempts  business-block:block=1000,staff=200  ndjson
+tv-surge           13  twilio-console-csv      tv-surge                   csv
+operator-spread    14  twilio-console-csv      operator-spread:country=GB,messages=3000,hours=10  csv
+unverified-spread  15  twilio-verify-attempts  unverified-spread:unverified=300,legit=0.5  ndjson
 LIST
 ls -la "$OUT"

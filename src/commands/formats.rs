@@ -1,13 +1,30 @@
 use crate::cli::{FormatsArgs, InspectFormat};
 use crate::error::{Error, Outcome};
 use crate::ingest::InputFormat;
-use crate::report::text::table;
+use crate::report::text::{hang, wrap};
 use crate::schema::COLUMNS;
 use std::io::Write;
 
+/// The input formats and the canonical schema, each entry a block laid out for `width` columns.
+fn listing(width: usize) -> String {
+    let mut s = String::from("Input formats\n");
+    for f in InputFormat::ALL {
+        s.push('\n');
+        s += &wrap("", &format!("{}  {}", f.name(), f.provider().as_str()), width);
+        s += &wrap("    ", &f.description(), width);
+        s += &hang("    ", 6, &format!("detected by: {}", f.detected_by()), width);
+    }
+    s += "\nCanonical schema (one row per message)\n";
+    for c in COLUMNS {
+        s.push('\n');
+        s += &wrap("", &format!("{}  {}", c.name, c.dtype), width);
+        s += &wrap("    ", c.description, width);
+    }
+    s
+}
+
 pub fn run(a: &FormatsArgs) -> Result<Outcome, Error> {
     let mut out = std::io::stdout().lock();
-    let tty = super::stdout_is_tty(false);
     let res = match a.format {
         InspectFormat::Json => {
             let formats: Vec<_> = InputFormat::ALL
@@ -20,17 +37,7 @@ pub fn run(a: &FormatsArgs) -> Result<Outcome, Error> {
                 .map_err(std::io::Error::from)
                 .and_then(|_| writeln!(out))
         }
-        InspectFormat::Table => {
-            let mut t = table(&["format", "provider", "what", "detected by"], tty);
-            for f in InputFormat::ALL {
-                t.add_row(vec![f.name().to_string(), f.provider().as_str().to_string(), f.description(), f.detected_by().to_string()]);
-            }
-            let mut s = table(&["column", "type", "meaning"], tty);
-            for c in COLUMNS {
-                s.add_row(vec![c.name, c.dtype, c.description]);
-            }
-            writeln!(out, "Input formats\n{t}\n\nCanonical schema (one row per message)\n{s}")
-        }
+        InspectFormat::Table => out.write_all(listing(super::width(super::stdout_is_tty(false))).as_bytes()),
     };
     res.map_err(Error::Write)?;
     Ok(Outcome::Clean)

@@ -13,7 +13,7 @@ pub fn run(a: &InspectArgs) -> Result<Outcome, Error> {
     let w = sink.writer();
     match a.format {
         InspectFormat::Json => inspect::write_json(&report, w),
-        InspectFormat::Table => inspect::write_table(&report, w, tty),
+        InspectFormat::Table => inspect::write_table(&report, w, super::width(tty)),
     }
     .and_then(|_| sink.finish())
     .map_err(Error::Write)?;

@@ -74,8 +74,8 @@ fn union(parent: &mut [usize], a: usize, b: usize) {
 
 const HOUR: i64 = 3_600_000;
 /// Detectors whose evidence names the messages themselves.
-pub const MESSAGE_LEVEL: &[&str] = &["pumped-range", "number-class", "provider-blocks"];
-const STRONG: &[&str] = &["pumped-range", "number-class", "provider-blocks"];
+pub const MESSAGE_LEVEL: &[&str] = &["pumped-range", "number-class", "provider-blocks", "excess-unverified", "new-numbers"];
+const STRONG: &[&str] = &["pumped-range", "number-class", "provider-blocks", "excess-unverified", "new-numbers"];
 
 /// Two findings about other countries or ranges are one campaign when they start and end at
 /// about the same time: within an hour, or a tenth of the longer one's duration.
@@ -130,28 +130,55 @@ pub fn build(findings: &[Finding], msgs: &dyn Messages, coverage: Option<(i64, i
     out
 }
 
+/// The family of evidence a detector gives: independent families that agree raise an incident.
+fn family(detector: &str) -> &'static str {
+    match detector {
+        "pumped-range" => "density",
+        "new-numbers" => "novelty",
+        "excess-unverified" | "low-conversion" => "conversion",
+        "spend-anomaly" => "spend",
+        "number-class" => "number class",
+        "provider-blocks" => "provider blocks",
+        _ => "other",
+    }
+}
+
 /// The severity of a group of findings, with its reason, from the cost of its messages.
+///
+/// - A strong finding (message-level evidence at medium or above: a pumped range, a spike of new
+///   numbers in one operator, an excess of unverified sends, a risky number class, the
+///   provider's own blocks) lets cost decide: medium under 100, high from 100, critical from
+///   1,000 in the account's currency.
+/// - Three or more independent families of evidence (density, novelty, conversion, spend,
+///   number class, provider blocks) at low or above raise a strong incident to at least high,
+///   and make a medium one without a strong finding.
+/// - Otherwise the incident keeps its findings' level, at most low: spend, or a country-wide
+///   surge of new numbers, alone is what a marketing blast or a TV spot also shows.
 pub fn severity(fs: &[&Finding], cost: f64) -> (Severity, String) {
-    let detectors: BTreeSet<&'static str> = fs.iter().map(|f| f.detector).collect();
     let strong = fs.iter().filter(|f| f.severity >= Severity::Medium && STRONG.contains(&f.detector)).max_by_key(|f| f.severity);
+    let families: BTreeSet<&'static str> = fs.iter().filter(|f| f.severity >= Severity::Low).map(|f| family(f.detector)).collect();
+    let agree = families.len() >= 3;
+    let list = families.iter().copied().collect::<Vec<_>>().join(", ");
     let max_finding = fs.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
     match strong {
         Some(s) => {
             let by_cost = Severity::by_cost(cost);
-            let sev = by_cost.max(Severity::Medium).max(max_finding);
-            let why = if by_cost >= sev && by_cost > Severity::Medium {
-                format!("{} at {}; cost {} reaches {}", s.detector, s.severity.as_str(), crate::units::number(cost), by_cost.as_str())
-            } else {
-                format!("{} at {}", s.detector, s.severity.as_str())
-            };
+            let mut sev = by_cost.max(Severity::Medium).max(max_finding);
+            let mut why = format!("{} at {}", s.detector, s.severity.as_str());
+            if by_cost >= sev && by_cost > Severity::Medium {
+                why += &format!("; cost {} reaches {}", crate::units::number(cost), by_cost.as_str());
+            }
+            if agree && sev < Severity::High {
+                sev = Severity::High;
+                why += &format!("; {} kinds of evidence agree ({list})", families.len());
+            }
             (sev, why)
         }
-        None if detectors.len() >= 3 => {
-            (Severity::Medium, format!("{} detectors agree ({})", detectors.len(), detectors.into_iter().collect::<Vec<_>>().join(", ")))
-        }
-        None => {
-            (max_finding.min(Severity::Low), "weak signals only (spend or conversion, no message-level evidence at medium)".to_string())
-        }
+        None if agree => (Severity::Medium, format!("{} kinds of evidence agree ({list})", families.len())),
+        None => (
+            max_finding.min(Severity::Low),
+            "weak signals only (no message-level evidence at medium, fewer than three kinds agree)".to_string(),
+        ),
     }
 }
 
@@ -284,5 +311,28 @@ mod tests {
         assert!(i.ongoing && !i.started_before_data);
         let i = &build(&fs, &Flat, Some((0, 700 * 60_000)))[0];
         assert!(!i.ongoing);
+    }
+
+    #[test]
+    fn severity_weighs_kinds_of_evidence_for_look_alikes_and_attacks() {
+        let f = |detector: &'static str, sev: Severity| finding("F1", detector, sev, "GB", 0..10);
+        let sev = |fs: &[Finding], cost: f64| severity(&fs.iter().collect::<Vec<_>>(), cost).0;
+        use Severity::*;
+        // Legit look-alikes stay below medium.
+        assert_eq!(sev(&[f("spend-anomaly", Low)], 900.0), Low, "a marketing blast spends");
+        assert_eq!(sev(&[f("new-numbers", Low), f("spend-anomaly", Low)], 300.0), Low, "a TV surge: new numbers and spend");
+        assert_eq!(sev(&[f("low-conversion", Low)], 50.0), Low, "a carrier outage");
+        assert_eq!(sev(&[f("pumped-range", Info)], 50.0), Info, "a customer's block that converts");
+        assert_eq!(sev(&[f("pumped-range", Low)], 50.0), Low, "a customer's block without conversion data");
+        // Attacks.
+        assert_eq!(sev(&[f("pumped-range", High)], 1278.92), Critical, "a burst into a range");
+        assert_eq!(sev(&[f("new-numbers", Medium), f("spend-anomaly", Low)], 140.0), High, "operator spread: cost decides");
+        let spread = [f("new-numbers", Medium), f("spend-anomaly", Low), f("excess-unverified", Medium)];
+        assert_eq!(sev(&spread, 40.0), High, "new numbers, spend and conversion agree");
+        assert_eq!(sev(&[f("excess-unverified", Medium)], 12.0), Medium, "Authgear's quiet day");
+        let weak = [f("new-numbers", Low), f("spend-anomaly", Low), f("low-conversion", Low)];
+        assert_eq!(sev(&weak, 10.0), Medium, "three weak kinds agree");
+        let (_, why) = severity(&spread.iter().collect::<Vec<_>>(), 40.0);
+        assert!(why.contains("3 kinds of evidence agree (conversion, novelty, spend)"), "{why}");
     }
 }

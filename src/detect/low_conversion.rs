@@ -45,7 +45,9 @@ pub fn wilson(k: f64, n: f64, z: f64) -> (f64, f64) {
 
 /// The median daily conversion of rows with known conversion (days with at least 20 sends;
 /// the pooled rate when there are none).
-fn daily_baseline(rows: &[&Row]) -> Option<f64> {
+/// The account's median daily conversion (days with at least 20 known sends), else its overall
+/// conversion; None without any known send.
+pub fn daily_baseline(rows: &[&Row]) -> Option<f64> {
     let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
     for r in rows {
         let d = daily.entry(r.ts.div_euclid(DAY)).or_default();

@@ -3,8 +3,11 @@
 //! [`Row`]s, unit-tested on hand-built rows.
 
 pub mod allow;
+pub mod character;
+pub mod excess_unverified;
 pub mod incidents;
 pub mod low_conversion;
+pub mod new_numbers;
 pub mod number_class;
 pub mod occupancy;
 pub mod provider_blocks;
@@ -69,8 +72,15 @@ pub struct Detector {
     pub params: &'static [Param],
 }
 
-pub const REGISTRY: &[Detector] =
-    &[pumped_range::DETECTOR, spend_anomaly::DETECTOR, low_conversion::DETECTOR, number_class::DETECTOR, provider_blocks::DETECTOR];
+pub const REGISTRY: &[Detector] = &[
+    pumped_range::DETECTOR,
+    spend_anomaly::DETECTOR,
+    low_conversion::DETECTOR,
+    excess_unverified::DETECTOR,
+    new_numbers::DETECTOR,
+    number_class::DETECTOR,
+    provider_blocks::DETECTOR,
+];
 
 /// Resolved parameter values: `detector.param` → value, defaults from the registry.
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +135,8 @@ pub struct Finding {
     pub threshold: String,
     pub baseline: String,
     pub metrics: BTreeMap<&'static str, f64>,
+    /// What lowered (or raised) the finding from what its signal alone says, when anything did.
+    pub note: String,
     #[serde(skip)]
     pub rows: Vec<u32>,
 }
@@ -151,6 +163,7 @@ impl Finding {
             threshold: String::new(),
             baseline: String::new(),
             metrics: BTreeMap::new(),
+            note: String::new(),
             rows: members.iter().map(|r| r.idx).collect(),
         }
     }
@@ -302,6 +315,12 @@ fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool
     }
     if on(low_conversion::DETECTOR.id) {
         f.extend(low_conversion::detect(rows, base, params));
+    }
+    if on(excess_unverified::DETECTOR.id) {
+        f.extend(excess_unverified::detect(rows, base, params));
+    }
+    if on(new_numbers::DETECTOR.id) {
+        f.extend(new_numbers::detect(rows, base, params));
     }
     if on(number_class::DETECTOR.id) {
         f.extend(number_class::detect(rows, params));

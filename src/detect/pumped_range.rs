@@ -20,6 +20,7 @@
 //! the tightest range that explains the traffic. With `--baseline`, the occupancy comes from the
 //! known-clean period instead, scaled by the ratio of distinct numbers (scanned / baseline).
 
+use super::character;
 use super::occupancy::{MAX_LEVEL, Occupancy, Plan, low, plan_of, prefix};
 use super::{Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
@@ -165,6 +166,15 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             member_lists[i].push(r);
         }
     }
+    // What tells a customer's block from a pumped range: the period, the baseline's numbers and
+    // the account's conversion.
+    let period = rows.iter().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r.ts), b.max(r.ts)));
+    let base_numbers: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
+    let account = {
+        let source = if base.iter().any(|r| r.converted().is_some()) { base } else { rows };
+        let known: Vec<&Row> = source.iter().filter(|r| r.converted().is_some()).collect();
+        super::low_conversion::daily_baseline(&known)
+    };
     accepted
         .iter()
         .zip(member_lists)
@@ -175,8 +185,12 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             distinct.dedup();
             let run = longest_run(&distinct);
             let cost: f64 = members.iter().map(|r| r.cost).sum();
-            let known: Vec<bool> = members.iter().filter_map(|r| r.converted()).collect();
-            let severity = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
+            let ch = character::of(&members, period, &base_numbers);
+            let by_density = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
+            let (severity, note) = match ch.cap(account) {
+                Some((cap, why)) if cap < by_density => (cap, why),
+                _ => (by_density, String::new()),
+            };
             let range = format!(
                 "+{}{:0width$}{}",
                 c.cc,
@@ -191,8 +205,9 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             metrics.insert("score", c.score);
             metrics.insert("density", c.distinct as f64 / div as f64);
             metrics.insert("longest_sequential_run", run as f64);
-            if !known.is_empty() {
-                metrics.insert("conversion", known.iter().filter(|x| **x).count() as f64 / known.len() as f64);
+            ch.metrics(&mut metrics);
+            if let Some(a) = account {
+                metrics.insert("account_conversion", a);
             }
             Finding {
                 severity,
@@ -204,6 +219,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 ),
                 baseline: format!("{:.2} distinct expected in a block of {div} for this country", c.lambda),
                 metrics,
+                note,
                 ..Finding::over(DETECTOR.id, "number_range", range, &members)
             }
         })

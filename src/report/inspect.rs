@@ -1,11 +1,11 @@
 //! `pumphound inspect`: what the inputs hold, per input and in total.
 
-use super::text::{clean, table};
+use super::text::{clean, glue, hang, wrap};
 use crate::frame::{CountryCount, InspectAggregates, Spend};
 use crate::ingest::{ConversionSummary, Loaded};
 use crate::schema::Status;
 use crate::timeparse::format_ms;
-use crate::units::number as money;
+use crate::units::money;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -202,97 +202,215 @@ pub fn write_json(r: &InspectReport, w: &mut dyn Write) -> io::Result<()> {
     writeln!(w)
 }
 
+/// Where per-input labelled values start (after `    top countries  `).
+const INPUT_VALUE_AT: usize = 19;
+/// Where labelled values start in the Top countries and Total sections.
+const TOTAL_VALUE_AT: usize = 16;
+
+/// `1 message`, `22 messages`.
+fn count(n: u64, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `8708 read = 8708 used + 0 skipped`, each count kept with its word.
+fn rows_text(read: u64, used: u64, skipped: u64) -> String {
+    format!("{} = {} + {}", glue(&format!("{read} read")), glue(&format!("{used} used")), glue(&format!("{skipped} skipped")))
+}
+
 fn spend_text(spend: &[SpendRow]) -> String {
     if spend.is_empty() {
         return "-".into();
     }
-    spend.iter().map(|s| format!("{} {}", money(s.cost), s.currency.as_deref().unwrap_or("(no currency)"))).collect::<Vec<_>>().join("\n")
+    // An amount keeps its currency on one line.
+    spend.iter().map(|s| glue(&money(s.cost, &clean(s.currency.as_deref().unwrap_or("(no currency)"))))).collect::<Vec<_>>().join(", ")
 }
 
 fn countries_text(rows: &[CountryRow]) -> String {
     if rows.is_empty() {
         return "-".into();
     }
-    rows.iter().map(|c| format!("{} {}", c.country.as_deref().unwrap_or("??"), c.messages)).collect::<Vec<_>>().join("\n")
+    rows.iter().map(|c| glue(&format!("{} {}", clean(c.country.as_deref().unwrap_or("??")), c.messages))).collect::<Vec<_>>().join(", ")
 }
 
 fn span_text(c: &Contents) -> String {
     match (&c.first_seen, &c.last_seen) {
-        (Some(a), Some(b)) => format!("{a}\n{b}"),
+        (Some(a), Some(b)) => format!("{a} to {b}"),
         _ => "-".into(),
     }
 }
 
-pub fn write_table(r: &InspectReport, w: &mut dyn Write, tty: bool) -> io::Result<()> {
-    let mut t =
-        table(&["input", "format", "read", "used", "skipped", "messages", "destinations", "first / last", "spend", "top countries"], tty);
+/// Each input as a block (a header line, then labelled lines), the skipped rows, the top
+/// countries and the totals, laid out for `width` columns: lines break only at spaces, and a
+/// path, an amount with its currency or a count with its name stays on one line.
+pub fn write_table(r: &InspectReport, w: &mut dyn Write, width: usize) -> io::Result<()> {
+    let input_line = |label: &str, text: &str| wrap(&format!("    {label:<l$}", l = INPUT_VALUE_AT - 4), text, width);
+    let total_line = |label: &str, text: &str| wrap(&format!("  {label:<l$}", l = TOTAL_VALUE_AT - 2), text, width);
+    let mut out = String::from("Inputs\n");
     for i in &r.inputs {
-        let format = match (&i.format, &i.container) {
-            (None, _) if i.unrecognised.is_some() => "(not recognised)".to_string(),
-            (None, _) => "(empty)".to_string(),
-            (Some(f), Some(c)) => format!("{f}\n({c})"),
-            (Some(f), None) => f.clone(),
-        };
-        let path = if i.gzip { format!("{} (gzip)", clean(&i.path)) } else { clean(&i.path) };
-        t.add_row(vec![
-            path,
-            format,
-            i.rows_read.to_string(),
-            i.rows_used.to_string(),
-            i.rows_skipped.to_string(),
-            i.contents.messages.to_string(),
-            i.contents.destinations.to_string(),
-            span_text(&i.contents),
-            spend_text(&i.contents.spend),
-            countries_text(&i.contents.top_countries),
-        ]);
+        let mut head = glue(&clean(&i.path));
+        if i.gzip {
+            head += " (gzip)";
+        }
+        match (&i.format, &i.container) {
+            (None, _) if i.unrecognised.is_some() => head += "  (not recognised)",
+            (None, _) => head += "  (empty)",
+            (Some(f), c) => {
+                head += &format!("  {}", clean(f));
+                if let Some(c) = c {
+                    head += &format!("  ({})", glue(&clean(c)));
+                }
+            }
+        }
+        out.push('\n');
+        out += &hang("", 4, &head, width);
+        if let Some(why) = &i.unrecognised {
+            out += &input_line("not read", &clean(why));
+        }
+        out += &input_line("rows", &rows_text(i.rows_read, i.rows_used, i.rows_skipped));
+        out += &input_line("messages", &i.contents.messages.to_string());
+        out += &input_line("destinations", &i.contents.destinations.to_string());
+        out += &input_line("data", &span_text(&i.contents));
+        out += &input_line("spend", &spend_text(&i.contents.spend));
+        out += &input_line("top countries", &countries_text(&i.contents.top_countries));
     }
-    writeln!(w, "Inputs")?;
-    writeln!(w, "{t}")?;
     let skips: Vec<(&str, &SkipRow)> = r.inputs.iter().flat_map(|i| i.skipped.iter().map(move |s| (i.path.as_str(), s))).collect();
     if !skips.is_empty() {
-        let mut t = table(&["input", "skipped because", "rows", "first at"], tty);
+        out += "\nSkipped rows\n";
         for (path, s) in skips {
-            t.add_row(vec![clean(path), clean(&s.reason), s.count.to_string(), s.first.clone()]);
+            out.push('\n');
+            out += &wrap("", &glue(&clean(path)), width);
+            out += &input_line("because", &clean(&s.reason));
+            out += &input_line("rows", &s.count.to_string());
+            out += &input_line("first at", &glue(&clean(&s.first)));
         }
-        writeln!(w, "\nSkipped rows")?;
-        writeln!(w, "{t}")?;
     }
     let tot = &r.total;
     if !tot.contents.top_countries.is_empty() {
-        let mut t = table(&["country", "messages", "destinations"], tty);
+        out += "\nTop countries\n";
         for c in &tot.contents.top_countries {
-            t.add_row(vec![c.country.clone().unwrap_or_else(|| "(unknown)".into()), c.messages.to_string(), c.destinations.to_string()]);
+            let country = c.country.as_deref().map(clean).unwrap_or_else(|| "(unknown)".into());
+            out += &total_line(&country, &format!("{} to {}", count(c.messages, "message"), count(c.destinations, "destination")));
         }
-        writeln!(w, "\nTop countries")?;
-        writeln!(w, "{t}")?;
     }
-    let nonzero =
-        |m: &BTreeMap<&'static str, u64>| m.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
-    writeln!(w, "\nTotal")?;
-    writeln!(w, "  inputs        {}", tot.inputs)?;
-    writeln!(w, "  rows          {} read = {} used + {} skipped", tot.rows_read, tot.rows_used, tot.rows_skipped)?;
-    writeln!(w, "  messages      {} ({} records folded into messages seen before)", tot.contents.messages, tot.records_folded)?;
+    let nonzero = |m: &BTreeMap<&'static str, u64>| {
+        m.iter().filter(|(_, n)| **n > 0).map(|(k, n)| glue(&format!("{k} {n}"))).collect::<Vec<_>>().join(", ")
+    };
+    out += "\nTotal\n";
+    out += &total_line("inputs", &tot.inputs.to_string());
+    out += &total_line("rows", &rows_text(tot.rows_read, tot.rows_used, tot.rows_skipped));
+    out += &total_line("messages", &format!("{} ({} records folded into messages seen before)", tot.contents.messages, tot.records_folded));
     if tot.conflicting_duplicates > 0 {
-        writeln!(w, "  conflicts     {} records reuse a message id with another destination (first kept)", tot.conflicting_duplicates)?;
+        out += &total_line(
+            "conflicts",
+            &format!("{} records reuse a message id with another destination (first kept)", tot.conflicting_duplicates),
+        );
     }
-    writeln!(w, "  time span     {}", span_text(&tot.contents).replace('\n', " .. "))?;
-    writeln!(w, "  destinations  {}", tot.contents.destinations)?;
-    writeln!(w, "  spend         {}", spend_text(&tot.contents.spend).replace('\n', ", "))?;
-    writeln!(w, "  status        {}", nonzero(&tot.status))?;
-    writeln!(w, "  number types  {}", nonzero(&tot.number_type))?;
-    writeln!(w, "  converted     {}", nonzero(&tot.converted))?;
+    out += &total_line("data", &span_text(&tot.contents));
+    out += &total_line("destinations", &tot.contents.destinations.to_string());
+    out += &total_line("spend", &spend_text(&tot.contents.spend));
+    out += &total_line("status", &nonzero(&tot.status));
+    out += &total_line("number types", &nonzero(&tot.number_type));
+    out += &total_line("converted", &nonzero(&tot.converted));
     if let Some(c) = &r.conversions {
-        writeln!(
-            w,
-            "  conversions   {}: {} read, {} used, {} skipped; {} sends judged (window {}s)",
-            clean(&c.file.path),
-            c.file.rows_read,
-            c.file.rows_used,
-            c.file.rows_skipped(),
-            c.sends_judged,
-            c.window_seconds
-        )?;
+        out += &total_line(
+            "conversions",
+            &format!(
+                "{}: {}, {}, {}; {} (window {}s)",
+                glue(&clean(&c.file.path)),
+                glue(&format!("{} read", c.file.rows_read)),
+                glue(&format!("{} used", c.file.rows_used)),
+                glue(&format!("{} skipped", c.file.rows_skipped())),
+                glue(&format!("{} sends judged", c.sends_judged)),
+                c.window_seconds
+            ),
+        );
     }
-    Ok(())
+    w.write_all(out.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report() -> InspectReport {
+        let contents = || Contents {
+            messages: 8708,
+            first_seen: Some("2024-03-01T00:15:54Z".into()),
+            last_seen: Some("2024-03-10T23:44:13Z".into()),
+            destinations: 7369,
+            spend: vec![
+                SpendRow { currency: Some("USD".into()), cost: 1459.74, priced_messages: 8000 },
+                SpendRow { currency: None, cost: 0.5, priced_messages: 1 },
+            ],
+            top_countries: vec![
+                CountryRow { country: Some("UZ".into()), messages: 4924, destinations: 4738 },
+                CountryRow { country: None, messages: 1, destinations: 1 },
+            ],
+        };
+        InspectReport {
+            schema_version: SCHEMA_VERSION,
+            tool: TOOL,
+            inputs: vec![InputRow {
+                path: "exports/march 2024/burst.csv.gz".into(),
+                format: Some("twilio-console-csv".into()),
+                container: Some("list page (messages)".into()),
+                gzip: true,
+                unrecognised: None,
+                rows_read: 8710,
+                rows_used: 8708,
+                rows_skipped: 2,
+                skipped: vec![SkipRow { reason: "inbound message (not a send)".into(), count: 2, first: "line 5".into() }],
+                contents: contents(),
+            }],
+            total: Total {
+                inputs: 1,
+                rows_read: 8710,
+                rows_used: 8708,
+                rows_skipped: 2,
+                records_folded: 0,
+                conflicting_duplicates: 3,
+                contents: contents(),
+                status: [("delivered", 6978), ("failed", 0)].into_iter().collect(),
+                number_type: [("mobile", 8708)].into_iter().collect(),
+                converted: [("unknown", 8708)].into_iter().collect(),
+                without_message_id: 0,
+                without_timestamp: 0,
+            },
+            conversions: None,
+            phone: PhoneStats { numbers_classified: 0, libphonenumber_calls: 0 },
+        }
+    }
+
+    #[test]
+    fn blocks_fit_the_width_and_keep_every_unit_whole() {
+        let r = report();
+        for width in [30, 40, 60, 80, 120] {
+            let mut out = Vec::new();
+            write_table(&r, &mut out, width).expect("write");
+            let out = String::from_utf8(out).expect("utf-8");
+            for l in out.lines() {
+                // Wider only where one unit (a 20-character time) does not fit after its label.
+                assert!(l.chars().count() <= width.max(INPUT_VALUE_AT + 20), "{l:?} wider than {width}:\n{out}");
+            }
+            for unit in [
+                "exports/march 2024/burst.csv.gz",
+                "1459.74 USD",
+                "0.50 (no currency)",
+                "2024-03-01T00:15:54Z",
+                "UZ 4924",
+                "?? 1",
+                "(list page (messages))",
+                "delivered 6978",
+                "line 5",
+                "8710 read",
+                "2 skipped",
+            ] {
+                assert!(out.lines().any(|l| l.contains(unit)), "`{unit}` whole on one line at {width}:\n{out}");
+            }
+            assert!(!out.contains("failed"), "zero counts are left out");
+            for fact in ["Inputs", "Skipped rows", "Top countries", "Total", "conflicts", "(unknown)", "(gzip)", "data"] {
+                assert!(out.contains(fact), "{fact} at {width}:\n{out}");
+            }
+        }
+    }
 }

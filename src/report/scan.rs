@@ -168,6 +168,8 @@ pub struct FindingOut {
     pub threshold: String,
     pub baseline: String,
     pub metrics: BTreeMap<&'static str, Num>,
+    /// Why the finding is lower (or higher) than its signal alone would make it; empty if not.
+    pub note: String,
     pub evidence: Evidence,
 }
 
@@ -251,6 +253,7 @@ pub fn finding_out(f: &Finding, incident: Option<String>, sample: Vec<String>) -
         threshold: f.threshold.clone(),
         baseline: f.baseline.clone(),
         metrics: f.metrics.iter().map(|(k, v)| (*k, Num(*v))).collect(),
+        note: f.note.clone(),
         evidence: Evidence { message_count: f.rows.len(), sample_message_ids: sample },
     }
 }

@@ -21,7 +21,7 @@ fn guard_subject(s: &str) -> Cow<'_, str> {
     if tool_made { Cow::Borrowed(s) } else { guard(s) }
 }
 
-pub const HEADER: [&str; 17] = [
+pub const HEADER: [&str; 18] = [
     "finding_id",
     "incident_id",
     "severity",
@@ -39,6 +39,7 @@ pub const HEADER: [&str; 17] = [
     "signal",
     "threshold",
     "baseline",
+    "note",
 ];
 
 pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
@@ -63,6 +64,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             &guard(&f.signal),
             &guard(&f.threshold),
             &guard(&f.baseline),
+            &guard(&f.note),
         ])?;
     }
     out.flush()

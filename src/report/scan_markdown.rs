@@ -110,7 +110,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
                 money(f.cost.0),
                 esc(&f.signal),
                 esc(&f.threshold),
-                esc(&f.baseline)
+                if f.note.is_empty() { esc(&f.baseline) } else { format!("{}; {}", esc(&f.baseline), esc(&f.note)) }
             )?;
         }
     }

@@ -107,6 +107,9 @@ fn finding(f: &FindingOut, cur: &str, width: usize, zone: Zone, color: bool) -> 
         color,
     );
     s += &wrap("    ", &clean(&f.title), width);
+    if !f.note.is_empty() {
+        s += &wrap("    ", &format!("({})", clean(&f.note)), width);
+    }
     // Its evidence: when, how many messages, what they cost.
     s += &wrap("    ", &format!("{}  {} messages  {}", span(&f.window, zone), f.messages, money(f.cost.0, cur)), width);
     s

@@ -29,11 +29,20 @@ pub const GLUE: char = '\u{a0}';
 /// `text` laid out from column `prefix.len()` (after `prefix` on the first line, indented on
 /// the others), broken only at spaces, each line at most `width` wide unless one token is wider.
 pub fn wrap(prefix: &str, text: &str, width: usize) -> String {
-    let indent = prefix.chars().count();
+    hang(prefix, prefix.chars().count(), text, width)
+}
+
+/// `s` as one unit for `wrap` (a path, `UZ 4924`, `min_distinct = 12`): its spaces become `GLUE`.
+pub fn glue(s: &str) -> String {
+    s.replace(' ', &GLUE.to_string())
+}
+
+/// Like `wrap`, but lines after the first start at column `indent` (a hanging indent), so a
+/// long item reads as one item: `    min_score = 25: Chernoff score...` then `      continued`.
+pub fn hang(prefix: &str, indent: usize, text: &str, width: usize) -> String {
     let mut out = String::from(prefix);
-    let mut col = indent;
+    let mut col = prefix.chars().count();
     let mut first = true;
-    // Runs of spaces inside a line are kept (`I1  critical`); a line starts at its first word.
     let mut gap = 1;
     for word in text.split(' ') {
         if word.is_empty() {
@@ -58,4 +67,23 @@ pub fn wrap(prefix: &str, text: &str, width: usize) -> String {
     }
     out.push('\n');
     out.replace(GLUE, " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hang_indents_the_lines_after_the_first_and_keeps_glued_units() {
+        let text = format!("{}: distinct destinations a range needs", glue("min_distinct = 12"));
+        let out = hang("    ", 6, &text, 30);
+        assert_eq!(out, "    min_distinct = 12:\n      distinct destinations a\n      range needs\n");
+        assert_eq!(hang("  ", 4, "a +99891445123456789012345 b", 10), "  a\n    +99891445123456789012345\n    b\n");
+    }
+
+    #[test]
+    fn glued_text_is_never_broken_and_is_written_with_spaces() {
+        let out = wrap("", &format!("x {} y", glue("testdata/my exports/a b.csv")), 12);
+        assert_eq!(out, "x\ntestdata/my exports/a b.csv\ny\n");
+    }
 }

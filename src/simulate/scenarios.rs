@@ -50,6 +50,18 @@ pub const SCENARIOS: &[ScenarioDef] = &[
         params: "countries= ranges=N messages=N start=ISO hours=H conversion=",
     },
     ScenarioDef {
+        name: "operator-spread",
+        kind: "attack",
+        about: "random valid numbers under one operator prefix of a (served) country, no dense block, mostly unverified",
+        params: "country=CC messages=N start=ISO hours=H prefix_digits=N conversion=",
+    },
+    ScenarioDef {
+        name: "unverified-spread",
+        kind: "attack",
+        about: "Authgear's scenarios: unverified OTPs to fresh numbers over a served country's whole plan, on a quiet or a spike day",
+        params: "country=CC unverified=N day=N peak=0..1 legit=X",
+    },
+    ScenarioDef {
         name: "marketing-blast",
         kind: "control",
         about: "a promotional message from another sender to existing customers, many ranges, no conversion data",
@@ -72,6 +84,18 @@ pub const SCENARIOS: &[ScenarioDef] = &[
         kind: "control",
         about: "a carrier fails for hours: failures (30008, 30003) and resends to ordinary numbers",
         params: "country=CC start=ISO hours=H failure=0..1",
+    },
+    ScenarioDef {
+        name: "business-block",
+        kind: "control",
+        about: "a business customer's staff in one block (company plan, call centre): the same numbers on working days, converting well",
+        params: "country=CC block=N staff=N per_day=X conversion=0..1",
+    },
+    ScenarioDef {
+        name: "tv-surge",
+        kind: "control",
+        about: "a TV spot or press mention: thousands of new users of a served country in a few hours, whole plan, normal conversion",
+        params: "country=CC messages=N start=ISO hours=H",
     },
     ScenarioDef {
         name: "small-country",
@@ -346,6 +370,143 @@ pub fn generate(
             let s = Session { conversion: w.conversion(country), failure };
             for ts in sorted_times(&mut rng, start, start + (hours * 3_600_000.0) as i64, n) {
                 w.otp_session(&mut rng, country, ts, label, s, out);
+            }
+        }
+        "operator-spread" => {
+            let country = match spec.list("country") {
+                Some(l) if !l.is_empty() => w.country(&l[0])?,
+                _ => *served.first().ok_or("operator-spread needs a country")?,
+            };
+            let messages = spec.num("messages", rng.random_range(300..6000) as f64)? as usize;
+            let hours = spec.num("hours", rng.random_range(1.0..48.0))?;
+            let start = spec.time("start", default_start)?;
+            let conversion = spec.num("conversion", 0.03)?;
+            let k = spec.num("prefix_digits", 3.0)?.clamp(1.0, 4.0) as u32;
+            let c = &w.countries[country as usize];
+            let r = c.ranges[rng.random_range(0..c.ranges.len())];
+            let total_digits = r.checked_ilog10().unwrap_or(0) + 1;
+            let code_digits = u32::from(c.code).checked_ilog10().unwrap_or(0) + 1;
+            let free = total_digits.saturating_sub(code_digits + k).max(1);
+            let operator = r / 10u64.pow(free);
+            let times = sorted_times(&mut rng, start, start + (hours * 3_600_000.0) as i64, messages);
+            for ts in times {
+                // Random valid numbers anywhere under the operator's prefix: no dense block.
+                let mut to = r + rng.random_range(0..10_000);
+                for _ in 0..50 {
+                    let n = operator * 10u64.pow(free) + rng.random_range(0..10u64.pow(free));
+                    if w.valid_mobile(country, n) {
+                        to = n;
+                        break;
+                    }
+                }
+                let r: f64 = rng.random_range(0.0..1.0);
+                let (status, error) = if r < 0.8 { (Status::Delivered, 0) } else { (Status::Undelivered, 30003) };
+                let converted = status == Status::Delivered && rng.random_bool(conversion.clamp(0.0, 1.0));
+                out.push(SimMessage { ts, to, country, kind: Kind::Otp, status, error, segments: 1, converted, label });
+            }
+        }
+        "unverified-spread" => {
+            let country = match spec.list("country") {
+                Some(l) if !l.is_empty() => w.country(&l[0])?,
+                _ => *served.first().ok_or("unverified-spread needs a country")?,
+            };
+            let unverified = spec.num("unverified", 300.0)? as usize;
+            let day = (spec.num("day", default_day as f64)? as i64).min(days - 1);
+            let peak = spec.num("peak", 0.2)?.clamp(0.0, 1.0);
+            // The day's legit traffic to the country: 0.5 a quiet day, 2 a spike day.
+            let legit = spec.num("legit", 0.5)?;
+            let (from, to) = (w.start_ms + day * DAY_MS, w.start_ms + (day + 1) * DAY_MS);
+            let in_day = |m: &SimMessage| m.country == country && m.ts >= from && m.ts < to && !w.labels[m.label as usize].is_attack();
+            if legit < 1.0 {
+                let mut keep = rng_for(w.seed, &format!("quiet:{scenario}"));
+                out.retain(|m| !in_day(m) || keep.random_bool(legit.max(0.0)));
+            } else if legit > 1.0 {
+                let share = mix.iter().find(|m| m.0 == country).map(|m| m.1).unwrap_or(0.0)
+                    / mix.iter().map(|m| m.1).sum::<f64>().max(f64::MIN_POSITIVE);
+                let legit_label = w.label("legit", "baseline");
+                let s = Session { conversion: w.conversion(country), failure: 0.05 };
+                for _ in 0..(daily * share * (legit - 1.0)).round() as usize {
+                    let ts = w.diurnal_ts(&mut rng, country, day);
+                    w.otp_session(&mut rng, country, ts, legit_label, s, out);
+                }
+            }
+            // A share `peak` in one hour, the rest over the day; every number fresh.
+            let peak_start = from + rng.random_range(6..20) * 3_600_000;
+            let n_peak = (unverified as f64 * peak).round() as usize;
+            let mut times = sorted_times(&mut rng, peak_start, peak_start + 3_600_000, n_peak);
+            times.extend(sorted_times(&mut rng, from, to, unverified - n_peak.min(unverified)));
+            for ts in times {
+                let c = &w.countries[country as usize];
+                let to = c.number(rng.random_range(0..c.ranges.len()), rng.random_range(0..10_000));
+                out.push(SimMessage {
+                    ts,
+                    to,
+                    country,
+                    kind: Kind::Otp,
+                    status: Status::Delivered,
+                    error: 0,
+                    segments: 1,
+                    converted: false,
+                    label,
+                });
+            }
+        }
+        "business-block" => {
+            let country = match spec.list("country") {
+                Some(l) if !l.is_empty() => w.country(&l[0])?,
+                _ => *served.first().ok_or("business-block needs a served country")?,
+            };
+            let block = spec.num("block", [100.0, 1000.0, 10000.0][rng.random_range(0..3)])?.clamp(10.0, 10_000.0) as u64;
+            let staff = (spec.num("staff", rng.random_range(50..500) as f64)? as u64).clamp(1, block * 4 / 5);
+            let per_day = spec.num("per_day", rng.random_range(0.5..2.0))?;
+            let conversion = spec.num("conversion", rng.random_range(0.93..0.97))?;
+            let c = &w.countries[country as usize];
+            let base = c.ranges[rng.random_range(0..c.ranges.len())] + rng.random_range(0..10_000 / block) * block;
+            let mut numbers: Vec<u64> = Vec::new();
+            while (numbers.len() as u64) < staff {
+                let n = base + rng.random_range(0..block);
+                if !numbers.contains(&n) {
+                    numbers.push(n);
+                }
+            }
+            let offset = i64::from(c.offset_min) * 60_000;
+            for day in 0..days {
+                // Working days, by the country's local calendar (2024-03-01 was a Friday).
+                let weekday = (w.start_ms + day * DAY_MS + offset).div_euclid(DAY_MS).rem_euclid(7);
+                if weekday == 2 || weekday == 3 {
+                    continue;
+                }
+                for &to in &numbers {
+                    let n = (per_day + rng.random_range(-0.5..0.5)).round().max(0.0) as usize;
+                    for _ in 0..n {
+                        let local = rng.random_range(8 * 3_600_000..18 * 3_600_000);
+                        let ts = w.start_ms + day * DAY_MS + local - offset;
+                        let delivered = rng.random_bool(0.98);
+                        let (status, error) = if delivered { (Status::Delivered, 0) } else { (Status::Undelivered, 30003) };
+                        let converted = delivered && rng.random_bool(conversion.clamp(0.0, 1.0));
+                        out.push(SimMessage { ts, to, country, kind: Kind::Otp, status, error, segments: 1, converted, label });
+                    }
+                }
+            }
+        }
+        "tv-surge" => {
+            let country = match spec.list("country") {
+                Some(l) if !l.is_empty() => w.country(&l[0])?,
+                _ => *served.first().ok_or("tv-surge needs a served country")?,
+            };
+            let messages = spec.num("messages", rng.random_range(1500..5000) as f64)? as usize;
+            let hours = spec.num("hours", rng.random_range(2.0..5.0))?;
+            let start = spec.time("start", default_start)?;
+            let s = Session { conversion: w.conversion(country), failure: 0.05 };
+            for ts in sorted_times(&mut rng, start, start + (hours * 3_600_000.0) as i64, messages) {
+                // New users only: nobody returns in a surge of first-time sign-ups.
+                let c = &w.countries[country as usize];
+                let to = c.number(rng.random_range(0..c.ranges.len()), rng.random_range(0..10_000));
+                w.users[country as usize].push((to, ts));
+                let delivered = !rng.random_bool(s.failure);
+                let (status, error) = if delivered { (Status::Delivered, 0) } else { (Status::Undelivered, 30003) };
+                let converted = delivered && rng.random_bool(s.conversion);
+                out.push(SimMessage { ts, to, country, kind: Kind::Otp, status, error, segments: 1, converted, label });
             }
         }
         "small-country" => {

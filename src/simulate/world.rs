@@ -137,6 +137,13 @@ impl World {
         }
     }
 
+    /// Whether E.164 digits `n` are a valid mobile number of `country`, by libphonenumber.
+    pub fn valid_mobile(&mut self, country: u16, n: u64) -> bool {
+        let info = self.classifier.classify(&format!("+{n}"));
+        matches!(info.number_type, crate::schema::NumberType::Mobile | crate::schema::NumberType::FixedOrMobile)
+            && info.country_str() == Some(self.countries[country as usize].iso)
+    }
+
     /// Legit conversion rate of a country.
     pub fn conversion(&self, country: u16) -> f64 {
         self.countries[country as usize].conversion

@@ -3,12 +3,14 @@
 
 mod bad_input;
 mod cli;
+mod detection;
 mod exit_status;
 mod fixtures;
 mod fresh_clone;
 mod fuzz_regressions;
 mod hostile;
 mod incident_model;
+mod listings;
 mod output_files;
 mod samples;
 mod scan;

@@ -181,7 +181,10 @@ fn golden(name: &str, actual: &str) {
 fn detectors_listing_is_the_registry() {
     let v = json_out(&["detectors", "-f", "json"]);
     let ids: Vec<&str> = v.as_array().expect("list").iter().filter_map(|d| d["id"].as_str()).collect();
-    assert_eq!(ids, ["pumped-range", "spend-anomaly", "low-conversion", "number-class", "provider-blocks"]);
+    assert_eq!(
+        ids,
+        ["pumped-range", "spend-anomaly", "low-conversion", "excess-unverified", "new-numbers", "number-class", "provider-blocks"]
+    );
     let out = bin().args(["scan", "--detector", "nope", "testdata/formats"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let out = bin().args(["scan", "--set", "pumped-range.nope=1", "testdata/formats"]).output().expect("run");

@@ -53,28 +53,6 @@ fn piped_tables_fit_80_columns_whatever_the_terminal_says() {
     }
 }
 
-/// The table as a terminal of `cols` columns shows it (a pseudo-terminal made by script(1)).
-fn on_terminal(cols: usize, args: &str) -> Option<String> {
-    let script = std::path::Path::new("/usr/bin/script");
-    if !script.exists() {
-        assert!(std::env::var_os("CI").is_none(), "script(1) (util-linux) is needed for the terminal test under CI");
-        eprintln!("skipped: no script(1) to make a pseudo-terminal");
-        return None;
-    }
-    let bin = assert_cmd::cargo::cargo_bin("pumphound");
-    let cmd = format!("stty cols {cols} rows 60; exec {} {args}", bin.display());
-    let out = std::process::Command::new(script)
-        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-        .env("NO_COLOR", "1")
-        .env("TZ", "UTC")
-        .env("TERM", "xterm")
-        .current_dir(root())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("script");
-    Some(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
-}
-
 #[test]
 fn terminal_tables_fit_80_and_120_columns_without_splitting_a_token() {
     for name in ["burst", "low-and-slow"] {

@@ -60,3 +60,27 @@ pub fn json_out(args: &[&str]) -> serde_json::Value {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("stdout is JSON")
 }
+
+/// stdout of `pumphound ARGS` as a terminal of `cols` columns shows it (a pseudo-terminal made
+/// by script(1)); None, with a printed reason, where script(1) is missing outside CI.
+pub fn on_terminal(cols: usize, args: &str) -> Option<String> {
+    let script = std::path::Path::new("/usr/bin/script");
+    if !script.exists() {
+        assert!(std::env::var_os("CI").is_none(), "script(1) (util-linux) is needed for the terminal tests under CI");
+        eprintln!("skipped: no script(1) to make a pseudo-terminal");
+        return None;
+    }
+    let bin = assert_cmd::cargo::cargo_bin("pumphound");
+    let cmd = format!("stty cols {cols} rows 60; exec {} {args}", bin.display());
+    let out = std::process::Command::new(script)
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env("TZ", "UTC")
+        .env("TERM", "xterm")
+        .current_dir(root())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script");
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{args} on a terminal: {}", String::from_utf8_lossy(&out.stdout));
+    Some(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
+}

@@ -1,0 +1,210 @@
+//! What separates a pumped range from a customer's block, once density has flagged it
+//! (DETECTION.md: "density alone cannot tell it from pumping; novelty, repetition, time shape and
+//! conversion can"):
+//!
+//! - **novelty**: the share of the range's numbers first seen inside its anomalous window (the 24
+//!   hours around its peak hour, after the data's first day) and never in the `--baseline` period;
+//! - **repetition**: messages per number, and the share of numbers that return on another day;
+//! - **time shape**: the days the range is active over the days the data covers;
+//! - **conversion**, when known: the Wilson interval of the range's conversion against the
+//!   account's median daily conversion.
+//!
+//! A long-lived range whose numbers come back day after day is a customer's block (staff on a
+//! company plan, a call centre): at most `low` without conversion data, `info` when its
+//! conversion is known and not below the account's. Pumped numbers are the attacker's: they are
+//! new and do not return, whatever the conversion says (attackers fake verifications).
+
+use super::low_conversion::wilson;
+use super::{Row, Severity};
+use crate::hash::{Map, Set};
+use std::collections::BTreeMap;
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+/// Numbers that must return on another day for a range to be long-lived, as a share.
+pub const RETURNING: f64 = 0.5;
+/// Days a long-lived range is active on, at least.
+pub const MIN_DAYS: u64 = 3;
+/// Sends with known conversion a range needs before its conversion speaks.
+pub const MIN_KNOWN: usize = 20;
+
+/// The character of a range's traffic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Character {
+    pub novelty: f64,
+    pub messages_per_number: f64,
+    pub returning: f64,
+    pub active_days: u64,
+    /// Active days over the days the data covers.
+    pub presence: f64,
+    /// Converted share and its Wilson interval, when at least [`MIN_KNOWN`] sends are known.
+    pub conversion: Option<(f64, f64, f64)>,
+}
+
+/// `members`: the range's messages; `period`: the first and last message of the data;
+/// `baseline`: numbers of the `--baseline` period (as (calling code, national)).
+pub fn of(members: &[&Row], period: (i64, i64), baseline: &Set<(u16, u64)>) -> Character {
+    let mut days_of: Map<u64, Set<i64>> = Map::default();
+    let mut first: Map<u64, i64> = Map::default();
+    let mut days: Set<i64> = Set::default();
+    let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
+    for r in members {
+        let d = r.ts.div_euclid(DAY);
+        days_of.entry(r.national).or_default().insert(d);
+        days.insert(d);
+        let f = first.entry(r.national).or_insert(r.ts);
+        *f = (*f).min(r.ts);
+        *hours.entry(r.ts.div_euclid(HOUR)).or_default() += 1;
+    }
+    let distinct = days_of.len().max(1) as f64;
+    let peak = hours.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * HOUR).unwrap_or(0);
+    let (from, to) = (peak - 12 * HOUR, peak + 12 * HOUR);
+    let cc = members.first().map_or(0, |r| r.calling_code);
+    // A number first seen on the data's first day may be older than the data: not counted new.
+    let novel = first.iter().filter(|&(n, &t)| t >= from && t < to && t >= period.0 + DAY && !baseline.contains(&(cc, *n))).count();
+    let period_days = ((period.1.div_euclid(DAY) - period.0.div_euclid(DAY)) + 1).max(1) as f64;
+    let known: Vec<bool> = members.iter().filter_map(|r| r.converted()).collect();
+    let conversion = (known.len() >= MIN_KNOWN).then(|| {
+        let k = known.iter().filter(|x| **x).count() as f64;
+        let n = known.len() as f64;
+        let (lo, hi) = wilson(k, n, 1.96);
+        (k / n, lo, hi)
+    });
+    Character {
+        novelty: novel as f64 / distinct,
+        messages_per_number: members.len() as f64 / distinct,
+        returning: days_of.values().filter(|d| d.len() >= 2).count() as f64 / distinct,
+        active_days: days.len() as u64,
+        presence: days.len() as f64 / period_days,
+        conversion,
+    }
+}
+
+impl Character {
+    /// Numbers that come back on other days, over several days: a customer's block.
+    pub fn long_lived(&self) -> bool {
+        self.returning >= RETURNING && self.active_days >= MIN_DAYS
+    }
+
+    /// The most a range of this character can be, and why (None: density decides).
+    /// `account`: the account's median daily conversion, when known.
+    pub fn cap(&self, account: Option<f64>) -> Option<(Severity, String)> {
+        if !self.long_lived() {
+            return None;
+        }
+        let shape = format!(
+            "{:.0}% of its numbers return on other days, {:.1} messages a number, active {} days",
+            self.returning * 100.0,
+            self.messages_per_number,
+            self.active_days
+        );
+        match (self.conversion, account) {
+            (Some((c, _, hi)), Some(base)) if hi >= base => Some((
+                Severity::Info,
+                format!("a customer's block, not pumping: {shape}; conversion {:.0}% (the account's {:.0}%)", c * 100.0, base * 100.0),
+            )),
+            // Known, and below the account's: the numbers return but do not verify; density decides.
+            (Some(_), Some(_)) => None,
+            _ => Some((Severity::Low, format!("looks like a customer's block ({shape}); no conversion data to tell, so at most low"))),
+        }
+    }
+
+    pub fn metrics(&self, m: &mut BTreeMap<&'static str, f64>) {
+        m.insert("novelty", self.novelty);
+        m.insert("messages_per_number", self.messages_per_number);
+        m.insert("returning_share", self.returning);
+        m.insert("active_days", self.active_days as f64);
+        m.insert("presence", self.presence);
+        if let Some((c, lo, hi)) = self.conversion {
+            m.insert("conversion", c);
+            m.insert("conversion_low", lo);
+            m.insert("conversion_high", hi);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    /// `staff` numbers in one block, each messaging on `days` days; `conv` converted.
+    fn block(staff: u64, days: i64, conv: Option<bool>) -> Vec<Row> {
+        let mut v = Vec::new();
+        for d in 0..days {
+            for s in 0..staff {
+                let mut r = row(v.len() as u32, d * DAY + 9 * HOUR + s as i64 * 60_000, 371, 29_000_000 + s, 8);
+                r.set_converted(conv);
+                v.push(r);
+            }
+        }
+        v
+    }
+
+    fn burst(n: u64, conv: Option<bool>) -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                let mut r = row(i as u32, 5 * DAY + 2 * HOUR + i as i64 * 5_000, 371, 29_100_000 + i, 8);
+                r.set_converted(conv);
+                r
+            })
+            .collect()
+    }
+
+    fn character(rows: &[Row], baseline: &Set<(u16, u64)>) -> Character {
+        of(&rows.iter().collect::<Vec<_>>(), (0, 14 * DAY - 1), baseline)
+    }
+
+    #[test]
+    fn a_staff_block_returns_and_a_burst_is_new() {
+        let staff = character(&block(120, 10, None), &Set::default());
+        assert_eq!(staff.returning, 1.0);
+        assert_eq!(staff.active_days, 10);
+        assert!((staff.presence - 10.0 / 14.0).abs() < 1e-9);
+        assert!((staff.messages_per_number - 10.0).abs() < 1e-9);
+        assert!(staff.novelty < 0.2, "first seen on day 0, not around the peak: {}", staff.novelty);
+        assert!(staff.long_lived());
+        let b = character(&burst(500, None), &Set::default());
+        assert_eq!((b.returning, b.active_days), (0.0, 1));
+        assert_eq!(b.novelty, 1.0);
+        assert!(!b.long_lived());
+        // Numbers the baseline period already had are not new.
+        let known: Set<(u16, u64)> = (0..250).map(|i| (371, 29_100_000 + i)).collect();
+        assert_eq!(character(&burst(500, None), &known).novelty, 0.5);
+    }
+
+    #[test]
+    fn the_cap_follows_repetition_then_conversion() {
+        // Without conversion: at most low, and the text says why.
+        let (sev, why) = character(&block(120, 10, None), &Set::default()).cap(Some(0.8)).expect("capped");
+        assert_eq!(sev, Severity::Low);
+        assert!(why.contains("no conversion data"), "{why}");
+        // Converting as the account does: info.
+        let (sev, why) = character(&block(120, 10, Some(true)), &Set::default()).cap(Some(0.8)).expect("capped");
+        assert_eq!(sev, Severity::Info);
+        assert!(why.contains("customer's block"), "{why}");
+        // Returning numbers that never verify: density decides.
+        assert_eq!(character(&block(120, 10, Some(false)), &Set::default()).cap(Some(0.8)), None);
+        // A burst of new numbers keeps its strength whatever its conversion (faked).
+        assert_eq!(character(&burst(500, Some(true)), &Set::default()).cap(Some(0.8)), None);
+    }
+
+    #[test]
+    fn edges_of_long_lived() {
+        // Two days are not enough; three are.
+        assert!(!character(&block(50, 2, None), &Set::default()).long_lived());
+        assert!(character(&block(50, 3, None), &Set::default()).long_lived());
+        // Half the numbers returning is the edge.
+        let mut rows = block(50, 3, None);
+        rows.extend(burst(50, None));
+        let c = character(&rows, &Set::default());
+        assert_eq!(c.returning, 0.5);
+        assert!(c.long_lived());
+        rows.extend(burst(52, None).into_iter().skip(50));
+        assert!(!character(&rows, &Set::default()).long_lived(), "just under half");
+        // Conversion speaks from MIN_KNOWN sends.
+        let few = block(19, 3, Some(true));
+        assert_eq!(character(&few[..19], &Set::default()).conversion, None);
+        assert!(character(&few[..20], &Set::default()).conversion.is_some());
+    }
+}

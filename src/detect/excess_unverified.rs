@@ -1,0 +1,327 @@
+//! `excess-unverified`: more unverified OTP sends than the baseline conversion predicts, per
+//! country and per operator prefix (the national number's first two digits), per day and per
+//! hour. Where conversion is known (Verify exports, `--conversions`, EUM feedback), a pumping
+//! campaign spread over fresh numbers shows as an excess of sends nobody verifies, even when it
+//! fills no dense block and moves no ratio far: 300 extra unverified among 500 verified is an
+//! observed ~350 against an expected ~55 (Authgear's published scenarios).
+//!
+//! For a window with V verified and U unverified delivered sends, and the slice's baseline
+//! conversion p (its median daily conversion; the country's, then the account's, when the slice
+//! has too few days; the `--baseline` period's when given), the verified sends predict
+//! λ = V·(1 − p)/p unverified ones (so the attack's own volume never raises what is expected),
+//! and the score is the Chernoff bound of the Poisson upper tail, U·ln(U/λ) − U + λ. Sends that failed, were undelivered or were blocked are left
+//! out: nobody can verify a code that never arrived (a carrier outage is not pumping). A legit
+//! spike converts as usual, so its unverified count stays near what it predicts.
+//!
+//! Evidence is message-level: the window's unverified sends to numbers first seen in it that
+//! never verified. Known customers' numbers are never evidence.
+
+use super::low_conversion::daily_baseline;
+use super::{Countries, Detector, Finding, Param, Params, Row, Severity};
+use crate::hash::{Map, Set};
+use crate::schema::Status;
+use std::collections::BTreeMap;
+
+pub const DETECTOR: Detector = Detector {
+    id: "excess-unverified",
+    title: "Excess unverified sends",
+    flags: "countries and operator prefixes with more unverified OTP sends in an hour or a day than their verified sends predict at the baseline conversion",
+    params: &[
+        Param { name: "min_score", default: 25.0, about: "Poisson tail score (-ln p) a window needs" },
+        Param { name: "min_excess", default: 20.0, about: "unverified sends above the expected count a day needs" },
+        Param { name: "min_excess_hour", default: 15.0, about: "unverified sends above the expected count an hour needs" },
+        Param { name: "strong_score", default: 60.0, about: "score from which the finding is medium (with min_strong_excess)" },
+        Param { name: "min_strong_excess", default: 30.0, about: "excess from which the finding is medium (with strong_score)" },
+    ],
+};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+/// −ln P(X ≥ u) for X ~ Poisson(λ), Chernoff bound (0 when u is not above λ).
+pub fn score(u: f64, lambda: f64) -> f64 {
+    super::pumped_range::score(u, lambda.max(0.5))
+}
+
+/// Unverified sends the verified ones predict at conversion `p`: V·(1 − p)/p.
+pub fn expected(verified: f64, p: f64) -> f64 {
+    let p = p.clamp(0.01, 0.999);
+    verified * (1.0 - p) / p
+}
+
+/// A slice of the traffic: a country, or a country's operator prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct Slice {
+    country: usize,
+    /// 0: the whole country; else 100 + the national number's first two digits.
+    operator: u32,
+}
+
+fn operator(r: &Row) -> u32 {
+    if r.nlen >= 4 { 100 + (r.national / 10u64.pow(u32::from(r.nlen) - 2)) as u32 } else { 0 }
+}
+
+fn judged(r: &Row) -> bool {
+    r.converted().is_some() && !matches!(r.status, Status::Failed | Status::Undelivered | Status::Blocked)
+}
+
+pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+    let id = DETECTOR.id;
+    if !rows.iter().any(|r| r.converted().is_some()) {
+        return Vec::new();
+    }
+    let (min_score, min_excess, min_excess_hour) = (p.get(id, "min_score"), p.get(id, "min_excess"), p.get(id, "min_excess_hour"));
+    let (strong_score, strong_excess) = (p.get(id, "strong_score"), p.get(id, "min_strong_excess"));
+    let mut countries = Countries::default();
+    // Sends and unverified per slice and window; rows per slice for baselines.
+    let mut cells: BTreeMap<(Slice, i64, i64), (f64, f64)> = BTreeMap::new();
+    let mut slice_rows: Map<Slice, Vec<&Row>> = Map::default();
+    for r in rows.iter().filter(|r| judged(r)) {
+        let c = countries.id(r.country());
+        let unverified = f64::from(u8::from(r.converted() == Some(false)));
+        let op = operator(r);
+        for slice in std::iter::once(Slice { country: c, operator: 0 }).chain((op != 0).then_some(Slice { country: c, operator: op })) {
+            slice_rows.entry(slice).or_default().push(r);
+            for width in [DAY, HOUR] {
+                let cell = cells.entry((slice, width, r.ts.div_euclid(width))).or_default();
+                cell.0 += 1.0;
+                cell.1 += unverified;
+            }
+        }
+    }
+    // Baseline conversion: the slice's, else its country's, else the account's.
+    let base_by_slice: Map<Slice, Vec<&Row>> = {
+        let mut m: Map<Slice, Vec<&Row>> = Map::default();
+        for r in base.iter().filter(|r| judged(r)) {
+            if let Some(c) = countries.get(r.country()) {
+                m.entry(Slice { country: c, operator: 0 }).or_default().push(r);
+                if operator(r) != 0 {
+                    m.entry(Slice { country: c, operator: operator(r) }).or_default().push(r);
+                }
+            }
+        }
+        m
+    };
+    let have_base = base.iter().any(|r| r.converted().is_some());
+    let all: Vec<&Row> = if have_base { base.iter().filter(|r| judged(r)).collect() } else { rows.iter().filter(|r| judged(r)).collect() };
+    let Some(account) = daily_baseline(&all) else { return Vec::new() };
+    let mut conversion: Map<Slice, f64> = Map::default();
+    let mut slices: Vec<Slice> = slice_rows.keys().copied().collect();
+    slices.sort_unstable();
+    for s in &slices {
+        let source = if have_base { base_by_slice.get(s).cloned().unwrap_or_default() } else { slice_rows[s].clone() };
+        // A slice judged on its own history needs a few days of it, each with enough sends for
+        // a rate (else a small country's one busy day, the attack's, would be its baseline).
+        let mut per_day: Map<i64, u32> = Map::default();
+        for r in &source {
+            *per_day.entry(r.ts.div_euclid(DAY)).or_default() += 1;
+        }
+        let full_days = per_day.values().filter(|&&n| n >= 20).count();
+        let own = (full_days >= 3).then(|| daily_baseline(&source)).flatten();
+        let country = conversion.get(&Slice { country: s.country, operator: 0 }).copied();
+        conversion.insert(*s, own.or(country).unwrap_or(account));
+    }
+    // Flagged windows: days first; an hour inside a flagged day, and an operator window inside a
+    // flagged country window, adds nothing.
+    let mut flagged: Vec<(Slice, i64, i64, f64, f64, f64, f64)> = Vec::new();
+    for width in [DAY, HOUR] {
+        for (&(slice, w, k), &(n, u)) in cells.iter().filter(|((_, w, _), _)| *w == width) {
+            let pb = conversion.get(&slice).copied().unwrap_or(account);
+            let expected = expected(n - u, pb);
+            let excess = u - expected;
+            let s = score(u, expected);
+            let floor = if width == DAY { min_excess } else { min_excess_hour };
+            if s < min_score || excess < floor {
+                continue;
+            }
+            let (start, end) = (k * w, (k + 1) * w);
+            let covered = flagged.iter().any(|f| {
+                f.0.country == slice.country
+                    && (f.0.operator == 0 || f.0 == slice)
+                    && f.1 <= start
+                    && f.2 >= end
+                    && (f.2 - f.1) >= (end - start)
+            });
+            if covered {
+                continue;
+            }
+            flagged.push((slice, start, end, n, u, expected, s));
+        }
+    }
+    if flagged.is_empty() {
+        return Vec::new();
+    }
+    // Numbers and when they were first seen, and which ever verified.
+    let mut first_seen: Map<(u16, u64), i64> = Map::default();
+    let mut verified: Set<(u16, u64)> = Set::default();
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        let k = (r.calling_code, r.national);
+        let f = first_seen.entry(k).or_insert(r.ts);
+        *f = (*f).min(r.ts);
+        if r.converted() == Some(true) {
+            verified.insert(k);
+        }
+    }
+    let known: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
+    flagged
+        .into_iter()
+        .map(|(slice, start, end, n, u, expected, s)| {
+            let members: Vec<&Row> = slice_rows[&slice]
+                .iter()
+                .copied()
+                .filter(|r| r.ts >= start && r.ts < end)
+                .filter(|r| {
+                    let k = (r.calling_code, r.national);
+                    r.converted() == Some(false)
+                        && r.nlen > 0
+                        && !verified.contains(&k)
+                        && !known.contains(&k)
+                        && first_seen.get(&k).is_some_and(|&t| t >= start)
+                })
+                .collect();
+            let cc = countries.codes[slice.country];
+            let country = cc.map_or_else(|| "??".to_string(), |c| String::from_utf8_lossy(&c).into_owned());
+            let first = members.first().or(slice_rows[&slice].first()).copied();
+            let (kind, subject) = if slice.operator == 0 {
+                ("country", country.clone())
+            } else {
+                ("operator_prefix", format!("+{}{}", first.map_or(0, |r| r.calling_code), slice.operator - 100))
+            };
+            let pb = conversion.get(&slice).copied().unwrap_or(account);
+            let severity = if s >= strong_score && u - expected >= strong_excess { Severity::Medium } else { Severity::Low };
+            let label = if end - start == DAY { "day" } else { "hour" };
+            let mut metrics = BTreeMap::new();
+            metrics.insert("sends", n);
+            metrics.insert("verified", n - u);
+            metrics.insert("unverified", u);
+            metrics.insert("expected_unverified", expected);
+            metrics.insert("excess_unverified", u - expected);
+            metrics.insert("score", s);
+            metrics.insert("baseline_conversion", pb);
+            metrics.insert("new_unverified_numbers", members.len() as f64);
+            let mut f = Finding {
+                severity,
+                title: format!(
+                    "{subject}: {u:.0} unverified of {n:.0} sends in a {label} where {expected:.0} were expected ({:.0}% conversion)",
+                    pb * 100.0
+                ),
+                start,
+                end,
+                signal: format!("unverified OTP sends per {label} ({})", if slice.operator == 0 { "country" } else { "operator prefix" }),
+                threshold: format!(
+                    "score ≥ {min_score} (Poisson tail) and {} or more above the expected count",
+                    if label == "day" { min_excess } else { min_excess_hour }
+                ),
+                baseline: format!(
+                    "{:.1}% conversion ({})",
+                    pb * 100.0,
+                    if have_base { "the baseline period" } else { "median day of the period" }
+                ),
+                metrics,
+                ..Finding::over(id, kind, subject, &members)
+            };
+            f.country = Some(country);
+            f
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    /// `days` days of a country at `per_day` sends converting at `conv`, numbers all different.
+    fn legit(days: i64, per_day: u64, conv: f64, seed: u64) -> Vec<Row> {
+        let mut v = Vec::new();
+        for d in 0..days {
+            for i in 0..per_day {
+                let n = 20_000_000 + (seed * 7_919 + d as u64 * 104_729 + i * 7_127) % 9_000_000;
+                let mut r = row(v.len() as u32, d * DAY + 8 * HOUR + (i as i64 * 40_000) % (12 * HOUR), 371, n, 8);
+                r.set_country(Some(*b"LV"));
+                // Converted or not in no order of time (a hash of the send), at the rate `conv`.
+                let h = crate::simulate::world::mix(seed, &format!("{d}:{i}")) % 1000;
+                r.set_converted(Some((h as f64) < conv * 1000.0));
+                v.push(r);
+            }
+        }
+        v
+    }
+
+    fn attack(day: i64, n: u64, first_idx: u32) -> Vec<Row> {
+        (0..n)
+            .map(|i| {
+                let mut r = row(first_idx + i as u32, day * DAY + 3 * HOUR + i as i64 * 60_000 % (18 * HOUR), 371, 29_500_000 + i * 13, 8);
+                r.set_country(Some(*b"LV"));
+                r.set_converted(Some(false));
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_expected_count_and_its_score_at_the_edges() {
+        // Authgear's example: 500 verified at 90 % predict about 55 unverified.
+        assert!((expected(500.0, 0.9) - 55.6).abs() < 0.1);
+        assert_eq!(score(55.0, 55.0), 0.0, "at the expected count");
+        assert!(score(56.0, 55.0) > 0.0);
+        // (a): 350 observed against 55.
+        assert!(score(350.0, expected(500.0, 0.9)) > 300.0);
+        // (c): a ~15/day country, 5 verified at 70 %, 37 unverified.
+        let c = score(37.0, expected(5.0, 0.7));
+        assert!(c > 25.0, "{c}");
+        // A 2x legit day: 1,600 verified, 400 unverified at 80 %: nothing.
+        assert_eq!(score(400.0, expected(1600.0, 0.8)), 0.0);
+    }
+
+    #[test]
+    fn an_excess_of_unverified_sends_is_found_and_a_spike_day_is_not() {
+        let mut rows = legit(14, 500, 0.8, 1);
+        let n = rows.len() as u32;
+        rows.extend(attack(9, 300, n));
+        let f = detect(&rows, &[], &Params::default());
+        let day: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "country").collect();
+        assert_eq!(day.len(), 1, "{} findings: {:?}", f.len(), f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        assert_eq!(day[0].severity, Severity::Medium);
+        // Evidence: the day's unverified sends to new numbers: the attack's 300, and the day's
+        // legit users who never verified (indistinguishable one by one).
+        let attack_rows: Set<u32> = (n..n + 300).collect();
+        assert!(attack_rows.iter().all(|r| day[0].rows.contains(r)));
+        assert!(day[0].rows.len() < 300 + 120, "{}", day[0].rows.len());
+        assert!(day[0].metrics["excess_unverified"] >= 270.0, "{}", day[0].metrics["excess_unverified"]);
+        // A 2x legit day converts as usual: nothing.
+        let mut spike = legit(14, 500, 0.8, 2);
+        let n = spike.len() as u32;
+        spike.extend(legit(1, 500, 0.8, 3).into_iter().enumerate().map(|(i, mut r)| {
+            r.idx = n + i as u32;
+            r.ts += 9 * DAY;
+            r
+        }));
+        assert!(detect(&spike, &[], &Params::default()).is_empty());
+    }
+
+    #[test]
+    fn failed_sends_and_known_customers_are_not_evidence() {
+        let mut rows = legit(14, 200, 0.8, 4);
+        let n = rows.len() as u32;
+        // An outage: 150 failed, unverified sends.
+        rows.extend(attack(9, 150, n).into_iter().map(|mut r| {
+            r.status = Status::Failed;
+            r
+        }));
+        assert!(detect(&rows, &[], &Params::default()).is_empty(), "nobody verifies a code that never arrived");
+        let mut rows = legit(14, 200, 0.8, 5);
+        let n = rows.len() as u32;
+        let mut a = attack(9, 150, n);
+        // Half of them to numbers that verified before: not evidence.
+        let known: Vec<u64> = rows.iter().filter(|r| r.converted() == Some(true)).take(75).map(|r| r.national).collect();
+        for (r, k) in a.iter_mut().zip(known) {
+            r.national = k;
+        }
+        rows.extend(a);
+        let f = detect(&rows, &[], &Params::default());
+        let c = f.iter().find(|f| f.subject_kind == "country").expect("found");
+        assert!((n..n + 75).all(|r| !c.rows.contains(&r)), "numbers that verified before are never evidence");
+        assert!((n + 75..n + 150).all(|r| c.rows.contains(&r)), "fresh ones are");
+    }
+}

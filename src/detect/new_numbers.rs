@@ -1,0 +1,276 @@
+//! `new-numbers`: volume to numbers never seen before, per country and per operator prefix (the
+//! national number's first three digits), per day and per hour, against the slice's own robust
+//! baseline. An operator that collects on any of its numbers lets an attacker spread thousands
+//! of sends over random valid numbers under its prefix: no dense block stands out, only a spike
+//! of never-seen numbers in one operator's slice.
+//!
+//! A window is anomalous when its new numbers exceed the median + k·MAD of the slice's windows
+//! (those with traffic), by at least `min_new`. What separates it from a TV spot or a press
+//! mention, which also brings thousands of new numbers:
+//! - **concentration**: a surge of real users spreads over every operator as the country's
+//!   traffic always does; pumping lands in one. An operator window whose share of the country's
+//!   new numbers is at least `concentration` times its usual share (and over half) is `medium`;
+//!   a country-wide spike alone is `low`;
+//! - **conversion**, when known: a window whose new numbers verify as the account's do is `info`,
+//!   whatever its shape (new users converting normally are new users).
+//!
+//! Evidence: the window's sends to numbers first seen in it (and never in `--baseline`) that
+//! never verified. Known customers' numbers are never evidence.
+
+use super::low_conversion::{daily_baseline, wilson};
+use super::{Countries, Detector, Finding, Param, Params, Row, Severity};
+use crate::hash::{Map, Set};
+use std::collections::BTreeMap;
+
+pub const DETECTOR: Detector = Detector {
+    id: "new-numbers",
+    title: "New-number spike",
+    flags: "hours and days with far more sends to never-seen numbers than usual, per country and per operator prefix (first three national digits); concentration in one operator raises it",
+    params: &[
+        Param { name: "k", default: 8.0, about: "MADs above the median of the slice's windows a window's new numbers must be" },
+        Param { name: "min_new_day", default: 150.0, about: "new numbers above the median a day needs" },
+        Param { name: "min_new_hour", default: 60.0, about: "new numbers above the median an hour needs" },
+        Param {
+            name: "concentration",
+            default: 3.0,
+            about: "an operator's share of the country's new numbers must be this many times its usual share",
+        },
+    ],
+};
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+fn operator(r: &Row) -> u32 {
+    if r.nlen >= 6 { 1000 + (r.national / 10u64.pow(u32::from(r.nlen) - 3)) as u32 } else { 0 }
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 }
+}
+
+/// Median and MAD of window counts.
+pub fn robust(counts: &[f64]) -> (f64, f64) {
+    let mut v = counts.to_vec();
+    let med = median(&mut v);
+    let mut dev: Vec<f64> = counts.iter().map(|c| (c - med).abs()).collect();
+    (med, median(&mut dev))
+}
+
+/// Whether `new` is a spike over windows with median `med` and MAD `mad`.
+pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
+    new > med + k * mad.max(1.0) && new - med >= floor
+}
+
+pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+    let id = DETECTOR.id;
+    let (k, min_day, min_hour, concentration) =
+        (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
+    let known: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
+    let mut first: Map<(u16, u64), i64> = Map::default();
+    let mut verified: Set<(u16, u64)> = Set::default();
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        let key = (r.calling_code, r.national);
+        let f = first.entry(key).or_insert(r.ts);
+        *f = (*f).min(r.ts);
+        if r.converted() == Some(true) {
+            verified.insert(key);
+        }
+    }
+    // New numbers per (country, operator) slice and window: the sends that are a number's first.
+    let mut countries = Countries::default();
+    let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        let key = (r.calling_code, r.national);
+        if first.get(&key) != Some(&r.ts) || known.contains(&key) {
+            continue;
+        }
+        let c = countries.id(r.country());
+        for op in [0, operator(r)] {
+            for w in [DAY, HOUR] {
+                *cells.entry((c, op, w, r.ts.div_euclid(w))).or_default() += 1.0;
+            }
+        }
+    }
+    // Per slice and width: the window counts, for the baseline.
+    let mut series: BTreeMap<(usize, u32, i64), Vec<f64>> = BTreeMap::new();
+    for (&(c, op, w, _), &n) in &cells {
+        series.entry((c, op, w)).or_default().push(n);
+    }
+    let stats: BTreeMap<(usize, u32, i64), (f64, f64)> = series.iter().map(|(k, v)| (*k, robust(v))).collect();
+    let account = {
+        let k: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
+        daily_baseline(&k)
+    };
+    let mut flagged: Vec<(usize, u32, i64, i64, f64, f64)> = Vec::new();
+    // Days before hours, operators before their country: a flagged day covers its hours, and a
+    // flagged operator window explains its country's.
+    for (width, operators) in [(DAY, true), (DAY, false), (HOUR, true), (HOUR, false)] {
+        for (&(c, op, w, idx), &n) in cells.iter().filter(|((_, op, w, _), _)| *w == width && (*op != 0) == operators) {
+            let (med, mad) = stats[&(c, op, w)];
+            if !spike(n, med, mad, k, if w == DAY { min_day } else { min_hour }) {
+                continue;
+            }
+            let (start, end) = (idx * w, (idx + 1) * w);
+            let covered = flagged.iter().any(|f| f.0 == c && (op == 0 || f.1 == op) && f.2 <= start && f.3 >= end);
+            if !covered {
+                flagged.push((c, op, start, end, n, med));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (c, op, start, end, n, med) in flagged {
+        let w = end - start;
+        let members: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.nlen > 0 && r.ts >= start && r.ts < end && countries.get(r.country()) == Some(c))
+            .filter(|r| op == 0 || operator(r) == op)
+            .filter(|r| {
+                let key = (r.calling_code, r.national);
+                !known.contains(&key) && first.get(&key).is_some_and(|&t| t >= start) && !verified.contains(&key)
+            })
+            .collect();
+        // Concentration: the operator's share of the country's new numbers in this window, and
+        // its usual share.
+        let country_here = cells.get(&(c, 0, w, start / w)).copied().unwrap_or(n);
+        let share = n / country_here.max(1.0);
+        // Usual: the median share over the country's other windows (robust to the attack's own
+        // other windows, which a pooled share would count as usual).
+        let usual = if op == 0 {
+            1.0
+        } else {
+            let mut shares: Vec<f64> = cells
+                .range((c, 0, w, i64::MIN)..=(c, 0, w, i64::MAX))
+                .filter(|(k, _)| k.3 != start / w)
+                .map(|(k, &total)| cells.get(&(c, op, w, k.3)).copied().unwrap_or(0.0) / total.max(1.0))
+                .collect();
+            median(&mut shares)
+        };
+        let concentrated = op != 0 && share >= 0.5 && share >= concentration * usual;
+        // Conversion of the window's new numbers, when known.
+        let judged: Vec<bool> = rows
+            .iter()
+            .filter(|r| r.ts >= start && r.ts < end && countries.get(r.country()) == Some(c) && (op == 0 || operator(r) == op))
+            .filter(|r| first.get(&(r.calling_code, r.national)).is_some_and(|&t| t >= start))
+            .filter_map(|r| r.converted())
+            .collect();
+        let conv = (judged.len() >= 20).then(|| {
+            let kk = judged.iter().filter(|x| **x).count() as f64;
+            (kk / judged.len() as f64, wilson(kk, judged.len() as f64, 1.96).1)
+        });
+        let converts_normally = matches!((conv, account), (Some((_, hi)), Some(a)) if hi >= a * 0.8);
+        let (severity, note) = if converts_normally {
+            (Severity::Info, "its new numbers verify as the account's do: new users, not pumping".to_string())
+        } else if concentrated {
+            (Severity::Medium, String::new())
+        } else {
+            (
+                Severity::Low,
+                if op == 0 {
+                    "spread over the country's operators as its traffic is (a surge of real users looks so)".into()
+                } else {
+                    String::new()
+                },
+            )
+        };
+        let cc = countries.codes[c];
+        let country = cc.map_or_else(|| "??".to_string(), |x| String::from_utf8_lossy(&x).into_owned());
+        let (kind, subject) = if op == 0 {
+            ("country", country.clone())
+        } else {
+            ("operator_prefix", format!("+{}{}", members.first().map_or(0, |r| r.calling_code), op - 1000))
+        };
+        let label = if w == DAY { "day" } else { "hour" };
+        let mut metrics = BTreeMap::new();
+        metrics.insert("new_numbers", n);
+        metrics.insert("median_new_numbers", med);
+        metrics.insert("share_of_country_new", share);
+        metrics.insert("usual_share", usual);
+        if let Some((cv, _)) = conv {
+            metrics.insert("conversion", cv);
+        }
+        let mut f = Finding {
+            severity,
+            title: format!(
+                "{subject}: {n:.0} new numbers in a {label}, {med:.0} usual{}",
+                if concentrated {
+                    format!(", {:.0}% of the country's new numbers (usually {:.0}%)", share * 100.0, usual * 100.0)
+                } else {
+                    String::new()
+                }
+            ),
+            start,
+            end,
+            signal: format!("sends to never-seen numbers per {label}"),
+            threshold: format!("> median + {k}·MAD and {} more than the median", if w == DAY { min_day } else { min_hour }),
+            baseline: format!("median {med:.0} new numbers per {label} in this slice"),
+            metrics,
+            note,
+            ..Finding::over(id, kind, subject, &members)
+        };
+        f.country = Some(country);
+        out.push(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::tests::row;
+
+    /// `days` of steady traffic: `per_day` sends, a third to returning numbers, spread over ten
+    /// operator prefixes (the third national digit).
+    fn steady(days: i64, per_day: u64) -> Vec<Row> {
+        let mut v = Vec::new();
+        for d in 0..days {
+            for i in 0..per_day {
+                let fresh = 20_000_000 + ((d as u64 * per_day + i) * 7_919) % 9_900_000;
+                let n = if i % 3 == 0 && d > 0 { 20_000_000 + (((d as u64 - 1) * per_day + i) * 7_919) % 9_900_000 } else { fresh };
+                v.push(row(v.len() as u32, d * DAY + (i as i64 * 86_000_000 / per_day as i64), 371, n, 8));
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn robust_baseline_and_spike_edges() {
+        assert_eq!(robust(&[1.0, 2.0, 3.0, 100.0]), (2.5, 1.0));
+        assert!(!spike(200.0, 100.0, 5.0, 8.0, 150.0), "150 above the median is needed");
+        assert!(spike(250.0, 100.0, 5.0, 8.0, 150.0));
+        assert!(!spike(250.0, 100.0, 20.0, 8.0, 150.0), "within 8 MADs");
+    }
+
+    #[test]
+    fn one_operator_spike_is_medium_and_a_country_wide_surge_is_low() {
+        let mut rows = steady(14, 400);
+        let n = rows.len() as u32;
+        // 1,500 new numbers in ten hours under one operator prefix (371 295...).
+        for i in 0..1500u64 {
+            rows.push(row(n + i as u32, 9 * DAY + 8 * 3_600_000 + i as i64 * 24_000, 371, 29_500_000 + i * 61, 8));
+        }
+        let f = detect(&rows, &[], &Params::default());
+        let op: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "operator_prefix").collect();
+        assert!(
+            op.iter().any(|f| f.severity == Severity::Medium && f.subject == "+371295"),
+            "{:?}",
+            f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>()
+        );
+        let medium = op.iter().find(|f| f.severity == Severity::Medium).expect("medium");
+        assert!(medium.rows.len() >= 1500, "every attack send is evidence");
+        // A surge over every operator: new numbers, but spread as usual.
+        let mut rows = steady(14, 400);
+        let n = rows.len() as u32;
+        for i in 0..2000u64 {
+            rows.push(row(n + i as u32, 9 * DAY + 8 * 3_600_000 + i as i64 * 9_000, 371, 20_000_000 + (i * 4_999_999) % 9_900_000, 8));
+        }
+        let f = detect(&rows, &[], &Params::default());
+        assert!(!f.is_empty());
+        assert!(f.iter().all(|f| f.severity <= Severity::Low), "{:?}", f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>());
+    }
+}
