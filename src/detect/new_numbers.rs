@@ -41,6 +41,27 @@ pub const DETECTOR: Detector = Detector {
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 86_400_000;
 
+/// The share of the numbers `members` go to that are also messaged on another day.
+fn returning_share(rows: &[Row], members: &[&Row]) -> f64 {
+    let mut first_day: Map<u64, (i64, bool)> = members.iter().map(|r| (pack(r), (r.ts.div_euclid(DAY), false))).collect();
+    if first_day.is_empty() {
+        return 0.0;
+    }
+    for r in rows.iter().filter(|r| r.nlen > 0) {
+        if let Some(e) = first_day.get_mut(&pack(r))
+            && r.ts.div_euclid(DAY) != e.0
+        {
+            e.1 = true;
+        }
+    }
+    first_day.values().filter(|e| e.1).count() as f64 / first_day.len() as f64
+}
+
+/// A number as one integer: the calling code above the national number's up to 15 digits.
+fn pack(r: &Row) -> u64 {
+    u64::from(r.calling_code) << 50 | r.national
+}
+
 fn operator(r: &Row) -> u32 {
     if r.nlen >= 6 { 1000 + (r.national / 10u64.pow(u32::from(r.nlen) - 3)) as u32 } else { 0 }
 }
@@ -71,31 +92,36 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
-    let known: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
-    let mut first: Map<(u16, u64), i64> = Map::default();
-    let mut verified: Set<(u16, u64)> = Set::default();
+    let known: Set<u64> = base.iter().filter(|r| r.nlen > 0).map(pack).collect();
+    // Each number's first sighting, and which ever verified: one map keyed by the packed
+    // number (a hash of a u64; this pass over every row is the detector's main cost).
+    let mut first: Map<u64, (i64, bool)> = Map::with_capacity_and_hasher(rows.len() / 2, Default::default());
     for r in rows.iter().filter(|r| r.nlen > 0) {
-        let key = (r.calling_code, r.national);
-        let f = first.entry(key).or_insert(r.ts);
-        *f = (*f).min(r.ts);
-        if r.converted() == Some(true) {
-            verified.insert(key);
-        }
+        let e = first.entry(pack(r)).or_insert((r.ts, false));
+        e.0 = e.0.min(r.ts);
+        e.1 |= r.converted() == Some(true);
     }
-    // New numbers per (country, operator) slice and window: the sends that are a number's first.
+    // New numbers per (country, operator) slice and hour (days are summed from hours): the sends
+    // that are a number's first.
     let mut countries = Countries::default();
-    let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
+    let mut hours: Map<(usize, u32, i64), f64> = Map::default();
     for r in rows.iter().filter(|r| r.nlen > 0) {
-        let key = (r.calling_code, r.national);
-        if first.get(&key) != Some(&r.ts) || known.contains(&key) {
+        let key = pack(r);
+        if first.get(&key).map(|f| f.0) != Some(r.ts) || known.contains(&key) {
             continue;
         }
         let c = countries.id(r.country());
-        for op in [0, operator(r)] {
-            for w in [DAY, HOUR] {
-                *cells.entry((c, op, w, r.ts.div_euclid(w))).or_default() += 1.0;
-            }
+        let h = r.ts.div_euclid(HOUR);
+        *hours.entry((c, 0, h)).or_default() += 1.0;
+        let op = operator(r);
+        if op != 0 {
+            *hours.entry((c, op, h)).or_default() += 1.0;
         }
+    }
+    let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
+    for (&(c, op, h), &n) in &hours {
+        *cells.entry((c, op, HOUR, h)).or_default() += n;
+        *cells.entry((c, op, DAY, (h * HOUR).div_euclid(DAY))).or_default() += n;
     }
     // Per slice and width: the window counts, for the baseline.
     let mut series: BTreeMap<(usize, u32, i64), Vec<f64>> = BTreeMap::new();
@@ -107,6 +133,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         let k: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
         daily_baseline(&k)
     };
+    let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
     let mut flagged: Vec<(usize, u32, i64, i64, f64, f64)> = Vec::new();
     // Days before hours, operators before their country: a flagged day covers its hours, and a
     // flagged operator window explains its country's.
@@ -117,6 +144,10 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 continue;
             }
             let (start, end) = (idx * w, (idx + 1) * w);
+            // Every number of the data's first day is "new": whether it is cannot be told.
+            if start < data_start + DAY {
+                continue;
+            }
             let covered = flagged.iter().any(|f| f.0 == c && (op == 0 || f.1 == op) && f.2 <= start && f.3 >= end);
             if !covered {
                 flagged.push((c, op, start, end, n, med));
@@ -131,8 +162,8 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             .filter(|r| r.nlen > 0 && r.ts >= start && r.ts < end && countries.get(r.country()) == Some(c))
             .filter(|r| op == 0 || operator(r) == op)
             .filter(|r| {
-                let key = (r.calling_code, r.national);
-                !known.contains(&key) && first.get(&key).is_some_and(|&t| t >= start) && !verified.contains(&key)
+                let key = pack(r);
+                !known.contains(&key) && first.get(&key).is_some_and(|&(t, verified)| t >= start && !verified)
             })
             .collect();
         // Concentration: the operator's share of the country's new numbers in this window, and
@@ -156,7 +187,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         let judged: Vec<bool> = rows
             .iter()
             .filter(|r| r.ts >= start && r.ts < end && countries.get(r.country()) == Some(c) && (op == 0 || operator(r) == op))
-            .filter(|r| first.get(&(r.calling_code, r.national)).is_some_and(|&t| t >= start))
+            .filter(|r| first.get(&pack(r)).is_some_and(|&(t, _)| t >= start))
             .filter_map(|r| r.converted())
             .collect();
         let conv = (judged.len() >= 20).then(|| {
@@ -164,8 +195,13 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             (kk / judged.len() as f64, wilson(kk, judged.len() as f64, 1.96).1)
         });
         let converts_normally = matches!((conv, account), (Some((_, hi)), Some(a)) if hi >= a * 0.8);
+        // Repetition: the window's new numbers that come back on another day are customers
+        // (a business customer's staff starting to use their numbers); pumped numbers do not.
+        let returning = returning_share(rows, &members);
         let (severity, note) = if converts_normally {
             (Severity::Info, "its new numbers verify as the account's do: new users, not pumping".to_string())
+        } else if returning >= super::character::RETURNING {
+            (Severity::Low, format!("{:.0}% of its new numbers come back on other days: customers, not pumping", returning * 100.0))
         } else if concentrated {
             (Severity::Medium, String::new())
         } else {
@@ -191,6 +227,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         metrics.insert("median_new_numbers", med);
         metrics.insert("share_of_country_new", share);
         metrics.insert("usual_share", usual);
+        metrics.insert("returning_share", returning);
         if let Some((cv, _)) = conv {
             metrics.insert("conversion", cv);
         }
@@ -272,5 +309,38 @@ mod tests {
         let f = detect(&rows, &[], &Params::default());
         assert!(!f.is_empty());
         assert!(f.iter().all(|f| f.severity <= Severity::Low), "{:?}", f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn staff_numbers_that_come_back_are_customers_and_the_first_day_is_not_judged() {
+        let mut rows = steady(14, 400);
+        let n = rows.len() as u32;
+        // A business customer's 300 staff start on day 5 under one operator and message daily.
+        for d in 5..14i64 {
+            for s in 0..300u64 {
+                rows.push(row(
+                    n + (d as u32 - 5) * 300 + s as u32,
+                    d * DAY + 9 * 3_600_000 + s as i64 * 60_000,
+                    371,
+                    29_500_000 + s * 7,
+                    8,
+                ));
+            }
+        }
+        let f = detect(&rows, &[], &Params::default());
+        let op: Vec<&Finding> = f.iter().filter(|f| f.subject == "+371295").collect();
+        assert!(!op.is_empty(), "the new block is seen");
+        assert!(
+            op.iter().all(|f| f.severity == Severity::Low && f.note.contains("come back")),
+            "{:?}",
+            op.iter().map(|f| (&f.title, &f.note)).collect::<Vec<_>>()
+        );
+        // The same numbers all on the data's first day: not judged at all.
+        let mut first_day = steady(14, 400);
+        let n = first_day.len() as u32;
+        for s in 0..1500u64 {
+            first_day.push(row(n + s as u32, 3 * 3_600_000 + s as i64 * 20_000, 371, 29_500_000 + s * 7, 8));
+        }
+        assert!(detect(&first_day, &[], &Params::default()).iter().all(|f| f.start >= DAY));
     }
 }
