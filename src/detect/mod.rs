@@ -295,12 +295,17 @@ pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], error
     let on = |id: &str| selected.contains(&id);
     // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
     // in the same order as on one thread.
-    let (mut f, rest) = std::thread::scope(|s| {
+    // new-numbers, the next heaviest (a set of every number), on a third: on two cores the
+    // scheduler interleaves it with the light detectors while pumped-range runs.
+    let (mut f, rest, fresh) = std::thread::scope(|s| {
         let ranges = s.spawn(|| if on(pumped_range::DETECTOR.id) { pumped_range::detect(rows, base, params) } else { Vec::new() });
+        let fresh = s.spawn(|| if on(new_numbers::DETECTOR.id) { new_numbers::detect(rows, base, params) } else { Vec::new() });
         let rest = others(rows, base, params, &on, errors, currency);
-        (ranges.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), rest)
+        let join = |h: std::thread::ScopedJoinHandle<'_, Vec<Finding>>| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (join(ranges), rest, join(fresh))
     });
     f.extend(rest);
+    f.extend(fresh);
     f.sort_by(Finding::order);
     for (i, x) in f.iter_mut().enumerate() {
         x.id = format!("F{}", i + 1);
@@ -318,9 +323,6 @@ fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool
     }
     if on(excess_unverified::DETECTOR.id) {
         f.extend(excess_unverified::detect(rows, base, params));
-    }
-    if on(new_numbers::DETECTOR.id) {
-        f.extend(new_numbers::detect(rows, base, params));
     }
     if on(number_class::DETECTOR.id) {
         f.extend(number_class::detect(rows, params));

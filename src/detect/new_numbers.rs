@@ -1,6 +1,6 @@
-//! `new-numbers`: volume to numbers never seen before, per country and per operator prefix (the
-//! national number's first three digits), per day and per hour, against the slice's own robust
-//! baseline. An operator that collects on any of its numbers lets an attacker spread thousands
+//! `new-numbers`: volume to numbers never seen before, per country (per day and per hour) and per
+//! operator prefix (the national number's first three digits, per day), against the slice's own
+//! robust baseline. An operator that collects on any of its numbers lets an attacker spread thousands
 //! of sends over random valid numbers under its prefix: no dense block stands out, only a spike
 //! of never-seen numbers in one operator's slice.
 //!
@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "new-numbers",
     title: "New-number spike",
-    flags: "hours and days with far more sends to never-seen numbers than usual, per country and per operator prefix (first three national digits); concentration in one operator raises it",
+    flags: "hours and days with far more sends to never-seen numbers than usual, per country (by hour and day) and per operator prefix (first three national digits, by day); concentration in one operator raises it",
     params: &[
         Param { name: "k", default: 8.0, about: "MADs above the median of the slice's windows a window's new numbers must be" },
         Param { name: "min_new_day", default: 150.0, about: "new numbers above the median a day needs" },
@@ -77,35 +77,61 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
     let known: Set<u64> = base.iter().filter(|r| r.nlen > 0).map(pack).collect();
-    // Each number's first sighting, and which ever verified: one map keyed by the packed
-    // number (a hash of a u64; this pass over every row is the detector's main cost).
-    let mut first: Map<u64, (i64, bool)> = Map::with_capacity_and_hasher(rows.len() / 2, Default::default());
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        let e = first.entry(pack(r)).or_insert((r.ts, false));
-        e.0 = e.0.min(r.ts);
-        e.1 |= r.converted() == Some(true);
-    }
-    // New numbers per (country, operator) slice and hour (days are summed from hours): the sends
-    // that are a number's first.
+    // Which sends are a number's first: one pass in time order with a set of packed numbers (the
+    // detector's main cost over every row). Exports are nearly always in time order, one way or
+    // the other (the Console's newest first); other inputs are put in order through indices.
+    let ascending = rows.windows(2).all(|w| w[0].ts <= w[1].ts);
+    let descending = !ascending && rows.windows(2).all(|w| w[0].ts >= w[1].ts);
+    let order: Vec<u32> = if ascending || descending {
+        Vec::new()
+    } else {
+        let mut o: Vec<u32> = (0..rows.len() as u32).collect();
+        o.sort_by_key(|&i| rows[i as usize].ts);
+        o
+    };
+    let at = |k: usize| -> usize {
+        if ascending {
+            k
+        } else if descending {
+            rows.len() - 1 - k
+        } else {
+            order[k] as usize
+        }
+    };
+    let mut seen: Set<u64> = Set::with_capacity_and_hasher(rows.len() / 2, Default::default());
+    let mut is_first = vec![false; rows.len()];
+    // New numbers per (country, operator) slice and hour (days are summed from hours).
     let mut countries = Countries::default();
     let mut hours: Map<(usize, u32, i64), f64> = Map::default();
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        let key = pack(r);
-        if first.get(&key).map(|f| f.0) != Some(r.ts) || known.contains(&key) {
+    let mut op_days: Map<(usize, u32, i64), f64> = Map::default();
+    for k in 0..rows.len() {
+        let i = at(k);
+        let r = &rows[i];
+        if r.nlen == 0 {
             continue;
         }
+        let key = pack(r);
+        if !seen.insert(key) || known.contains(&key) {
+            continue;
+        }
+        is_first[i] = true;
         let c = countries.id(r.country());
-        let h = r.ts.div_euclid(HOUR);
-        *hours.entry((c, 0, h)).or_default() += 1.0;
+        *hours.entry((c, 0, r.ts.div_euclid(HOUR))).or_default() += 1.0;
         let op = operator(r);
         if op != 0 {
-            *hours.entry((c, op, h)).or_default() += 1.0;
+            // Operators by day only: by hour, a thousand operators a country made millions of
+            // cells at ten million rows (an hour-long spike shows in its country's hour).
+            *op_days.entry((c, op, r.ts.div_euclid(DAY))).or_default() += 1.0;
         }
     }
+    drop(seen);
     let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
     for (&(c, op, h), &n) in &hours {
         *cells.entry((c, op, HOUR, h)).or_default() += n;
         *cells.entry((c, op, DAY, (h * HOUR).div_euclid(DAY))).or_default() += n;
+    }
+    for (&(c, op, d), &n) in &op_days {
+        cells.insert((c, op, DAY, d), n);
     }
     // Per slice and width: the window counts, for the baseline.
     let mut series: BTreeMap<(usize, u32, i64), Vec<f64>> = BTreeMap::new();
@@ -147,42 +173,34 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     for (i, f) in flagged.iter().enumerate() {
         by_day.entry((f.0, f.2.div_euclid(DAY))).or_default().push(i);
     }
+    // The numbers first seen in a flagged window's country and day: when, whether they ever
+    // verified, whether they come back on another day.
+    let in_flagged_day = |r: &Row| countries.get(r.country()).and_then(|c| by_day.get(&(c, r.ts.div_euclid(DAY))).map(|l| (c, l)));
+    let mut info: Map<u64, (i64, bool, bool)> = Map::default();
+    for (i, r) in rows.iter().enumerate() {
+        if is_first[i] && in_flagged_day(r).is_some() {
+            info.insert(pack(r), (r.ts, false, false));
+        }
+    }
     let mut new_in: Vec<Vec<&Row>> = vec![Vec::new(); flagged.len()];
     for r in rows.iter().filter(|r| r.nlen > 0) {
-        let Some(c) = countries.get(r.country()) else { continue };
-        let Some(list) = by_day.get(&(c, r.ts.div_euclid(DAY))) else { continue };
+        let Some(e) = info.get_mut(&pack(r)) else { continue };
+        e.1 |= r.converted() == Some(true);
+        e.2 |= r.ts.div_euclid(DAY) != e.0.div_euclid(DAY);
+        let first_ts = e.0;
+        let Some((_, list)) = in_flagged_day(r) else { continue };
         for &i in list {
             let (_, op, start, end, _, _) = flagged[i];
-            if r.ts >= start && r.ts < end && (op == 0 || operator(r) == op) && first.get(&pack(r)).is_some_and(|&(t, _)| t >= start) {
+            if r.ts >= start && r.ts < end && first_ts >= start && (op == 0 || operator(r) == op) {
                 new_in[i].push(r);
             }
-        }
-    }
-    // Whether each evidence number is messaged on a day other than its first, in one pass.
-    let mut seen_days: Map<u64, (i64, bool)> = Map::default();
-    for list in &new_in {
-        for r in list {
-            seen_days.entry(pack(r)).or_insert((first.get(&pack(r)).map_or(r.ts, |f| f.0).div_euclid(DAY), false));
-        }
-    }
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        if let Some(e) = seen_days.get_mut(&pack(r))
-            && r.ts.div_euclid(DAY) != e.0
-        {
-            e.1 = true;
         }
     }
     let mut out = Vec::new();
     for (i, (c, op, start, end, n, med)) in flagged.into_iter().enumerate() {
         let w = end - start;
-        let members: Vec<&Row> = new_in[i]
-            .iter()
-            .copied()
-            .filter(|r| {
-                let key = pack(r);
-                !known.contains(&key) && first.get(&key).is_some_and(|&(_, verified)| !verified)
-            })
-            .collect();
+        let members: Vec<&Row> =
+            new_in[i].iter().copied().filter(|r| info.get(&pack(r)).is_some_and(|&(_, verified, _)| !verified)).collect();
         // Concentration: the operator's share of the country's new numbers in this window, and
         // its usual share.
         let country_here = cells.get(&(c, 0, w, start / w)).copied().unwrap_or(n);
@@ -210,7 +228,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         // Repetition: the window's new numbers that come back on another day are customers
         // (a business customer's staff starting to use their numbers); pumped numbers do not.
         let keys: Set<u64> = members.iter().map(|r| pack(r)).collect();
-        let returning = keys.iter().filter(|k| seen_days.get(k).is_some_and(|e| e.1)).count() as f64 / keys.len().max(1) as f64;
+        let returning = keys.iter().filter(|k| info.get(k).is_some_and(|e| e.2)).count() as f64 / keys.len().max(1) as f64;
         let (severity, note) = if converts_normally {
             (Severity::Info, "its new numbers verify as the account's do: new users, not pumping".to_string())
         } else if returning >= super::character::RETURNING {
