@@ -47,17 +47,15 @@ pub fn of(members: &[&Row], period: (i64, i64), baseline: &Set<(u16, u64)>) -> C
     let mut days_of: Map<u64, Set<i64>> = Map::default();
     let mut first: Map<u64, i64> = Map::default();
     let mut days: Set<i64> = Set::default();
-    let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
     for r in members {
         let d = r.ts.div_euclid(DAY);
         days_of.entry(r.national).or_default().insert(d);
         days.insert(d);
         let f = first.entry(r.national).or_insert(r.ts);
         *f = (*f).min(r.ts);
-        *hours.entry(r.ts.div_euclid(HOUR)).or_default() += 1;
     }
     let distinct = days_of.len().max(1) as f64;
-    let peak = hours.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * HOUR).unwrap_or(0);
+    let peak = super::peak_hour(members.iter().map(|r| r.ts)).unwrap_or(0);
     let (from, to) = (peak - 12 * HOUR, peak + 12 * HOUR);
     let cc = members.first().map_or(0, |r| r.calling_code);
     // A number first seen on the data's first day may be older than the data: not counted new.

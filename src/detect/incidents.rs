@@ -193,10 +193,6 @@ fn incident(fs: &[&Finding], msgs: &dyn Messages, coverage: Option<(i64, i64)>) 
     let confirmed: f64 = confirmed_rows.iter().map(|&r| msgs.cost(r)).sum();
     let other: f64 = rows.iter().filter(|r| !confirmed_rows.contains(r)).map(|&r| msgs.cost(r)).sum();
     let (severity, basis) = severity(fs, cost);
-    let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
-    for &r in &rows {
-        *hours.entry(msgs.ts(r).div_euclid(HOUR)).or_default() += 1;
-    }
     let start = rows.iter().map(|&r| msgs.ts(r)).min().unwrap_or_else(|| fs.iter().map(|f| f.start).min().unwrap_or(0));
     let end = rows.iter().map(|&r| msgs.ts(r)).max().unwrap_or_else(|| fs.iter().map(|f| f.end).max().unwrap_or(0));
     let mut detectors: Vec<&'static str> = fs.iter().map(|f| f.detector).collect::<BTreeSet<_>>().into_iter().collect();
@@ -216,7 +212,7 @@ fn incident(fs: &[&Finding], msgs: &dyn Messages, coverage: Option<(i64, i64)>) 
             .into_iter()
             .collect(),
         start,
-        peak: hours.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))).map(|(h, _)| h * HOUR),
+        peak: super::peak_hour(rows.iter().map(|&r| msgs.ts(r))),
         end,
         ongoing: coverage.is_some_and(|(_, last)| end > last - HOUR),
         started_before_data: coverage.is_some_and(|(first, _)| start < first + HOUR),

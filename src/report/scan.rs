@@ -63,6 +63,11 @@ impl BySeverity {
         c
     }
 
+    /// `3 (critical 1, low 2)`, or `0`: a total and its nonzero counts, most severe first.
+    pub fn total_text(&self, total: usize) -> String {
+        if total == 0 { "0".to_string() } else { format!("{total} ({})", self.text()) }
+    }
+
     /// `critical 1, low 2`: the nonzero counts, most severe first.
     pub fn text(&self) -> String {
         [("critical", self.critical), ("high", self.high), ("medium", self.medium), ("low", self.low), ("info", self.info)]
@@ -230,6 +235,13 @@ pub struct ScanReport {
     pub incidents: Vec<IncidentOut>,
     pub findings: Vec<FindingOut>,
     pub suppressed: Vec<crate::detect::allow::Suppressed>,
+}
+
+impl IncidentOut {
+    /// Where the incident meets the edges of the data, in words.
+    pub fn state(&self) -> Vec<&'static str> {
+        [(self.ongoing, "ongoing"), (self.started_before_data, "started before the data")].iter().filter(|x| x.0).map(|x| x.1).collect()
+    }
 }
 
 pub fn window(start: i64, peak: Option<i64>, end: i64) -> Window {

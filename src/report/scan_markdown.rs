@@ -70,8 +70,6 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         )?;
         writeln!(w, "|---|---|---|---|---|---|---|---|---:|---:|---:|---:|---|")?;
         for i in &r.incidents {
-            let state: Vec<&str> =
-                [(i.ongoing, "ongoing"), (i.started_before_data, "started before the data")].iter().filter(|x| x.0).map(|x| x.1).collect();
             writeln!(
                 w,
                 "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
@@ -82,7 +80,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
                 i.window.start,
                 i.window.peak.as_deref().unwrap_or(""),
                 i.window.end,
-                state.join(", "),
+                i.state().join(", "),
                 i.messages,
                 money(i.cost.0),
                 money(i.fraud_cost_confirmed.0),

@@ -128,9 +128,8 @@ pub fn write(r: &ScanReport, w: &mut dyn Write, width: usize, zone: Zone, color:
         messages += &format!(" ({} without a send time left out)", s.messages_without_timestamp);
     }
     out += &line("messages", &messages);
-    let counted = |n: usize, by: &super::scan::BySeverity| if n == 0 { "0".to_string() } else { format!("{n} ({})", by.text()) };
-    out += &line("incidents", &counted(s.incidents, &s.incidents_by_severity));
-    out += &line("findings", &counted(s.findings, &s.findings_by_severity));
+    out += &line("incidents", &s.incidents_by_severity.total_text(s.incidents));
+    out += &line("findings", &s.findings_by_severity.total_text(s.findings));
     out += &line(
         "fraud cost",
         &format!(

@@ -39,9 +39,8 @@ pub fn write(r: &ScanReport, w: &mut dyn Write, zone: Zone, color: bool) -> io::
         "  messages    {} scanned of {} loaded ({} without a send time left out)",
         s.messages_scanned, s.messages_loaded, s.messages_without_timestamp
     )?;
-    let counted = |n: usize, by: &super::scan::BySeverity| if n == 0 { "0".to_string() } else { format!("{n} ({})", by.text()) };
-    writeln!(w, "  incidents   {} ({} shown)", counted(s.incidents, &s.incidents_by_severity), s.incidents_shown)?;
-    writeln!(w, "  findings    {} ({} shown)", counted(s.findings, &s.findings_by_severity), s.findings_shown)?;
+    writeln!(w, "  incidents   {} ({} shown)", s.incidents_by_severity.total_text(s.incidents), s.incidents_shown)?;
+    writeln!(w, "  findings    {} ({} shown)", s.findings_by_severity.total_text(s.findings), s.findings_shown)?;
     if s.suppressed > 0 {
         writeln!(w, "  suppressed  {} finding(s) by --allow", s.suppressed)?;
     }
@@ -80,8 +79,6 @@ pub fn write(r: &ScanReport, w: &mut dyn Write, zone: Zone, color: bool) -> io::
             if color {
                 tb.enforce_styling();
             }
-            let state: Vec<&str> =
-                [(i.ongoing, "ongoing"), (i.started_before_data, "started before the data")].iter().filter(|x| x.0).map(|x| x.1).collect();
             tb.add_row(vec![
                 Cell::new(&i.id),
                 sev_cell(i.severity, color),
@@ -90,7 +87,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write, zone: Zone, color: bool) -> io::
                 Cell::new(t(i.window.ms.0)),
                 Cell::new(i.window.ms.1.map(t).unwrap_or_default()),
                 Cell::new(t(i.window.ms.2)),
-                Cell::new(state.join("\n")),
+                Cell::new(i.state().join("\n")),
                 Cell::new(i.messages),
                 Cell::new(i.destinations),
                 Cell::new(money(i.cost.0)),
