@@ -21,7 +21,7 @@ fn guard_subject(s: &str) -> Cow<'_, str> {
     if tool_made { Cow::Borrowed(s) } else { guard(s) }
 }
 
-pub const HEADER: [&str; 18] = [
+pub const HEADER: [&str; 20] = [
     "finding_id",
     "incident_id",
     "severity",
@@ -40,9 +40,13 @@ pub const HEADER: [&str; 18] = [
     "threshold",
     "baseline",
     "note",
+    "data_first",
+    "data_last",
 ];
 
+/// One row per finding; every row also states the data the scan covered (first and last message).
 pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
+    let (first, last) = r.summary.coverage.as_ref().map_or(("", ""), |c| (c.first.as_str(), c.last.as_str()));
     let mut out = csv::Writer::from_writer(w);
     out.write_record(HEADER)?;
     for f in &r.findings {
@@ -65,6 +69,8 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             &guard(&f.threshold),
             &guard(&f.baseline),
             &guard(&f.note),
+            first,
+            last,
         ])?;
     }
     out.flush()

@@ -133,3 +133,15 @@ fn wide_keeps_every_column_in_one_table() {
     assert!(wide.lines().any(|l| l.contains("finding") && l.contains("numbers") && l.contains("what")), "{wide}");
     assert!(wide.contains("+99891445xxxx"));
 }
+
+#[test]
+fn every_csv_row_states_the_data_coverage() {
+    let out = stdout_of(&["scan", "-q", "-f", "csv", &export_of("burst")], "80");
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    let h: Vec<String> = r.headers().expect("header").iter().map(str::to_string).collect();
+    assert_eq!(&h[h.len() - 2..], ["data_first", "data_last"]);
+    for rec in r.records() {
+        let rec = rec.expect("row");
+        assert_eq!((rec.get(h.len() - 2), rec.get(h.len() - 1)), (Some("2024-03-01T00:15:54Z"), Some("2024-03-10T23:44:13Z")));
+    }
+}
