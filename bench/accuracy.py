@@ -191,6 +191,7 @@ def main():
     ap.add_argument("--scenarios", default="")
     ap.add_argument("--situations", default="none,verify,conversions,one-day")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--detail", action="store_true", help="also print every run's draw and measures (stderr)")
     a = ap.parse_args()
     env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True, env=env)
@@ -199,10 +200,16 @@ def main():
     results = defaultdict(list)
     errors = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:
-        futures = {ex.submit(one, n, k, seed, a.daily, situations): (n, k) for n, k in todo for seed in range(1, a.seeds + 1)}
+        futures, futures_seed = {}, {}
+        for n, k in todo:
+            for seed in range(1, a.seeds + 1):
+                fut = ex.submit(one, n, k, seed, a.daily, situations)
+                futures[fut], futures_seed[fut] = (n, k), seed
         for fut in concurrent.futures.as_completed(futures):
             n, k = futures[fut]
             for situation, res in fut.result():
+                if a.detail:
+                    print(f"{n} seed={futures_seed[fut]} {situation} {draw(n, futures_seed[fut]) if n != 'clean' else ''} {res}", file=sys.stderr)
                 if "error" in res:
                     errors.append(res["error"])
                 else:

@@ -14,7 +14,8 @@
 //! spike converts as usual, so its unverified count stays near what it predicts.
 //!
 //! Evidence is message-level: the window's unverified sends to numbers first seen in it that
-//! never verified. Known customers' numbers are never evidence.
+//! never verified, delivered or not (an attack's undelivered sends are billed too; a failed send
+//! asked for again is a user waiting for a code). Known customers' numbers are never evidence.
 
 use super::low_conversion::daily_baseline;
 use super::{Countries, Detector, Finding, Param, Params, Row, Severity};
@@ -36,6 +37,12 @@ pub const DETECTOR: Detector = Detector {
 };
 
 const HOUR: i64 = 3_600_000;
+/// The share of a window's unverified sends that must be excess for its failed and undelivered
+/// sends to new numbers to be evidence too.
+pub const FAILED_TOO: f64 = 0.8;
+/// The lowest conversion of legit OTP traffic in published figures (DETECTION.md: 65-90 % by
+/// country): what a country without history is expected to convert at, at most.
+pub const LEGIT_FLOOR: f64 = 0.65;
 const DAY: i64 = 86_400_000;
 
 /// −ln P(X ≥ u) for X ~ Poisson(λ), Chernoff bound (0 when u is not above λ).
@@ -105,6 +112,24 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let have_base = base.iter().any(|r| r.converted().is_some());
     let all: Vec<&Row> = if have_base { base.iter().filter(|r| judged(r)).collect() } else { rows.iter().filter(|r| judged(r)).collect() };
     let Some(account) = daily_baseline(&all) else { return Vec::new() };
+    // Without days of history (a one-day export), a country without a baseline of its own is
+    // held to the worst-converting other country, and never to more than `LEGIT_FLOOR`, not to
+    // the account's rate: legit countries convert 65-90 %, and one day cannot tell a
+    // low-converting country from a pumped one by its rate alone.
+    let mut days: Set<i64> = Set::default();
+    let mut by_country: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
+    for r in &all {
+        days.insert(r.ts.div_euclid(DAY));
+        if let Some(c) = countries.get(r.country()) {
+            let e = by_country.entry(c).or_default();
+            e.0 += 1.0;
+            e.1 += f64::from(u8::from(r.converted() == Some(true)));
+        }
+    }
+    let worst_other = |c: usize| -> Option<f64> {
+        let rates: Vec<f64> = by_country.iter().filter(|(k, v)| **k != c && v.0 >= 20.0).map(|(_, v)| v.1 / v.0).collect();
+        (days.len() < 3 && rates.len() >= 2).then(|| rates.into_iter().fold(LEGIT_FLOOR, f64::min))
+    };
     let mut conversion: Map<Slice, f64> = Map::default();
     let mut slices: Vec<Slice> = slice_rows.keys().copied().collect();
     slices.sort_unstable();
@@ -119,7 +144,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         let full_days = per_day.values().filter(|&&n| n >= 20).count();
         let own = (full_days >= 3).then(|| daily_baseline(&source)).flatten();
         let country = conversion.get(&Slice { country: s.country, operator: 0 }).copied();
-        conversion.insert(*s, own.or(country).unwrap_or(account));
+        conversion.insert(*s, own.or(country).or_else(|| worst_other(s.country)).unwrap_or(account));
     }
     // Flagged windows: days first; an hour inside a flagged day, and an operator window inside a
     // flagged country window, adds nothing.
@@ -152,33 +177,49 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         return Vec::new();
     }
     // Numbers and when they were first seen, and which ever verified.
-    let mut first_seen: Map<(u16, u64), i64> = Map::default();
+    let mut first_seen: Map<(u16, u64), (i64, u32)> = Map::default();
     let mut verified: Set<(u16, u64)> = Set::default();
     for r in rows.iter().filter(|r| r.nlen > 0) {
         let k = (r.calling_code, r.national);
-        let f = first_seen.entry(k).or_insert(r.ts);
-        *f = (*f).min(r.ts);
+        let f = first_seen.entry(k).or_insert((r.ts, 0));
+        f.0 = f.0.min(r.ts);
+        f.1 += 1;
         if r.converted() == Some(true) {
             verified.insert(k);
         }
     }
     let known: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
+    // Evidence: every unverified send in the window to a number first seen in it that never
+    // verified. A send that failed or was undelivered is evidence too where the window's
+    // unverified sends are nearly all excess (at least `FAILED_TOO`: an attack's undelivered sends
+    // are billed as well; they are only left out of the count, which nobody could have verified),
+    // and when it was its number's only one (one asked for again is a user waiting for a code).
+    let mut evidence: Vec<Vec<&Row>> = vec![Vec::new(); flagged.len()];
+    let mut by_country: Map<usize, Vec<usize>> = Map::default();
+    for (i, f) in flagged.iter().enumerate() {
+        by_country.entry(f.0.country).or_default().push(i);
+    }
+    for r in rows.iter().filter(|r| r.converted() == Some(false) && r.nlen > 0) {
+        let Some(list) = countries.get(r.country()).and_then(|c| by_country.get(&c)) else { continue };
+        let k = (r.calling_code, r.national);
+        for &i in list {
+            let (slice, start, end, u, expected) = (flagged[i].0, flagged[i].1, flagged[i].2, flagged[i].4, flagged[i].5);
+            let failed_too = u - expected >= FAILED_TOO * u;
+            if r.ts >= start
+                && r.ts < end
+                && (slice.operator == 0 || slice.operator == operator(r))
+                && !verified.contains(&k)
+                && !known.contains(&k)
+                && first_seen.get(&k).is_some_and(|&(t, sends)| t >= start && (judged(r) || (failed_too && sends == 1)))
+            {
+                evidence[i].push(r);
+            }
+        }
+    }
     flagged
         .into_iter()
-        .map(|(slice, start, end, n, u, expected, s)| {
-            let members: Vec<&Row> = slice_rows[&slice]
-                .iter()
-                .copied()
-                .filter(|r| r.ts >= start && r.ts < end)
-                .filter(|r| {
-                    let k = (r.calling_code, r.national);
-                    r.converted() == Some(false)
-                        && r.nlen > 0
-                        && !verified.contains(&k)
-                        && !known.contains(&k)
-                        && first_seen.get(&k).is_some_and(|&t| t >= start)
-                })
-                .collect();
+        .zip(evidence)
+        .map(|((slice, start, end, n, u, expected, s), members)| {
             let cc = countries.codes[slice.country];
             let country = cc.map_or_else(|| "??".to_string(), |c| String::from_utf8_lossy(&c).into_owned());
             let first = members.first().or(slice_rows[&slice].first()).copied();
@@ -257,6 +298,43 @@ mod tests {
                 r
             })
             .collect()
+    }
+
+    /// One day of a country: `n` sends at conversion `conv`, to fresh numbers.
+    fn one_day(region: [u8; 2], n: u64, conv: f64, first_idx: u32) -> Vec<Row> {
+        legit(1, n, conv, u64::from(region[0]) * 31 + u64::from(region[1]))
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.idx = first_idx + i as u32;
+                r.set_country(Some(region));
+                r.national += u64::from(region[0]) * 100_000_000;
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn one_day_holds_a_country_to_the_worst_other_and_the_legit_floor() {
+        // A one-day export: three countries at 85 % and a TV surge of a country converting 68 %,
+        // legit for it: nothing, though the account converts 80 %.
+        let mut rows = Vec::new();
+        for (c, conv, n) in [(*b"GB", 0.85, 400), (*b"FR", 0.85, 400), (*b"DE", 0.85, 400), (*b"IN", 0.68, 1500)] {
+            let first = rows.len() as u32;
+            rows.extend(one_day(c, n, conv, first));
+        }
+        let f = detect(&rows, &[], &Params::default());
+        assert!(f.is_empty(), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        // The same day with IN pumped: 1,500 sends converting 20 %.
+        let mut rows: Vec<Row> = rows.into_iter().filter(|r| r.country() != Some(*b"IN")).collect();
+        let first = rows.len() as u32;
+        rows.extend(one_day(*b"IN", 1500, 0.2, first));
+        let f = detect(&rows, &[], &Params::default());
+        assert!(
+            f.iter().any(|f| f.subject == "IN" && f.severity == Severity::Medium),
+            "{:?}",
+            f.iter().map(|f| &f.title).collect::<Vec<_>>()
+        );
     }
 
     #[test]

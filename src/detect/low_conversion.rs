@@ -43,22 +43,35 @@ pub fn wilson(k: f64, n: f64, z: f64) -> (f64, f64) {
     (((c - h) / d).max(0.0), ((c + h) / d).min(1.0))
 }
 
-/// The median daily conversion of rows with known conversion (days with at least 20 sends;
-/// the pooled rate when there are none).
-/// The account's median daily conversion (days with at least 20 known sends), else its overall
-/// conversion; None without any known send.
+/// The account's usual conversion, from rows with known conversion: the median daily rate over
+/// days with at least 20 sends when there are three such days or more; with fewer (a one-day
+/// export, whose one day may be the attack's), the lower quartile of the rates of the countries
+/// with at least 20 sends when there are three or more (one pumped country cannot move it, and
+/// legit countries convert 65-90 %: a country is not held to the best ones); else the median
+/// daily rate, else the pooled rate. None without any known send.
 pub fn daily_baseline(rows: &[&Row]) -> Option<f64> {
     let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+    let mut countries: BTreeMap<super::Code, (f64, f64)> = BTreeMap::new();
     for r in rows {
-        let d = daily.entry(r.ts.div_euclid(DAY)).or_default();
-        d.0 += 1.0;
-        d.1 += f64::from(u8::from(r.converted() == Some(true)));
+        let v = f64::from(u8::from(r.converted() == Some(true)));
+        for e in [daily.entry(r.ts.div_euclid(DAY)).or_default(), countries.entry(r.country()).or_default()] {
+            e.0 += 1.0;
+            e.1 += v;
+        }
     }
     if daily.is_empty() {
         return None;
     }
-    let mut rates: Vec<f64> = daily.values().filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
-    rates.sort_by(f64::total_cmp);
+    let rates_of = |cells: &mut dyn Iterator<Item = &(f64, f64)>| -> Vec<f64> {
+        let mut rates: Vec<f64> = cells.filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
+        rates.sort_by(f64::total_cmp);
+        rates
+    };
+    let (by_day, by_country) = (rates_of(&mut daily.values()), rates_of(&mut countries.values()));
+    if by_day.len() < 3 && by_country.len() >= 3 {
+        return Some(by_country[by_country.len() / 4]);
+    }
+    let rates = by_day;
     Some(if rates.is_empty() {
         let (n, k) = daily.values().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         k / n.max(1.0)
@@ -172,6 +185,34 @@ mod tests {
                 r
             })
             .collect()
+    }
+
+    #[test]
+    fn the_usual_conversion_of_one_day_comes_from_its_countries() {
+        // One day: four countries converting 90, 80, 70 and 5 % (the last pumped).
+        let mut rows = Vec::new();
+        for (c, (region, rate)) in [(*b"GB", 0.9), (*b"FR", 0.8), (*b"DE", 0.7), (*b"PK", 0.05)].into_iter().enumerate() {
+            for i in 0..100u32 {
+                let mut r = crate::detect::tests::row(
+                    rows.len() as u32,
+                    i64::from(i) * 60_000,
+                    44,
+                    7_000_000_000 + u64::from(i) + c as u64 * 1000,
+                    10,
+                );
+                r.region = region;
+                r.set_converted(Some((f64::from(i) + 0.5) / 100.0 < rate));
+                rows.push(r);
+            }
+        }
+        let refs: Vec<&Row> = rows.iter().collect();
+        // The lower quartile of the countries' rates: 70 %, not the pooled 61 % the pumped
+        // country drags the day to.
+        assert_eq!(daily_baseline(&refs), Some(0.7));
+        // Three days or more: the median day (here three days at 61 %).
+        let more: Vec<Row> = (0..3).flat_map(|d| rows.iter().map(move |r| Row { ts: r.ts + d * DAY, ..*r })).collect();
+        let refs: Vec<&Row> = more.iter().collect();
+        assert!((daily_baseline(&refs).unwrap() - 0.6125).abs() < 1e-9);
     }
 
     #[test]

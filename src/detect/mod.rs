@@ -5,6 +5,7 @@
 pub mod allow;
 pub mod character;
 pub mod excess_unverified;
+pub mod explain;
 pub mod incidents;
 pub mod low_conversion;
 pub mod new_numbers;
@@ -306,6 +307,7 @@ pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], error
     });
     f.extend(rest);
     f.extend(fresh);
+    explain::explain(&mut f, rows);
     f.sort_by(Finding::order);
     for (i, x) in f.iter_mut().enumerate() {
         x.id = format!("F{}", i + 1);

@@ -133,18 +133,40 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     for (&(c, op, d), &n) in &op_days {
         cells.insert((c, op, DAY, d), n);
     }
-    // Per slice and width: the window counts, for the baseline.
+    // Per slice and width: the window counts, for the baseline. Every window of the period
+    // counts, those without a new number as zero: a country first seen mid-period (never served,
+    // or pumped) has a baseline of nothing, not of its own spike.
+    let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
+    let data_end = rows.iter().map(|r| r.ts).max().unwrap_or(0);
     let mut series: BTreeMap<(usize, u32, i64), Vec<f64>> = BTreeMap::new();
     for (&(c, op, w, _), &n) in &cells {
         series.entry((c, op, w)).or_default().push(n);
     }
-    let stats: BTreeMap<(usize, u32, i64), (f64, f64)> = series.iter().map(|(k, v)| (*k, robust(v))).collect();
+    let stats: BTreeMap<(usize, u32, i64), (f64, f64)> = series
+        .iter_mut()
+        .map(|(k, v)| {
+            let windows = (data_end.div_euclid(k.2) - data_start.div_euclid(k.2) + 1) as usize;
+            v.resize(windows.max(v.len()), 0.0);
+            (*k, robust(v))
+        })
+        .collect();
     let account = {
         let k: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
         daily_baseline(&k)
     };
-    let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
     let mut flagged: Vec<(usize, u32, i64, i64, f64, f64)> = Vec::new();
+    // A country first seen after the data's first day (and not in `--baseline`) has no baseline
+    // of its own: its days are weighed against the account's. From its first day to its last
+    // with new numbers, it is one window when its busiest day brings at least `min_new_day` and
+    // half the account's usual daily new numbers (a new market starts with a trickle and grows).
+    let mut first_seen = first_seen_countries(&cells, data_start, min_day);
+    // A country of `--baseline` is not new.
+    let base_countries: Set<usize> = base.iter().filter_map(|r| countries.get(r.country())).collect();
+    first_seen.retain(|f| !base_countries.contains(&f.0.0));
+    flagged.extend(first_seen.iter().map(|&((c, start, end), _, _)| {
+        let n = cells.range((c, 0, HOUR, start / HOUR)..(c, 0, HOUR, end / HOUR)).map(|(_, n)| n).sum();
+        (c, 0, start, end, n, 0.0)
+    }));
     // Days before hours, operators before their country: a flagged day covers its hours, and a
     // flagged operator window explains its country's.
     for (width, operators) in [(DAY, true), (DAY, false), (HOUR, true), (HOUR, false)] {
@@ -158,7 +180,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             if start < data_start + DAY {
                 continue;
             }
-            let covered = flagged.iter().any(|f| f.0 == c && (op == 0 || f.1 == op) && f.2 <= start && f.3 >= end);
+            let covered = flagged.iter().any(|f| f.0 == c && (op == 0 || f.1 == op || f.1 == 0) && f.2 <= start && f.3 >= end);
             if !covered {
                 flagged.push((c, op, start, end, n, med));
             }
@@ -171,7 +193,9 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     // pass per window had cost seconds at ten million rows).
     let mut by_day: Map<(usize, i64), Vec<usize>> = Map::default();
     for (i, f) in flagged.iter().enumerate() {
-        by_day.entry((f.0, f.2.div_euclid(DAY))).or_default().push(i);
+        for d in f.2.div_euclid(DAY)..=(f.3 - 1).div_euclid(DAY) {
+            by_day.entry((f.0, d)).or_default().push(i);
+        }
     }
     // The numbers first seen in a flagged window's country and day: when, whether they ever
     // verified, whether they come back on another day.
@@ -217,7 +241,8 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 .collect();
             median(&mut shares)
         };
-        let concentrated = op != 0 && share >= 0.5 && share >= concentration * usual;
+        let new_country = op == 0 && first_seen.iter().any(|f| f.0 == (c, start, end));
+        let concentrated = new_country || (op != 0 && share >= 0.5 && share >= concentration * usual);
         // Conversion of the window's new numbers, when known.
         let judged: Vec<bool> = new_in[i].iter().filter_map(|r| r.converted()).collect();
         let conv = (judged.len() >= 20).then(|| {
@@ -281,10 +306,57 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             note,
             ..Finding::over(id, kind, subject, &members)
         };
+        if let Some(&(_, busiest, usual_day)) = first_seen.iter().find(|f| f.0 == (c, start, end)) {
+            f.title = format!(
+                "{country}: {n:.0} new numbers from its first send, a country never sent to before; busiest day {busiest:.0}, the account's usual day {usual_day:.0} new numbers"
+            );
+            f.signal = "sends to never-seen numbers in a country first seen after the data's first day".into();
+            f.threshold = format!("busiest day >= {min_day} and >= half the account's usual day");
+            f.baseline = format!("the account's median {usual_day:.0} new numbers per day, all countries");
+            f.metrics.insert("busiest_day_new_numbers", busiest);
+            f.metrics.insert("account_median_new_numbers_per_day", usual_day);
+        }
         f.country = Some(country);
         out.push(f);
     }
     out
+}
+
+/// Countries first seen after the data's first day whose busiest day of new numbers reaches
+/// `min_day` and half the account's median day (all countries): (country, start, end of the
+/// days of its new numbers), its busiest day, the account's median day.
+#[allow(clippy::type_complexity)]
+fn first_seen_countries(
+    cells: &BTreeMap<(usize, u32, i64, i64), f64>,
+    data_start: i64,
+    min_day: f64,
+) -> Vec<((usize, i64, i64), f64, f64)> {
+    let mut account: BTreeMap<i64, f64> = BTreeMap::new();
+    let mut per_country: BTreeMap<usize, (i64, i64, f64)> = BTreeMap::new();
+    for (&(c, op, w, idx), &n) in cells {
+        if op != 0 {
+            continue;
+        }
+        if w == DAY {
+            *account.entry(idx).or_default() += n;
+            let e = per_country.entry(c).or_insert((i64::MAX, i64::MIN, 0.0));
+            e.2 = e.2.max(n);
+        } else if w == HOUR {
+            let e = per_country.entry(c).or_insert((i64::MAX, i64::MIN, 0.0));
+            e.0 = e.0.min(idx * HOUR);
+            e.1 = e.1.max((idx + 1) * HOUR);
+        }
+    }
+    // The account's usual day, its first day left out (every number is new on it).
+    let first_day = data_start.div_euclid(DAY);
+    let mut days: Vec<f64> = account.iter().filter(|(d, _)| **d != first_day).map(|(_, n)| *n).collect();
+    let usual = median(&mut days);
+    per_country
+        .into_iter()
+        .filter(|(_, (start, _, busiest))| *start >= (first_day + 1) * DAY && *busiest >= min_day && *busiest >= usual / 2.0)
+        // Whole days, so that the country's day and operator windows fall inside it.
+        .map(|(c, (start, end, busiest))| ((c, start.div_euclid(DAY) * DAY, (end - 1).div_euclid(DAY) * DAY + DAY), busiest, usual))
+        .collect()
 }
 
 #[cfg(test)]
@@ -340,6 +412,43 @@ mod tests {
         let f = detect(&rows, &[], &Params::default());
         assert!(!f.is_empty());
         assert!(f.iter().all(|f| f.severity <= Severity::Low), "{:?}", f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_country_never_sent_to_is_weighed_against_the_account() {
+        // 1,500 sends to 1,500 numbers of a country first seen on day 8 (a calling code of its own).
+        let pumped = || {
+            let mut rows = steady(14, 400);
+            let n = rows.len() as u32;
+            for i in 0..1500u64 {
+                let mut r = row(n + i as u32, 8 * DAY + 10 * 3_600_000 + i as i64 * 20_000, 880, 1_880_000_000 + i * 6_007, 10);
+                r.region = *b"BD";
+                rows.push(r);
+            }
+            rows
+        };
+        let f = detect(&pumped(), &[], &Params::default());
+        let bd = f.iter().find(|f| f.subject == "BD" && f.subject_kind == "country").expect("found");
+        assert_eq!(bd.severity, Severity::Medium, "{}", bd.title);
+        assert!(bd.title.contains("a country never sent to before"), "{}", bd.title);
+        assert_eq!(bd.rows.len(), 1500);
+        // A new market: the same country from day 8, 20 a day growing to 60.
+        let mut rows = steady(14, 400);
+        let n = rows.len() as u32;
+        let mut k = 0u32;
+        for d in 8..14i64 {
+            for i in 0..(20 + (d - 8) * 8) {
+                let mut r = row(n + k, d * DAY + 9 * 3_600_000 + i * 300_000, 880, 1_700_000_000 + u64::from(k) * 7_919_111, 10);
+                r.region = *b"BD";
+                rows.push(r);
+                k += 1;
+            }
+        }
+        assert!(detect(&rows, &[], &Params::default()).iter().all(|f| f.subject != "BD"));
+        // The same country in `--baseline`: not new, and its spike has no history here to beat.
+        let base: Vec<Row> = rows.iter().filter(|r| r.region == *b"BD").copied().collect();
+        let f = detect(&pumped(), &base, &Params::default());
+        assert!(f.iter().all(|f| !f.title.contains("never sent to")), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
     }
 
     #[test]

@@ -145,7 +145,22 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     }
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.level.cmp(&b.level)).then(a.prefix.cmp(&b.prefix)));
     let mut accepted: Vec<Candidate> = Vec::new();
-    for c in candidates {
+    for c in &candidates {
+        // The tightest range that explains the traffic: a wider candidate around it whose other
+        // numbers are pumped too (their count, beyond the inner range's, is itself improbable)
+        // explains more of it, and is taken instead.
+        let mut c = *c;
+        while let Some(wider) = candidates
+            .iter()
+            .filter(|p| p.level > c.level && p.contains(&c))
+            .filter(|p| {
+                let (d, lambda) = ((p.distinct - c.distinct) as f64, (p.lambda - c.lambda).max(0.01));
+                score(d, lambda) >= min_score && d >= min_fold * lambda
+            })
+            .min_by_key(|p| p.level)
+        {
+            c = *wider;
+        }
         if !accepted.iter().any(|a| a.contains(&c) || c.contains(a)) {
             accepted.push(c);
         }
@@ -248,6 +263,23 @@ mod tests {
         assert_eq!(f[0].destinations, 40);
         assert_eq!(f[0].metrics["longest_sequential_run"], 40.0);
         assert!(f[0].severity >= Severity::Medium);
+    }
+
+    #[test]
+    fn a_wider_range_whose_other_numbers_are_pumped_too_is_taken() {
+        // An unserved country: 140 numbers in one 10^3 block and 40 more over the rest of its
+        // 10^4 block. The 10^3 block scores highest, but leaves 40 pumped numbers out.
+        let mut rows = Vec::new();
+        for i in 0..140u64 {
+            rows.push(row(i as u32, i as i64 * 1000, 370, 61_795_000 + i * 7, 8));
+        }
+        for i in 0..40u64 {
+            rows.push(row(140 + i as u32, i as i64 * 1000, 370, 61_790_000 + (i % 5) * 1000 + i * 11, 8));
+        }
+        let f = detect(&rows, &[], &Params::default());
+        assert_eq!(f.len(), 1, "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        assert_eq!(f[0].subject, "+3706179xxxx");
+        assert_eq!(f[0].rows.len(), 180);
     }
 
     #[test]

@@ -299,35 +299,34 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params, currency: &str) -> Vec<Fin
     out
 }
 
-/// For each flagged window, the members whose destination was first seen in the window (the
-/// finding's evidence rows), their share and the severity that follows. First sightings are
-/// looked up only for the destinations of flagged windows: a map of every destination had been
-/// the largest cost of this detector.
+/// For each flagged window, the members whose destination was first seen in the window and never
+/// verified (the finding's evidence rows: a number that completes a verification is a user),
+/// their share and the severity that follows. First sightings are looked up only for the
+/// destinations of flagged windows: a map of every destination had been the largest cost of
+/// this detector.
 fn settle_new_destinations(out: &mut [Finding], pending: Vec<(usize, i64, Vec<&Row>)>, rows: &[Row]) {
     if pending.is_empty() {
         return;
     }
-    let mut first_seen: Map<(u16, u64), i64> = Map::default();
+    let mut first_seen: Map<(u16, u64), (i64, bool)> = Map::default();
     for (_, _, members) in &pending {
         for r in members.iter().filter(|r| r.nlen > 0) {
-            first_seen.insert((r.calling_code, r.national), i64::MAX);
+            first_seen.insert((r.calling_code, r.national), (i64::MAX, false));
         }
     }
     for r in rows.iter().filter(|r| r.nlen > 0) {
         if let Some(e) = first_seen.get_mut(&(r.calling_code, r.national)) {
-            *e = (*e).min(r.ts);
+            e.0 = e.0.min(r.ts);
+            e.1 |= r.converted() == Some(true);
         }
     }
     for (f, start, members) in pending {
-        let new: Vec<u32> = members
-            .iter()
-            .filter(|r| r.nlen == 0 || first_seen.get(&(r.calling_code, r.national)).is_none_or(|&t| t >= start))
-            .map(|r| r.idx)
-            .collect();
+        let seen = |r: &Row| first_seen.get(&(r.calling_code, r.national)).copied();
+        let new: Vec<&Row> = members.iter().copied().filter(|r| r.nlen == 0 || seen(r).is_none_or(|(t, _)| t >= start)).collect();
         let new_share = new.len() as f64 / members.len().max(1) as f64;
         out[f].metrics.insert("new_destination_share", new_share);
         out[f].severity = if new_share < 0.5 { Severity::Info } else { Severity::Low };
-        out[f].rows = new;
+        out[f].rows = new.iter().filter(|r| r.nlen == 0 || seen(r).is_none_or(|(_, verified)| !verified)).map(|r| r.idx).collect();
     }
 }
 

@@ -107,7 +107,7 @@ fn one_number_and_time_format_and_no_negative_zero() {
 #[test]
 fn severities_are_listed_most_severe_first() {
     let table = stdout_of(&["scan", "-q", &export_of("burst")], "80");
-    assert!(table.contains("findings    6 (high 3, medium 1, low 2)"), "{table}");
+    assert!(table.contains("findings    7 (high 3, medium 2, low 2)"), "{table}");
     let json = stdout_of(&["scan", "-q", "-f", "json", &export_of("burst")], "80");
     let counts = &json[json.find("\"findings_by_severity\"").expect("counts")..];
     let at: Vec<usize> = ["critical", "high", "medium", "low", "info"].iter().map(|k| counts.find(&format!("\"{k}\"")).expect(k)).collect();
