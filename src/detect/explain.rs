@@ -57,11 +57,11 @@ fn explain_by(findings: &mut [Finding], rows: &[Row], narrow_only: bool) {
             cost.extend(findings[i].rows.iter().map(|&r| (r, 0.0)));
         }
     }
-    if !cost.is_empty() {
-        for r in rows {
-            if let Some(c) = cost.get_mut(&r.idx) {
-                *c = r.cost;
-            }
+    // The rows are in their index order (the store's, or a filtered copy of it): look the few
+    // needed up by halving, not with a pass over every row.
+    for (r, c) in cost.iter_mut() {
+        if let Ok(at) = rows.binary_search_by_key(r, |m| m.idx) {
+            *c = rows[at].cost;
         }
     }
     let mut trimmed: Vec<(usize, Vec<u32>, String)> = Vec::new();

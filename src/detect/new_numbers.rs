@@ -98,23 +98,12 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             order[k] as usize
         }
     };
-    let mut seen: Set<u64> = Set::with_capacity_and_hasher(rows.len() / 2, Default::default());
-    let mut is_first = vec![false; rows.len()];
+    let is_first = first_sends(rows, &at, &known);
     // New numbers per (country, operator) slice and hour (days are summed from hours).
     let mut countries = Countries::default();
     let mut hours: Map<(usize, u32, i64), f64> = Map::default();
     let mut op_days: Map<(usize, u32, i64), f64> = Map::default();
-    for k in 0..rows.len() {
-        let i = at(k);
-        let r = &rows[i];
-        if r.nlen == 0 {
-            continue;
-        }
-        let key = pack(r);
-        if !seen.insert(key) || known.contains(&key) {
-            continue;
-        }
-        is_first[i] = true;
+    for (r, _) in rows.iter().zip(&is_first).filter(|(_, first)| **first) {
         let c = countries.id(r.country());
         *hours.entry((c, 0, r.ts.div_euclid(HOUR))).or_default() += 1.0;
         let op = operator(r);
@@ -124,7 +113,6 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             *op_days.entry((c, op, r.ts.div_euclid(DAY))).or_default() += 1.0;
         }
     }
-    drop(seen);
     let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
     for (&(c, op, h), &n) in &hours {
         *cells.entry((c, op, HOUR, h)).or_default() += n;
@@ -320,6 +308,40 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         out.push(f);
     }
     out
+}
+
+/// Which rows are their number's first send (and not a number of `--baseline`). `at(k)`: the
+/// row that is k-th in time order. One set of every number missed the cache on nearly every
+/// row (a second at ten million rows); instead the rows go, in time order, into 256 parts by
+/// a hash of their number, and each part, in that order still, meets a set that fits in L2.
+fn first_sends(rows: &[Row], at: &dyn Fn(usize) -> usize, known: &Set<u64>) -> Vec<bool> {
+    const PARTS: usize = 256;
+    let part = |key: u64| (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
+    // Each part holds its numbers and, beside them, their rows: both read in order later.
+    let cap = rows.len() / PARTS + 16;
+    let mut keys: Vec<Vec<u64>> = (0..PARTS).map(|_| Vec::with_capacity(cap)).collect();
+    let mut idx: Vec<Vec<u32>> = (0..PARTS).map(|_| Vec::with_capacity(cap)).collect();
+    for k in 0..rows.len() {
+        let i = at(k);
+        let r = &rows[i];
+        if r.nlen > 0 {
+            let key = pack(r);
+            let p = part(key);
+            keys[p].push(key);
+            idx[p].push(i as u32);
+        }
+    }
+    let mut is_first = vec![false; rows.len()];
+    let mut seen: Set<u64> = Set::with_capacity_and_hasher(cap * 2, Default::default());
+    for (keys, idx) in keys.into_iter().zip(idx) {
+        seen.clear();
+        for (key, i) in keys.into_iter().zip(idx) {
+            if seen.insert(key) && !known.contains(&key) {
+                is_first[i as usize] = true;
+            }
+        }
+    }
+    is_first
 }
 
 /// Countries first seen after the data's first day whose busiest day of new numbers reaches
