@@ -153,3 +153,28 @@ fn an_operator_spread_attack_is_high_and_a_tv_surge_is_not() {
         }
     }
 }
+
+#[test]
+fn a_spread_to_a_country_never_served_is_found_without_conversion_and_a_new_market_is_not() {
+    // 3,000 sends over 20 hours to random valid numbers under one operator prefix of Bangladesh,
+    // which the account never sent to, and no conversion data: no dense block, no history.
+    let sim = simulate(&["--seed", "5", "--daily", "1000", "--scenario", "operator-spread:country=BD,messages=3000,hours=20"]);
+    let (r, evidence) = scan(&sim, &[]);
+    assert!(["high", "critical"].contains(&max_incident(&r).as_str()), "{:#}", r["incidents"]);
+    let (p, rec) = precision_recall(&sim, &evidence);
+    assert!(p >= 0.99 && rec >= 0.97, "precision {p:.3}, recall {rec:.3}");
+    let f = r["findings"].as_array().expect("findings");
+    assert!(
+        f.iter().any(|f| f["detector"] == "new-numbers"
+            && f["severity"] == "medium"
+            && f["title"].as_str().unwrap_or("").contains("never sent to")),
+        "{f:#?}"
+    );
+    // A market opened the same way (a country never served), growing day by day from 20 a day:
+    // nothing at medium, with or without conversion data.
+    let sim = simulate(&["--seed", "5", "--daily", "1000", "--scenario", "new-market:country=BD,day=6"]);
+    for extra in [vec![], vec!["--conversions", &sim.verifications]] {
+        let (r, _) = scan(&sim, &extra);
+        assert!(["none", "info", "low"].contains(&max_incident(&r).as_str()), "new-market {extra:?}: {:#}", r["incidents"]);
+    }
+}
