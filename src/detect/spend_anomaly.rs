@@ -314,7 +314,15 @@ fn settle_new_destinations(out: &mut [Finding], pending: Vec<(usize, i64, Vec<&R
             first_seen.insert((r.calling_code, r.national), (i64::MAX, false));
         }
     }
-    for r in rows.iter().filter(|r| r.nlen > 0) {
+    // A number is only ever its own country's: the other countries' rows are passed over by a
+    // table lookup, not a hash lookup each.
+    let mut concerned = Countries::default();
+    for (_, _, members) in &pending {
+        for r in members {
+            concerned.id(r.country());
+        }
+    }
+    for r in rows.iter().filter(|r| r.nlen > 0 && concerned.get(r.country()).is_some()) {
         if let Some(e) = first_seen.get_mut(&(r.calling_code, r.national)) {
             e.0 = e.0.min(r.ts);
             e.1 |= r.converted() == Some(true);
