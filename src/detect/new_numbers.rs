@@ -5,14 +5,20 @@
 //! of never-seen numbers in one operator's slice.
 //!
 //! A window is anomalous when its new numbers exceed the median + k·MAD of the slice's windows
-//! (those with traffic), by at least `min_new`. What separates it from a TV spot or a press
-//! mention, which also brings thousands of new numbers:
+//! (every window of the period, those without a new number as 0), by at least `min_new`. A
+//! country first seen after the data's first day has no baseline of its own: from its first
+//! to its last day of new numbers it is one window, weighed against the account's usual day
+//! (Twilio's "new destination country" signal; a new market starts with a trickle). What
+//! separates a spike from a TV spot or a press mention, which also brings thousands of new
+//! numbers:
 //! - **concentration**: a surge of real users spreads over every operator as the country's
 //!   traffic always does; pumping lands in one. An operator window whose share of the country's
 //!   new numbers is at least `concentration` times its usual share (and over half) is `medium`;
 //!   a country-wide spike alone is `low`;
 //! - **conversion**, when known: a window whose new numbers verify as the account's do is `info`,
-//!   whatever its shape (new users converting normally are new users).
+//!   whatever its shape (new users converting normally are new users);
+//! - a country never sent to whose busiest day brings `min_new_day` and half the account's
+//!   usual day of new numbers is `medium`.
 //!
 //! Evidence: the window's sends to numbers first seen in it (and never in `--baseline`) that
 //! never verified. Known customers' numbers are never evidence.
@@ -25,7 +31,7 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "new-numbers",
     title: "New-number spike",
-    flags: "hours and days with far more sends to never-seen numbers than usual, per country (by hour and day) and per operator prefix (first three national digits, by day); concentration in one operator raises it",
+    flags: "hours and days with far more sends to never-seen numbers than usual, per country (by hour and day) and per operator prefix (first three national digits, by day), and countries never sent to; concentration in one operator, or a country never sent to, raises it",
     params: &[
         Param { name: "k", default: 8.0, about: "MADs above the median of the slice's windows a window's new numbers must be" },
         Param { name: "min_new_day", default: 150.0, about: "new numbers above the median a day needs" },
