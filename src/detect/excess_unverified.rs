@@ -18,7 +18,7 @@
 //! asked for again is a user waiting for a code). Known customers' numbers are never evidence.
 
 use super::low_conversion::daily_baseline;
-use super::{Countries, Detector, Finding, Param, Params, Row, Severity};
+use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use crate::schema::Status;
 use std::collections::BTreeMap;
@@ -176,10 +176,17 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     if flagged.is_empty() {
         return Vec::new();
     }
-    // Numbers and when they were first seen, and which ever verified.
+    // Numbers and when they were first seen, and which ever verified: only for the calling codes
+    // of the flagged countries (a map of every number would be a hash lookup a row).
+    let mut flagged_country = vec![false; countries.codes.len()];
+    for f in &flagged {
+        flagged_country[f.0.country] = true;
+    }
+    let codes =
+        CallingCodes::of(rows.iter().filter(|r| countries.get(r.country()).is_some_and(|c| flagged_country[c])).map(|r| r.calling_code));
     let mut first_seen: Map<(u16, u64), (i64, u32)> = Map::default();
     let mut verified: Set<(u16, u64)> = Set::default();
-    for r in rows.iter().filter(|r| r.nlen > 0) {
+    for r in rows.iter().filter(|r| r.nlen > 0 && codes.has(r)) {
         let k = (r.calling_code, r.national);
         let f = first_seen.entry(k).or_insert((r.ts, 0));
         f.0 = f.0.min(r.ts);

@@ -232,6 +232,25 @@ impl Countries {
     }
 }
 
+/// A set of calling codes as a table: which rows can share a destination with a few numbers of
+/// interest, by an index a row instead of a hash lookup (a number is keyed by its calling code
+/// and national number, so the other codes' rows cannot hold it).
+pub struct CallingCodes(Vec<bool>);
+
+impl CallingCodes {
+    pub fn of(codes: impl IntoIterator<Item = u16>) -> CallingCodes {
+        let mut table = vec![false; 1 << 16];
+        for c in codes {
+            table[usize::from(c)] = true;
+        }
+        CallingCodes(table)
+    }
+
+    pub fn has(&self, r: &Row) -> bool {
+        self.0[usize::from(r.calling_code)]
+    }
+}
+
 /// Rows by country code (`??` for none), in code order.
 pub fn by_country<'a>(rows: impl Iterator<Item = &'a Row>) -> BTreeMap<String, Vec<&'a Row>> {
     let mut countries = Countries::default();

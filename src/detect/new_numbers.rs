@@ -24,7 +24,7 @@
 //! never verified. Known customers' numbers are never evidence.
 
 use super::low_conversion::{daily_baseline, wilson};
-use super::{Countries, Detector, Finding, Param, Params, Row, Severity};
+use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
 
@@ -200,16 +200,9 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             info.insert(pack(r), (r.ts, false, false));
         }
     }
-    // Only the flagged countries' rows can be their numbers' (a table lookup, not a hash, a row).
-    let mut in_flagged_country = vec![false; countries.codes.len()];
-    for f in &flagged {
-        in_flagged_country[f.0] = true;
-    }
+    let codes = CallingCodes::of(info.keys().map(|k| (k >> 50) as u16));
     let mut new_in: Vec<Vec<&Row>> = vec![Vec::new(); flagged.len()];
-    for r in rows.iter().filter(|r| r.nlen > 0) {
-        if !countries.get(r.country()).is_some_and(|c| in_flagged_country[c]) {
-            continue;
-        }
+    for r in rows.iter().filter(|r| r.nlen > 0 && codes.has(r)) {
         let Some(e) = info.get_mut(&pack(r)) else { continue };
         e.1 |= r.converted() == Some(true);
         e.2 |= r.ts.div_euclid(DAY) != e.0.div_euclid(DAY);

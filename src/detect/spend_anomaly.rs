@@ -6,7 +6,7 @@
 //! or a launch also spends. When most of a window's destinations were seen before it (a blast
 //! to existing customers), the finding is `info`.
 
-use super::{Code, Countries, Detector, Finding, Param, Params, Row, Severity};
+use super::{CallingCodes, Code, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::Map;
 use std::collections::BTreeMap;
 
@@ -314,15 +314,8 @@ fn settle_new_destinations(out: &mut [Finding], pending: Vec<(usize, i64, Vec<&R
             first_seen.insert((r.calling_code, r.national), (i64::MAX, false));
         }
     }
-    // A number is only ever its own country's: the other countries' rows are passed over by a
-    // table lookup, not a hash lookup each.
-    let mut concerned = Countries::default();
-    for (_, _, members) in &pending {
-        for r in members {
-            concerned.id(r.country());
-        }
-    }
-    for r in rows.iter().filter(|r| r.nlen > 0 && concerned.get(r.country()).is_some()) {
+    let codes = CallingCodes::of(first_seen.keys().map(|k| k.0));
+    for r in rows.iter().filter(|r| r.nlen > 0 && codes.has(r)) {
         if let Some(e) = first_seen.get_mut(&(r.calling_code, r.national)) {
             e.0 = e.0.min(r.ts);
             e.1 |= r.converted() == Some(true);
