@@ -105,33 +105,50 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         }
     };
     let is_first = first_sends(rows, &at, &known);
-    // New numbers per (country, operator) slice and hour (days are summed from hours).
+    let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
+    let data_end = rows.iter().map(|r| r.ts).max().unwrap_or(0);
+    // New numbers per country and hour, and per (country, operator) and day, counted into dense
+    // tables (a hash map entry per new number had been a third of the detector's time).
+    let (first_hour, first_day) = (data_start.div_euclid(HOUR), data_start.div_euclid(DAY));
+    let n_hours = (data_end.div_euclid(HOUR) - first_hour + 1) as usize;
+    let n_days = (data_end.div_euclid(DAY) - first_day + 1) as usize;
     let mut countries = Countries::default();
-    let mut hours: Map<(usize, u32, i64), f64> = Map::default();
-    let mut op_days: Map<(usize, u32, i64), f64> = Map::default();
+    let mut hours: Vec<Vec<f64>> = Vec::new();
+    let mut op_days: Vec<Vec<f64>> = Vec::new();
     for (r, _) in rows.iter().zip(&is_first).filter(|(_, first)| **first) {
         let c = countries.id(r.country());
-        *hours.entry((c, 0, r.ts.div_euclid(HOUR))).or_default() += 1.0;
+        if c == hours.len() {
+            hours.push(vec![0.0; n_hours]);
+            op_days.push(Vec::new());
+        }
+        hours[c][(r.ts.div_euclid(HOUR) - first_hour) as usize] += 1.0;
         let op = operator(r);
         if op != 0 {
             // Operators by day only: by hour, a thousand operators a country made millions of
             // cells at ten million rows (an hour-long spike shows in its country's hour).
-            *op_days.entry((c, op, r.ts.div_euclid(DAY))).or_default() += 1.0;
+            let table = &mut op_days[c];
+            if table.is_empty() {
+                table.resize(1000 * n_days, 0.0);
+            }
+            table[(op - 1000) as usize * n_days + (r.ts.div_euclid(DAY) - first_day) as usize] += 1.0;
         }
     }
     let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
-    for (&(c, op, h), &n) in &hours {
-        *cells.entry((c, op, HOUR, h)).or_default() += n;
-        *cells.entry((c, op, DAY, (h * HOUR).div_euclid(DAY))).or_default() += n;
+    for (c, hours) in hours.iter().enumerate() {
+        for (h, &n) in hours.iter().enumerate().filter(|(_, n)| **n > 0.0) {
+            let h = first_hour + h as i64;
+            *cells.entry((c, 0, HOUR, h)).or_default() += n;
+            *cells.entry((c, 0, DAY, (h * HOUR).div_euclid(DAY))).or_default() += n;
+        }
     }
-    for (&(c, op, d), &n) in &op_days {
-        cells.insert((c, op, DAY, d), n);
+    for (c, table) in op_days.iter().enumerate() {
+        for (at, &n) in table.iter().enumerate().filter(|(_, n)| **n > 0.0) {
+            cells.insert((c, (at / n_days) as u32 + 1000, DAY, first_day + (at % n_days) as i64), n);
+        }
     }
     // Per slice and width: the window counts, for the baseline. Every window of the period
     // counts, those without a new number as zero: a country first seen mid-period (never served,
     // or pumped) has a baseline of nothing, not of its own spike.
-    let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
-    let data_end = rows.iter().map(|r| r.ts).max().unwrap_or(0);
     let mut series: BTreeMap<(usize, u32, i64), Vec<f64>> = BTreeMap::new();
     for (&(c, op, w, _), &n) in &cells {
         series.entry((c, op, w)).or_default().push(n);
@@ -185,15 +202,25 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     }
     // Each flagged window's sends to numbers new in it, gathered in one pass over the rows (a
     // pass per window had cost seconds at ten million rows).
-    let mut by_day: Map<(usize, i64), Vec<usize>> = Map::default();
+    // Per country, per day of the data: the flagged windows on it (a table, not a map: looked
+    // up for every row).
+    let mut by_day: Vec<Vec<Vec<usize>>> = vec![Vec::new(); countries.codes.len()];
     for (i, f) in flagged.iter().enumerate() {
+        let days = &mut by_day[f.0];
+        days.resize(n_days, Vec::new());
         for d in f.2.div_euclid(DAY)..=(f.3 - 1).div_euclid(DAY) {
-            by_day.entry((f.0, d)).or_default().push(i);
+            if let Some(l) = days.get_mut((d - first_day) as usize) {
+                l.push(i);
+            }
         }
     }
     // The numbers first seen in a flagged window's country and day: when, whether they ever
     // verified, whether they come back on another day.
-    let in_flagged_day = |r: &Row| countries.get(r.country()).and_then(|c| by_day.get(&(c, r.ts.div_euclid(DAY))).map(|l| (c, l)));
+    let in_flagged_day = |r: &Row| {
+        countries
+            .get(r.country())
+            .and_then(|c| by_day[c].get((r.ts.div_euclid(DAY) - first_day) as usize).filter(|l| !l.is_empty()).map(|l| (c, l)))
+    };
     let mut info: Map<u64, (i64, bool, bool)> = Map::default();
     for (i, r) in rows.iter().enumerate() {
         if is_first[i] && in_flagged_day(r).is_some() {
