@@ -20,6 +20,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Error> {
 fn dispatch(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Scan(a) => commands::scan::run(a),
+        Command::Block(a) => commands::block::run(a),
         Command::Detectors(a) => commands::detectors::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Formats(a) => commands::formats::run(a),

@@ -31,6 +31,7 @@ impl Cli {
     pub fn display(&self) -> Option<&DisplayArgs> {
         match &self.command {
             Command::Scan(a) => Some(&a.display),
+            Command::Block(a) => Some(&a.display),
             Command::Inspect(a) => Some(&a.display),
             _ => None,
         }
@@ -43,6 +44,11 @@ pub enum Command {
     /// classes and provider blocks, grouped into incidents with the evidence behind them
     #[command(after_long_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
+    /// Write rule files that block what `scan` finds (AWS protect configurations, Twilio geo
+    /// permissions and safe list, Firebase SMS regions, Vonage Fraud Defender), each rule with
+    /// the attack it would have stopped and the legit users it would also have blocked
+    #[command(after_long_help = BLOCK_EXAMPLES)]
+    Block(Box<BlockArgs>),
     /// List the detectors, what each flags, and its parameters with their defaults
     Detectors(DetectorsArgs),
     /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
@@ -77,6 +83,71 @@ Examples:
 Exit status: 0 no finding or incident at or above --fail-on, 1 at least one (decided on every
 finding, whatever --min-severity, --top or a closed pipe show), 2 error (including a scan with no
 message to look at, unless --allow-empty).";
+
+const BLOCK_EXAMPLES: &str = "\
+Examples:
+  pumphound block --out rules/ exports/
+  pumphound block --out rules/ --target aws-protect --protect-configuration-id protect-0123 --expire 14d exports/
+  pumphound block --out rules/ --target firebase --current firebase-config.json export.csv.gz
+  pumphound block --out rules/ --force --max-legit-share 0.05 --conversions verified.csv export.csv
+
+Rules are proposed for incidents at or above --min-severity (default medium). Exit status: 0 the
+files were written (or nothing needed blocking), 2 error.";
+
+/// What `block` writes rules for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum Target {
+    /// AWS End User Messaging protect configuration: country rule sets and number overrides
+    AwsProtect,
+    /// Twilio Messaging geo permissions (PATCH form body and curl script)
+    TwilioGeo,
+    /// Twilio Global Safe List: legit numbers that verified inside what is blocked
+    TwilioSafelist,
+    /// Firebase / Identity Platform smsRegionConfig disallowed regions
+    Firebase,
+    /// Vonage Fraud Defender traffic rules (one JSON a rule)
+    Vonage,
+    /// Every proposed rule with its evidence, as CSV
+    Csv,
+    /// Every proposed rule with its evidence, as JSON
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct BlockArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+    /// Directory the rule files go into (made when missing)
+    #[arg(long, value_name = "DIR", help_heading = "Rules")]
+    pub out: String,
+    /// Write rules for this system (repeatable; default all)
+    #[arg(long, value_enum, value_name = "TARGET", help_heading = "Rules")]
+    pub target: Vec<Target>,
+    /// Propose rules for incidents at or above this severity
+    #[arg(long, value_enum, default_value_t = crate::detect::Severity::Medium, help_heading = "Rules")]
+    pub min_severity: crate::detect::Severity,
+    /// Block a whole country only when its legit sends (those outside every incident; only
+    /// verified ones when conversion is known) are at most this share of the account's
+    #[arg(long, value_name = "SHARE", default_value_t = 0.01, help_heading = "Rules")]
+    pub max_legit_share: f64,
+    /// AWS protect configuration id (or ARN) written into the files (else a placeholder)
+    #[arg(long, value_name = "ID", help_heading = "Rules")]
+    pub protect_configuration_id: Option<String>,
+    /// How long AWS number overrides last (a number and a unit: 12h, 30d)
+    #[arg(long, value_name = "DURATION", default_value = "30d", help_heading = "Rules")]
+    pub expire: String,
+    /// Firebase: the project's current config (GET .../admin/v2/projects/P/config) to merge
+    /// with; the API replaces the whole list
+    #[arg(long, value_name = "FILE", help_heading = "Rules")]
+    pub current: Option<String>,
+    /// Overwrite rule files that exist
+    #[arg(long, help_heading = "Rules")]
+    pub force: bool,
+    #[command(flatten)]
+    pub display: DisplayArgs,
+}
 
 /// Output formats of `scan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -126,39 +197,8 @@ fn detector_id(s: &str) -> Result<String, String> {
 pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
-    /// Run only this detector (repeatable)
-    #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
-    pub detector: Vec<String>,
-    /// Do not run this detector (repeatable)
-    #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
-    pub skip_detector: Vec<String>,
-    /// A known-clean period (file or directory; repeatable) to learn baselines from; without it
-    /// they are learned from the scanned data itself, robustly
-    #[arg(long, value_name = "INPUT", help_heading = "Detection")]
-    pub baseline: Vec<String>,
-    /// Detector parameters from a TOML file: one [detector] table each, `param = value`
-    #[arg(long, value_name = "FILE", help_heading = "Detection")]
-    pub config: Option<String>,
-    /// Countries, E.164 prefixes and numbers known to be legit, one a line: findings about them
-    /// are suppressed (and listed as suppressed)
-    #[arg(long, value_name = "FILE", help_heading = "Detection")]
-    pub allow: Option<String>,
-    /// Set a detector parameter: DETECTOR.PARAM=VALUE (repeatable; see `pumphound detectors`)
-    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "Detection")]
-    pub set: Vec<String>,
-    /// Only messages sent at or after this time (ISO 8601 or RFC 2822, UTC)
-    #[arg(long, value_name = "TIME", help_heading = "Detection")]
-    pub since: Option<String>,
-    /// Only messages sent before this time
-    #[arg(long, value_name = "TIME", help_heading = "Detection")]
-    pub until: Option<String>,
-    /// Only messages to this country (ISO alpha-2; repeatable)
-    #[arg(long, value_name = "CC", help_heading = "Detection")]
-    pub country: Vec<String>,
-    /// A scan with no message to look at (empty inputs, or filters that leave none) is a
-    /// warning and exits 0 instead of an error (exit 2)
-    #[arg(long, help_heading = "Detection")]
-    pub allow_empty: bool,
+    #[command(flatten)]
+    pub detect: DetectArgs,
     /// Show incidents and findings at or above this severity (evidence too); display only: the
     /// summary still counts every one, and --fail-on still sees every one
     #[arg(long, value_enum, default_value_t = crate::detect::Severity::Low, help_heading = "Output")]
@@ -192,6 +232,44 @@ pub struct ScanArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub display: DisplayArgs,
+}
+
+/// The detection options `scan` and `block` share.
+#[derive(Debug, Args, Clone, Default)]
+pub struct DetectArgs {
+    /// Run only this detector (repeatable)
+    #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
+    pub detector: Vec<String>,
+    /// Do not run this detector (repeatable)
+    #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
+    pub skip_detector: Vec<String>,
+    /// A known-clean period (file or directory; repeatable) to learn baselines from; without it
+    /// they are learned from the scanned data itself, robustly
+    #[arg(long, value_name = "INPUT", help_heading = "Detection")]
+    pub baseline: Vec<String>,
+    /// Detector parameters from a TOML file: one [detector] table each, `param = value`
+    #[arg(long, value_name = "FILE", help_heading = "Detection")]
+    pub config: Option<String>,
+    /// Countries, E.164 prefixes and numbers known to be legit, one a line: findings about them
+    /// are suppressed (and listed as suppressed)
+    #[arg(long, value_name = "FILE", help_heading = "Detection")]
+    pub allow: Option<String>,
+    /// Set a detector parameter: DETECTOR.PARAM=VALUE (repeatable; see `pumphound detectors`)
+    #[arg(long = "set", value_name = "KEY=VALUE", help_heading = "Detection")]
+    pub set: Vec<String>,
+    /// Only messages sent at or after this time (ISO 8601 or RFC 2822, UTC)
+    #[arg(long, value_name = "TIME", help_heading = "Detection")]
+    pub since: Option<String>,
+    /// Only messages sent before this time
+    #[arg(long, value_name = "TIME", help_heading = "Detection")]
+    pub until: Option<String>,
+    /// Only messages to this country (ISO alpha-2; repeatable)
+    #[arg(long, value_name = "CC", help_heading = "Detection")]
+    pub country: Vec<String>,
+    /// A scan with no message to look at (empty inputs, or filters that leave none) is a
+    /// warning and exits 0 instead of an error (exit 2)
+    #[arg(long, help_heading = "Detection")]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Args)]

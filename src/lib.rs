@@ -16,6 +16,7 @@ pub mod output;
 pub mod phone;
 pub mod progress;
 pub mod report;
+pub mod rules;
 pub mod schema;
 pub mod simulate;
 pub mod status;

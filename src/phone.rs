@@ -118,6 +118,12 @@ fn max_leading_len(pattern: &str) -> Option<usize> {
     hir.properties().maximum_len()
 }
 
+/// The regions that share calling code `code` (+1: the US, Canada and the Caribbean; +7: Russia
+/// and Kazakhstan; +44: the UK, Guernsey, Jersey and the Isle of Man), from libphonenumber.
+pub fn regions_of(code: u16) -> Vec<String> {
+    DATABASE.region(&code).unwrap_or_default().into_iter().map(|r| r.to_string()).collect()
+}
+
 /// What each calling code (by number) needs for keys, from libphonenumber's metadata: made once
 /// a process, when first needed or by [`warm`].
 static CODES: std::sync::LazyLock<Vec<Option<CodeInfo>>> = std::sync::LazyLock::new(|| {

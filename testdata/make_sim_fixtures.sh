@@ -38,4 +38,16 @@ tv-surge           13  twilio-console-csv      tv-surge                   csv
 operator-spread    14  twilio-console-csv      operator-spread:country=GB,messages=3000,hours=10  csv
 unverified-spread  15  twilio-verify-attempts  unverified-spread:unverified=300,legit=0.5  ndjson
 LIST
+
+# The blocklist fixture (tests/cli/block.rs): a pumped country with a few legit users of its own
+# (UZ: a country block, and a safe list for them), a pumped range in a served country (GB:
+# narrower rules), and clean countries (US, DE).
+tmp=$(mktemp -d)
+"$PH" simulate --days 10 --daily 300 --start 2024-03-01 --force --seed 16 --countries GB:45,US:30,DE:24.5,UZ:0.5 \
+  --scenario burst:countries=UZ,messages=400,hours=2,ranges=1 --scenario hidden:country=GB,messages=150,hours=6 \
+  -o "$tmp/out" --truth "$tmp/truth.csv" --verifications "$tmp/verifications.csv"
+gzip -n -9 -c "$tmp/out" > "$OUT/block.csv.gz"
+gzip -n -9 -c "$tmp/truth.csv" > "$OUT/block.truth.csv.gz"
+gzip -n -9 -c "$tmp/verifications.csv" > "$OUT/block.verifications.csv.gz"
+rm -rf "$tmp"
 ls -la "$OUT"

@@ -11,6 +11,7 @@ use crate::ingest::InputStats;
 use crate::output::{Sink, written};
 use crate::report::scan::{self, Amount, BySeverity, Coverage, InputOut, Num, Parameters, ScanReport, Summary, finding_out, incident_out};
 use crate::report::{evidence, scan_csv, scan_markdown, scan_table, scan_wide};
+use crate::rules;
 use crate::store::{Store, Sym};
 use crate::timings::{self, Stage};
 use crate::units::Zone;
@@ -112,13 +113,13 @@ fn empty_reason(a: &ScanArgs, store: &Store) -> String {
         return format!("{inputs}: no message read");
     }
     let mut filters = Vec::new();
-    if let Some(s) = &a.since {
+    if let Some(s) = &a.detect.since {
         filters.push(format!("--since {s}"));
     }
-    if let Some(u) = &a.until {
+    if let Some(u) = &a.detect.until {
         filters.push(format!("--until {u}"));
     }
-    for c in &a.country {
+    for c in &a.detect.country {
         filters.push(format!("--country {c}"));
     }
     if filters.is_empty() {
@@ -129,9 +130,14 @@ fn empty_reason(a: &ScanArgs, store: &Store) -> String {
 }
 
 pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
+    run_with(a, None)
+}
+
+/// A scan, or with `block` the scan `pumphound block` runs: instead of a report, rule files.
+pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outcome, Error> {
     let g = &a.display;
-    let params = params(a.config.as_deref(), &a.set)?;
-    let allow = match a.allow.as_deref() {
+    let params = params(a.detect.config.as_deref(), &a.detect.set)?;
+    let allow = match a.detect.allow.as_deref() {
         None => AllowList::default(),
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
@@ -139,7 +145,7 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
         }
     };
     let zone = Zone::parse(&a.tz).map_err(|e| Error::Usage(format!("--tz: {e}")))?;
-    let (since, until) = (time_opt("--since", &a.since)?, time_opt("--until", &a.until)?);
+    let (since, until) = (time_opt("--since", &a.detect.since)?, time_opt("--until", &a.detect.until)?);
     if let (Some(s), Some(u)) = (since, until)
         && s >= u
     {
@@ -149,14 +155,16 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
             crate::units::time(u)
         )));
     }
-    let countries: Vec<String> = a.country.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
+    let countries: Vec<String> = a.detect.country.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
     if let Some(c) = countries.iter().find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic())) {
         return Err(Error::Usage(format!("--country `{c}`: expected an ISO 3166 alpha-2 code such as GB")));
     }
     let selected: Vec<&'static str> = REGISTRY
         .iter()
         .map(|d| d.id)
-        .filter(|id| (a.detector.is_empty() || a.detector.iter().any(|x| x == id)) && !a.skip_detector.iter().any(|x| x == id))
+        .filter(|id| {
+            (a.detect.detector.is_empty() || a.detect.detector.iter().any(|x| x == id)) && !a.detect.skip_detector.iter().any(|x| x == id)
+        })
         .collect();
     if selected.is_empty() {
         return Err(Error::Usage("no detector left to run".into()));
@@ -194,7 +202,7 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
     if rows.is_empty() {
         spinner.finish_and_clear();
         let why = empty_reason(a, store);
-        if !a.allow_empty {
+        if !a.detect.allow_empty {
             return Err(Error::Empty(format!("{why} (--allow-empty accepts this)")));
         }
         if !g.quiet {
@@ -202,10 +210,10 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
         }
     }
     let other_currency = if foreign.is_empty() { 0 } else { rows.iter().filter(|r| store.is_set_aside(r.idx)).count() as u64 };
-    let base = if a.baseline.is_empty() {
+    let base = if a.detect.baseline.is_empty() {
         None
     } else {
-        let mut base_args = crate::cli::InputArgs { inputs: a.baseline.clone(), ..a.input.clone() };
+        let mut base_args = crate::cli::InputArgs { inputs: a.detect.baseline.clone(), ..a.input.clone() };
         base_args.conversions = None;
         let quiet = crate::cli::DisplayArgs { no_progress: true, ..g.clone() };
         Some(super::load(&base_args, &quiet)?)
@@ -225,6 +233,19 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
     }
     let coverage = rows.iter().fold(None, |c: Option<(i64, i64)>, r| Some(c.map_or((r.ts, r.ts), |(a, b)| (a.min(r.ts), b.max(r.ts)))));
     let incidents: Vec<Incident> = incidents::build(&all, &StoreMessages(store), coverage);
+    // Rules for the incidents: what `block` writes, and what JSON shows.
+    let proposal = match block {
+        Some(b) => rules::propose(store, &rows, &all, &incidents, &b.settings),
+        None if matches!(a.format, ScanFormat::Json | ScanFormat::Ndjson) => {
+            rules::propose(store, &rows, &all, &incidents, &rules::Settings::default())
+        }
+        None => rules::Proposal::default(),
+    };
+    if let Some(b) = block {
+        spinner.finish_and_clear();
+        timings::add(Stage::Detect, t_detect.elapsed());
+        return super::block::write(b, &proposal, &incidents, g);
+    }
     // The exit status: every finding and incident, before any display filter.
     let max_severity = all.iter().map(|f| f.severity).chain(incidents.iter().map(|i| i.severity)).max();
     let fails = a.fail_on.severity().is_some_and(|limit| max_severity.is_some_and(|m| m >= limit));
@@ -264,7 +285,7 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
             since: since.map(crate::units::time),
             until: until.map(crate::units::time),
             countries: countries.clone(),
-            baseline: a.baseline.clone(),
+            baseline: a.detect.baseline.clone(),
             min_severity: a.min_severity,
             top: a.top,
             fail_on: a.fail_on.severity(),
@@ -294,6 +315,7 @@ pub fn run(a: &ScanArgs) -> Result<Outcome, Error> {
         incidents: shown_incidents.iter().map(|i| incident_out(i)).collect(),
         suppressed,
         findings: shown_findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
+        proposed_rules: matches!(a.format, ScanFormat::Json | ScanFormat::Ndjson).then(|| rules::listing::out(&proposal, a.redact)),
     };
     let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");
     let tty = super::stdout_is_tty(to_file);

@@ -235,6 +235,10 @@ pub struct ScanReport {
     pub incidents: Vec<IncidentOut>,
     pub findings: Vec<FindingOut>,
     pub suppressed: Vec<crate::detect::allow::Suppressed>,
+    /// What `pumphound block` would write for the incidents at medium or above (JSON and
+    /// NDJSON only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proposed_rules: Option<crate::rules::listing::ProposalOut>,
 }
 
 impl IncidentOut {
@@ -321,6 +325,14 @@ pub fn write_ndjson(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
     }
     for f in &r.suppressed {
         line(w, "suppressed", f)?;
+    }
+    if let Some(p) = &r.proposed_rules {
+        for rule in &p.rules {
+            line(w, "rule", rule)?;
+        }
+        for d in &p.declined {
+            line(w, "declined_rule", d)?;
+        }
     }
     line(w, "summary", &r.summary)
 }

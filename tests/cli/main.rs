@@ -2,6 +2,7 @@
 //! and runs of the real binary with a hermetic environment.
 
 mod bad_input;
+mod block;
 mod cli;
 mod detection;
 mod exit_status;

@@ -155,7 +155,7 @@ fn committed_simulator_fixtures_load_and_are_fully_labelled() {
         .filter_map(|n| n.strip_suffix(".truth.csv.gz").map(str::to_string))
         .collect();
     names.sort();
-    assert_eq!(names.len(), SCENARIOS.len() + 1, "one fixture per scenario plus a clean period: {names:?}");
+    assert_eq!(names.len(), SCENARIOS.len() + 2, "one fixture per scenario plus a clean period and the blocklist one: {names:?}");
     for name in names {
         let export = std::fs::read_dir(&dir)
             .expect("dir")
@@ -173,7 +173,12 @@ fn committed_simulator_fixtures_load_and_are_fully_labelled() {
         let labels: BTreeMap<&str, &str> = truth.lines().skip(1).filter_map(|l| l.split_once(',')).collect();
         assert_eq!(labels.len(), l.store.rows.len(), "{name}");
         assert!(l.store.rows.iter().all(|m| labels.contains_key(l.store.message_id(m).unwrap_or_default().as_str())), "{name}");
-        let wanted = if name == "clean" { "legit,baseline".to_string() } else { format!(":{name},{name}") };
+        let wanted = match name.as_str() {
+            "clean" => "legit,baseline".to_string(),
+            // The blocklist fixture: a burst and a hidden range (tests/cli/block.rs).
+            "block" => ":hidden,hidden".to_string(),
+            _ => format!(":{name},{name}"),
+        };
         assert!(labels.values().any(|v| v.ends_with(&wanted) || **v == wanted), "{name} holds its scenario");
     }
 }
