@@ -250,18 +250,6 @@ pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[I
         }
     }
     let conversion_known = rows.iter().any(|r| r.converted().is_some());
-    // How much legit traffic each country has: its legit sends that verified (when conversion
-    // is known), else its legit sends, against the account's; counted in one pass.
-    let mut countries = Countries::default();
-    let mut weight: Vec<f64> = Vec::new();
-    for r in rows.iter().filter(|r| !attack[r.idx as usize]) {
-        let c = countries.id(r.country());
-        if c == weight.len() {
-            weight.push(0.0);
-        }
-        weight[c] += if conversion_known { f64::from(u8::from(r.converted() == Some(true))) } else { 1.0 };
-    }
-    let account: f64 = weight.iter().sum();
     // The legit users of the incidents' countries, for the rules' texts and the safe list.
     let mut wanted: Set<[u8; 2]> = Set::default();
     for i in &strong {
@@ -269,15 +257,27 @@ pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[I
             wanted.extend(store.rows[r as usize].country());
         }
     }
+    // How much legit traffic each country has: its legit sends that verified (when conversion
+    // is known), else its legit sends, against the account's; and the incidents' countries'
+    // legit numbers; counted in one pass.
+    let mut countries = Countries::default();
+    let mut weight: Vec<f64> = Vec::new();
     let mut users: Map<[u8; 2], Users> = Map::default();
-    for r in rows.iter().filter(|r| !attack[r.idx as usize] && r.nlen > 0) {
-        let Some(c) = r.country().filter(|c| wanted.contains(c)) else { continue };
+    for r in rows.iter().filter(|r| !attack[r.idx as usize]) {
+        let country = r.country();
+        let c = countries.id(country);
+        if c == weight.len() {
+            weight.push(0.0);
+        }
+        weight[c] += if conversion_known { f64::from(u8::from(r.converted() == Some(true))) } else { 1.0 };
+        let Some(c) = country.filter(|c| r.nlen > 0 && wanted.contains(c)) else { continue };
         let u = users.entry(c).or_default();
         u.legit.insert((r.calling_code, r.national));
         if r.converted() == Some(true) {
             u.verified.insert((r.calling_code, r.national));
         }
     }
+    let account: f64 = weight.iter().sum();
     let finding_of: Map<&str, &Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
     let mut rules: Vec<Rule> = Vec::new();
     let mut declined: Vec<Declined> = Vec::new();
@@ -372,9 +372,7 @@ pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[I
             }
         }
     }
-    for r in &mut rules {
-        what_if(r, rows, &attack);
-    }
+    what_if(&mut rules, rows, &attack);
     rules.sort_by(|a, b| {
         (first_incident(a, incidents), a.country.as_str(), a.scope, a.action, a.subject.as_str()).cmp(&(
             first_incident(b, incidents),
@@ -523,30 +521,55 @@ fn safelist(verified: Option<&Set<(u16, u64)>>, rows: &[Row], attack: &[bool], c
     (out, listed)
 }
 
-/// What `r` would have matched in the scanned period, attack and legit apart.
-fn what_if(r: &mut Rule, rows: &[Row], attack: &[bool]) {
-    let code: Option<[u8; 2]> = <[u8; 2]>::try_from(r.country.as_bytes()).ok();
-    let prefix: Option<(u64, u32)> = (r.scope == Scope::Prefix)
-        .then(|| r.subject.trim_start_matches('+').parse().ok().map(|p| (p, r.subject.len() as u32 - 1)))
-        .flatten();
-    let matches = |m: &Row| match r.scope {
-        Scope::Country => m.country() == code,
-        Scope::Prefix => prefix.is_some_and(|(p, l)| has_prefix(m, p, l)),
-        Scope::Numbers => r.keys.contains(&(m.calling_code, m.national)),
-    };
-    let (mut stops, mut legit) = ((Impact::default(), Set::default()), (Impact::default(), Set::default()));
-    for m in rows.iter().filter(|m| m.calling_code == r.calling_code && matches(m)) {
-        let (side, seen) = if attack[m.idx as usize] { (&mut stops.0, &mut stops.1) } else { (&mut legit.0, &mut legit.1) };
-        side.messages += 1;
-        side.cost += m.cost;
-        side.verified += u64::from(m.converted() == Some(true));
-        side.first = Some(side.first.map_or(m.ts, |t: i64| t.min(m.ts)));
-        side.last = Some(side.last.map_or(m.ts, |t: i64| t.max(m.ts)));
-        seen.insert((m.calling_code, m.national));
+/// What each rule would have matched in the scanned period, attack and legit apart: one pass
+/// over the rows, each row tried only against the rules of its calling code.
+fn what_if(rules: &mut [Rule], rows: &[Row], attack: &[bool]) {
+    type Seen = (Impact, Set<(u16, u64)>);
+    let mut by_code: Map<u16, Vec<usize>> = Map::default();
+    for (i, r) in rules.iter().enumerate() {
+        by_code.entry(r.calling_code).or_default().push(i);
     }
-    stops.0.numbers = stops.1.len() as u64;
-    legit.0.numbers = legit.1.len() as u64;
-    (r.stops, r.legit) = (stops.0, legit.0);
+    let matchers: Vec<_> = rules
+        .iter()
+        .map(|r| {
+            let code: Option<[u8; 2]> = <[u8; 2]>::try_from(r.country.as_bytes()).ok();
+            let prefix: Option<(u64, u32)> = (r.scope == Scope::Prefix)
+                .then(|| r.subject.trim_start_matches('+').parse().ok().map(|p| (p, r.subject.len() as u32 - 1)))
+                .flatten();
+            (r.scope, code, prefix)
+        })
+        .collect();
+    let mut sides: Vec<(Seen, Seen)> = (0..rules.len()).map(|_| Default::default()).collect();
+    let mut last_code = None;
+    let mut wanted: &[usize] = &[];
+    for m in rows {
+        if last_code != Some(m.calling_code) {
+            last_code = Some(m.calling_code);
+            wanted = by_code.get(&m.calling_code).map_or(&[], Vec::as_slice);
+        }
+        for &i in wanted {
+            let hit = match matchers[i] {
+                (Scope::Country, code, _) => m.country() == code,
+                (Scope::Prefix, _, prefix) => prefix.is_some_and(|(p, l)| has_prefix(m, p, l)),
+                (Scope::Numbers, _, _) => rules[i].keys.contains(&(m.calling_code, m.national)),
+            };
+            if !hit {
+                continue;
+            }
+            let (side, seen) = if attack[m.idx as usize] { &mut sides[i].0 } else { &mut sides[i].1 };
+            side.messages += 1;
+            side.cost += m.cost;
+            side.verified += u64::from(m.converted() == Some(true));
+            side.first = Some(side.first.map_or(m.ts, |t: i64| t.min(m.ts)));
+            side.last = Some(side.last.map_or(m.ts, |t: i64| t.max(m.ts)));
+            seen.insert((m.calling_code, m.national));
+        }
+    }
+    for (r, ((mut stops, stopped), (mut legit, hit))) in rules.iter_mut().zip(sides) {
+        stops.numbers = stopped.len() as u64;
+        legit.numbers = hit.len() as u64;
+        (r.stops, r.legit) = (stops, legit);
+    }
 }
 
 #[cfg(test)]
