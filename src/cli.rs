@@ -76,6 +76,7 @@ const SCAN_EXAMPLES: &str = "\
 Examples:
   pumphound scan exports/
   pumphound scan --conversions verified.csv --evidence evidence.csv -f json -o report.json messages.csv
+  pumphound scan -f html -o report.html --conversions verified.csv exports/   # charts, one offline file
   pumphound scan --fail-on high --since 2024-03-01 --until 2024-03-08 nightly/
   pumphound scan --detector pumped-range --set pumped-range.min_distinct=20 export.csv.gz
   pumphound scan --min-severity high --top 3 --tz local exports/     # quieter display, same exit status
@@ -158,6 +159,8 @@ pub enum ScanFormat {
     Ndjson,
     Csv,
     Markdown,
+    /// One self-contained HTML file with charts (no network access; open it offline)
+    Html,
 }
 
 /// `--fail-on`: a severity, or never.
@@ -216,6 +219,9 @@ pub struct ScanArgs {
     /// Write the messages behind findings (provider message ids) as CSV to FILE
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub evidence: Option<String>,
+    /// Also write the HTML report to FILE, beside the format -f asks for, from the same scan
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<String>,
     /// Mask the last four digits of every destination in every output (ranges stay visible),
     /// for reports that leave the incident team
     #[arg(long, help_heading = "Output")]

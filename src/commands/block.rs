@@ -82,6 +82,7 @@ pub fn run(b: &BlockArgs) -> Result<Outcome, Error> {
         fail_on: FailOn::Never,
         format: ScanFormat::Json,
         evidence: None,
+        html: None,
         redact: false,
         wide: false,
         tz: "UTC".into(),

@@ -38,6 +38,10 @@ const EXAMPLES: &[(&str, &str)] = &[
         "A report for a ticket, with the last four digits of every number masked.",
     ),
     (
+        "pumphound scan --conversions verified.csv --html report.html exports/",
+        "The terminal report, and beside it one self-contained HTML file with charts for the people who will not read it.",
+    ),
+    (
         "pumphound inspect -f json messages.csv.gz | jq .total",
         "What the exports hold: formats, rows read, used and skipped, time span, spend.",
     ),

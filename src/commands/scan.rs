@@ -10,7 +10,7 @@ use crate::hash::Map;
 use crate::ingest::InputStats;
 use crate::output::{Sink, written};
 use crate::report::scan::{self, Amount, BySeverity, Coverage, InputOut, Num, Parameters, ScanReport, Summary, finding_out, incident_out};
-use crate::report::{evidence, scan_csv, scan_markdown, scan_table, scan_wide};
+use crate::report::{evidence, html, scan_csv, scan_markdown, scan_table, scan_wide};
 use crate::rules;
 use crate::store::{Store, Sym};
 use crate::timings::{self, Stage};
@@ -171,6 +171,10 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     }
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
     let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
+    let mut html_sink = a.html.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
+    let wants_html = a.format == ScanFormat::Html || a.html.is_some();
+    // The formats that show proposed rules.
+    let wants_rules = wants_html || matches!(a.format, ScanFormat::Json | ScanFormat::Ndjson);
     // No scan output shows body templates.
     let mut loaded = super::load_with(&a.input, g, |o| o.ingest.skip_templates = true)?;
     timings::mark_memory("after load");
@@ -236,9 +240,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     // Rules for the incidents: what `block` writes, and what JSON shows.
     let proposal = match block {
         Some(b) => rules::propose(store, &rows, &all, &incidents, &b.settings),
-        None if matches!(a.format, ScanFormat::Json | ScanFormat::Ndjson) => {
-            rules::propose(store, &rows, &all, &incidents, &rules::Settings::default())
-        }
+        None if wants_rules => rules::propose(store, &rows, &all, &incidents, &rules::Settings::default()),
         None => rules::Proposal::default(),
     };
     if let Some(b) = block {
@@ -315,8 +317,9 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         incidents: shown_incidents.iter().map(|i| incident_out(i)).collect(),
         suppressed,
         findings: shown_findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
-        proposed_rules: matches!(a.format, ScanFormat::Json | ScanFormat::Ndjson).then(|| rules::listing::out(&proposal, a.redact)),
+        proposed_rules: wants_rules.then(|| rules::listing::out(&proposal, a.redact)),
     };
+    let html_data = wants_html.then(|| html::data::build(store, &rows, &shown_incidents, &shown_findings, a.redact));
     let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");
     let tty = super::stdout_is_tty(to_file);
     let color = super::use_color(g.color, tty);
@@ -328,9 +331,13 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         ScanFormat::Ndjson => scan::write_ndjson(&report, w),
         ScanFormat::Csv => scan_csv::write(&report, w),
         ScanFormat::Markdown => scan_markdown::write(&report, w),
+        ScanFormat::Html => html_data.as_ref().map_or(Ok(()), |d| html::write(&report, d, w)),
     };
     // A closed pipe ends the report, not the run: the evidence file and the exit status stand.
     written(res.and_then(|_| sink.finish()))?;
+    if let (Some(mut h), Some(d)) = (html_sink.take(), html_data.as_ref()) {
+        written(html::write(&report, d, h.writer()).and_then(|_| h.finish()))?;
+    }
     if let Some(mut ev) = evidence_sink.take() {
         written(evidence::write(store, &shown_findings, &incidents, a.redact, ev.writer()).and_then(|_| ev.finish()))?;
     }

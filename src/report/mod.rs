@@ -1,6 +1,7 @@
 //! Report writers. One module per report kind and output format.
 
 pub mod evidence;
+pub mod html;
 pub mod inspect;
 pub mod scan;
 pub mod scan_csv;

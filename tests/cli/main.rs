@@ -10,6 +10,7 @@ mod fixtures;
 mod fresh_clone;
 mod fuzz_regressions;
 mod hostile;
+mod html;
 mod incident_model;
 mod listings;
 mod output_files;
