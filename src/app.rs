@@ -21,6 +21,7 @@ fn dispatch(cli: &Cli) -> Result<Outcome, Error> {
     match &cli.command {
         Command::Scan(a) => commands::scan::run(a),
         Command::Block(a) => commands::block::run(a),
+        Command::Diff(a) => commands::diff::run(a),
         Command::Detectors(a) => commands::detectors::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Formats(a) => commands::formats::run(a),

@@ -49,6 +49,10 @@ pub enum Command {
     /// the attack it would have stopped and the legit users it would also have blocked
     #[command(after_long_help = BLOCK_EXAMPLES)]
     Block(Box<BlockArgs>),
+    /// Compare two scan reports (-f json): incidents and findings new, escalated, ongoing,
+    /// resolved or gone; exit 1 when something new or escalated is at or above --fail-on
+    #[command(after_long_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
     /// List the detectors, what each flags, and its parameters with their defaults
     Detectors(DetectorsArgs),
     /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
@@ -63,6 +67,45 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Generate the man page or shell completions (for packagers)
     Generate(GenerateArgs),
+}
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  pumphound diff last-night.json tonight.json
+  pumphound diff -f markdown --fail-on high monday.json tuesday.json > changes.md
+
+Status: new (only in NEW), escalated (severity rose), ongoing (more messages or a later last
+message), resolved (no activity since, or nothing like it in NEW's period), gone (over before
+NEW's period starts). Items are matched by fingerprint.
+
+Exit status: 0 nothing new or escalated at or above --fail-on, 1 something is, 2 error (including
+a report of another schema_version).";
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DiffFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The older report (`scan -f json`)
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The newer report
+    #[arg(value_name = "NEW")]
+    pub new: String,
+    /// Exit 1 when a new or escalated incident or finding is at or above this severity
+    #[arg(long, value_enum, default_value_t = FailOn::Medium, help_heading = "Output")]
+    pub fail_on: FailOn,
+    /// Output format
+    #[arg(short, long, value_enum, default_value_t = DiffFormat::Table, help_heading = "Output")]
+    pub format: DiffFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 const INSPECT_EXAMPLES: &str = "\
@@ -219,6 +262,14 @@ pub struct ScanArgs {
     /// Write the messages behind findings (provider message ids) as CSV to FILE
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub evidence: Option<String>,
+    /// Compare with an earlier report (`scan -f json` of last night): each incident and finding
+    /// new, escalated, ongoing, resolved or gone, in every format (as `pumphound diff` does)
+    #[arg(long, value_name = "OLD.json", help_heading = "Output")]
+    pub previous: Option<String>,
+    /// With --previous: exit 1 only for a new or escalated incident at or above --fail-on (an
+    /// incident already reported does not fail the run again)
+    #[arg(long, requires = "previous", help_heading = "Output")]
+    pub fail_on_new: bool,
     /// Also write the HTML report to FILE, beside the format -f asks for, from the same scan
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub html: Option<String>,

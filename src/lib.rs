@@ -2,6 +2,7 @@
 //! a victim can export from Twilio and AWS.
 
 pub mod app;
+pub mod changes;
 pub mod cli;
 pub mod commands;
 pub mod detect;

@@ -18,6 +18,7 @@ out, NUL-separated JSON), standard library only. Prints one JSON object:
 import base64
 import json
 import os
+import select
 import struct
 import subprocess
 import sys
@@ -131,7 +132,8 @@ class Browser:
 
     def read(self, deadline):
         while b"\0" not in self.buf:
-            if time.time() > deadline:
+            left = deadline - time.time()
+            if left <= 0 or not select.select([self.from_r], [], [], left)[0]:
                 raise TimeoutError("no message from Chromium")
             chunk = os.read(self.from_r, 1 << 20)
             if not chunk:

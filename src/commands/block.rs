@@ -83,6 +83,8 @@ pub fn run(b: &BlockArgs) -> Result<Outcome, Error> {
         format: ScanFormat::Json,
         evidence: None,
         html: None,
+        previous: None,
+        fail_on_new: false,
         redact: false,
         wide: false,
         tz: "UTC".into(),

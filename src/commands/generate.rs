@@ -38,6 +38,14 @@ const EXAMPLES: &[(&str, &str)] = &[
         "A report for a ticket, with the last four digits of every number masked.",
     ),
     (
+        "pumphound scan --previous last.json --fail-on-new -f json -o tonight.json nightly/",
+        "A nightly job: compare with last night's report and exit 1 only for an incident that is new or escalated.",
+    ),
+    (
+        "pumphound diff last.json tonight.json",
+        "What is new, escalated, ongoing, resolved or gone between two saved reports, matched by fingerprint.",
+    ),
+    (
         "pumphound scan --conversions verified.csv --html report.html exports/",
         "The terminal report, and beside it one self-contained HTML file with charts for the people who will not read it.",
     ),

@@ -2,6 +2,7 @@
 
 pub mod block;
 pub mod detectors;
+pub mod diff;
 pub mod formats;
 pub mod generate;
 pub mod inspect;

@@ -4,7 +4,7 @@
 use crate::cli::{ScanArgs, ScanFormat};
 use crate::detect::allow::AllowList;
 use crate::detect::incidents::{self, Incident, Messages};
-use crate::detect::{self, Finding, Params, REGISTRY};
+use crate::detect::{self, Finding, Params, REGISTRY, fingerprint};
 use crate::error::{Error, Outcome};
 use crate::hash::Map;
 use crate::ingest::InputStats;
@@ -169,8 +169,22 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     if selected.is_empty() {
         return Err(Error::Usage("no detector left to run".into()));
     }
+    // The earlier report first: a wrong file fails before the scan, not after.
+    let previous = match a.previous.as_deref() {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
+            Some((path, crate::changes::parse(&text, path)?))
+        }
+    };
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
     let mut evidence_sink = a.evidence.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
+    if let Some(h) = a.html.as_deref() {
+        let same = |o: Option<&str>| o.is_some_and(|o| std::path::Path::new(o) == std::path::Path::new(h));
+        if h == "-" || same(a.output.output.as_deref()) || same(a.evidence.as_deref()) {
+            return Err(Error::Usage(format!("--html {h}: give it a file of its own (use -f html for stdout)")));
+        }
+    }
     let mut html_sink = a.html.as_deref().map(|p| Sink::open(Some(p), a.output.force)).transpose()?;
     let wants_html = a.format == ScanFormat::Html || a.html.is_some();
     // The formats that show proposed rules.
@@ -235,8 +249,16 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     for (i, f) in all.iter_mut().enumerate() {
         f.id = format!("F{}", i + 1);
     }
+    let fingerprints = fingerprint::findings(&all);
+    for (f, fp) in all.iter_mut().zip(fingerprints) {
+        f.fingerprint = fp;
+    }
     let coverage = rows.iter().fold(None, |c: Option<(i64, i64)>, r| Some(c.map_or((r.ts, r.ts), |(a, b)| (a.min(r.ts), b.max(r.ts)))));
-    let incidents: Vec<Incident> = incidents::build(&all, &StoreMessages(store), coverage);
+    let mut incidents: Vec<Incident> = incidents::build(&all, &StoreMessages(store), coverage);
+    let fingerprint_of: Map<&str, &str> = all.iter().map(|f| (f.id.as_str(), f.fingerprint.as_str())).collect();
+    for i in &mut incidents {
+        i.fingerprint = fingerprint::incident(i, &all, &fingerprint_of);
+    }
     // Rules for the incidents: what `block` writes, and what JSON shows.
     let proposal = match block {
         Some(b) => rules::propose(store, &rows, &all, &incidents, &b.settings),
@@ -251,7 +273,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     // The exit status: every finding and incident, before any display filter.
     let max_severity = all.iter().map(|f| f.severity).chain(incidents.iter().map(|i| i.severity)).max();
     let fails = a.fail_on.severity().is_some_and(|limit| max_severity.is_some_and(|m| m >= limit));
-    let outcome = if fails { Outcome::Findings } else { Outcome::Clean };
+    let mut outcome = if fails { Outcome::Findings } else { Outcome::Clean };
     // What is shown.
     let shown_incidents: Vec<&Incident> =
         incidents.iter().filter(|i| i.severity >= a.min_severity).take(a.top.unwrap_or(usize::MAX)).collect();
@@ -272,7 +294,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     timings::add(Stage::Detect, t_detect.elapsed());
     timings::mark_memory("after detect");
     let t_report = std::time::Instant::now();
-    let report = ScanReport {
+    let mut report = ScanReport {
         schema_version: scan::SCHEMA_VERSION,
         tool: scan::tool(),
         inputs: loaded
@@ -318,19 +340,30 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         suppressed,
         findings: shown_findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
         proposed_rules: wants_rules.then(|| rules::listing::out(&proposal, a.redact)),
+        changes: None,
     };
-    let html_data = wants_html.then(|| html::data::build(store, &rows, &shown_incidents, &shown_findings, a.redact));
+    if let Some((path, old)) = &previous {
+        let now: crate::changes::Report =
+            serde_json::to_value(&report).and_then(serde_json::from_value).map_err(|e| Error::Usage(format!("--previous: {e}")))?;
+        let c = crate::changes::compare(old, &now, (path, "this scan"), a.fail_on.severity());
+        if a.fail_on_new {
+            report.summary.fails = c.fails_new_incident;
+            outcome = if c.fails_new_incident { Outcome::Findings } else { Outcome::Clean };
+        }
+        report.changes = Some(c);
+    }
+    let html_data = wants_html.then(|| html::data::build(store, &rows, &incidents, &shown_incidents, &shown_findings, a.redact));
     let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");
     let tty = super::stdout_is_tty(to_file);
     let color = super::use_color(g.color, tty);
     let w = sink.writer();
     let res = match a.format {
-        ScanFormat::Table if a.wide => scan_wide::write(&report, w, zone, color),
-        ScanFormat::Table => scan_table::write(&report, w, super::width(tty), zone, color),
+        ScanFormat::Table if a.wide => scan_wide::write(&report, w, zone, color).and_then(|_| changes_after(&report, w, false)),
+        ScanFormat::Table => scan_table::write(&report, w, super::width(tty), zone, color).and_then(|_| changes_after(&report, w, false)),
         ScanFormat::Json => scan::write_json(&report, w),
         ScanFormat::Ndjson => scan::write_ndjson(&report, w),
         ScanFormat::Csv => scan_csv::write(&report, w),
-        ScanFormat::Markdown => scan_markdown::write(&report, w),
+        ScanFormat::Markdown => scan_markdown::write(&report, w).and_then(|_| changes_after(&report, w, true)),
         ScanFormat::Html => html_data.as_ref().map_or(Ok(()), |d| html::write(&report, d, w)),
     };
     // A closed pipe ends the report, not the run: the evidence file and the exit status stand.
@@ -350,11 +383,23 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             if s.incidents > 0 { format!(" ({})", s.incidents_by_severity.text()) } else { String::new() },
             s.findings,
             max_severity.map(|s| s.as_str()).unwrap_or("none"),
-            match a.fail_on.severity() {
-                Some(limit) if fails => format!("; exit 1 (--fail-on {})", limit.as_str()),
+            match (a.fail_on.severity(), &report.changes) {
+                (Some(limit), Some(c)) if a.fail_on_new && c.fails_new_incident => {
+                    format!("; exit 1 (a new or escalated incident, --fail-on {})", limit.as_str())
+                }
+                (Some(_), Some(_)) if a.fail_on_new => "; nothing new or escalated (--fail-on-new)".to_string(),
+                (Some(limit), _) if fails => format!("; exit 1 (--fail-on {})", limit.as_str()),
                 _ => String::new(),
             }
         );
     }
     Ok(outcome)
+}
+
+/// The comparison with `--previous`, after a table or Markdown report.
+fn changes_after(r: &ScanReport, w: &mut dyn std::io::Write, markdown: bool) -> std::io::Result<()> {
+    let Some(c) = &r.changes else { return Ok(()) };
+    let currency = r.summary.currency.as_deref().unwrap_or("");
+    writeln!(w)?;
+    if markdown { crate::changes::markdown::write(c, currency, w) } else { crate::changes::table::write(c, currency, w) }
 }

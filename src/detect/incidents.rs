@@ -18,7 +18,7 @@ use crate::hash::Map;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Incident {
     pub id: String,
     pub severity: Severity,
@@ -44,6 +44,8 @@ pub struct Incident {
     pub probable_cost: Option<f64>,
     pub detectors: Vec<&'static str>,
     pub findings: Vec<String>,
+    /// Its earliest finding's fingerprint, `i-` first (see [`super::fingerprint`]).
+    pub fingerprint: String,
     #[serde(skip)]
     pub rows: Vec<u32>,
 }
@@ -223,6 +225,7 @@ fn incident(fs: &[&Finding], msgs: &dyn Messages, coverage: Option<(i64, i64)>) 
         probable_cost: (severity >= Severity::Medium).then_some(other),
         detectors,
         findings: finding_ids.iter().map(|f| f.id.clone()).collect(),
+        fingerprint: String::new(),
         rows: rows.into_iter().collect(),
     })
 }

@@ -6,6 +6,7 @@ pub mod allow;
 pub mod character;
 pub mod excess_unverified;
 pub mod explain;
+pub mod fingerprint;
 pub mod incidents;
 pub mod low_conversion;
 pub mod new_numbers;
@@ -21,9 +22,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Ordered severity; the only thing tables colour.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, serde::Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    #[default]
     Info,
     Low,
     Medium,
@@ -138,6 +140,8 @@ pub struct Finding {
     pub metrics: BTreeMap<&'static str, f64>,
     /// What lowered (or raised) the finding from what its signal alone says, when anything did.
     pub note: String,
+    /// The same in two runs over overlapping periods for the same event (see [`fingerprint`]).
+    pub fingerprint: String,
     #[serde(skip)]
     pub rows: Vec<u32>,
 }
@@ -165,6 +169,7 @@ impl Finding {
             baseline: String::new(),
             metrics: BTreeMap::new(),
             note: String::new(),
+            fingerprint: String::new(),
             rows: members.iter().map(|r| r.idx).collect(),
         }
     }

@@ -9,8 +9,20 @@ use crate::store::Store;
 use crate::timeparse::format_ms;
 use std::io::{self, Write};
 
-pub const HEADER: [&str; 10] =
-    ["message_id", "incident_id", "finding_id", "detector", "severity", "ts", "destination", "country", "cost", "currency"];
+pub const HEADER: [&str; 12] = [
+    "message_id",
+    "incident_id",
+    "finding_id",
+    "detector",
+    "severity",
+    "ts",
+    "destination",
+    "country",
+    "cost",
+    "currency",
+    "incident_fingerprint",
+    "finding_fingerprint",
+];
 
 /// A destination with its last four digits masked (`+447400123456` → `+44740012xxxx`); text
 /// that is not a number is masked the same way, character by character.
@@ -22,10 +34,10 @@ pub fn redact(dest: &str) -> String {
 
 /// `findings` must be in report order (most severe first) and already filtered by severity.
 pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redacted: bool, w: &mut dyn Write) -> io::Result<()> {
-    let mut incident_of: Map<u32, &str> = Map::default();
+    let mut incident_of: Map<u32, (&str, &str)> = Map::default();
     for i in incidents {
         for &r in &i.rows {
-            incident_of.insert(r, &i.id);
+            incident_of.insert(r, (&i.id, &i.fingerprint));
         }
     }
     let mut seen: Map<u32, ()> = Map::default();
@@ -44,7 +56,7 @@ pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redac
         let m = &store.rows[r as usize];
         out.write_record([
             super::scan_csv::guard(&store.message_id(m).unwrap_or_default()).as_ref(),
-            incident_of.get(&r).copied().unwrap_or(""),
+            incident_of.get(&r).map_or("", |i| i.0),
             &f.id,
             f.detector,
             f.severity.as_str(),
@@ -57,6 +69,8 @@ pub fn write(store: &Store, findings: &[&Finding], incidents: &[Incident], redac
             m.country_opt().unwrap_or(""),
             &store.raw_cost(m).map(|c| format!("{c}")).unwrap_or_default(),
             store.str(store.attrs(m).currency).unwrap_or(""),
+            incident_of.get(&r).map_or("", |i| i.1),
+            &f.fingerprint,
         ])?;
     }
     out.flush()

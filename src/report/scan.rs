@@ -10,11 +10,13 @@ use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
+/// 3: incidents and findings carry a `fingerprint` (the same event in two runs over overlapping
+/// periods; see `detect::fingerprint`), and `scan --previous` adds `changes`.
 /// 2: incidents carry `cost`, `destinations`, `basis`, `ongoing`, `started_before_data` and a
 /// null `fraud_cost_probable` below medium; the summary counts every incident and finding by
 /// severity (`incidents_by_severity`, `findings_by_severity`) and states `coverage`; times have
 /// seconds, amounts two decimals (four under 0.01); inputs have a `role`.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A number as JSON writes it: integers without `.0`, others with up to six decimals, never
 /// `-0` (so JSON and NDJSON, and every run, write the same text).
@@ -158,6 +160,7 @@ pub struct Summary {
 #[derive(Serialize)]
 pub struct FindingOut {
     pub id: String,
+    pub fingerprint: String,
     pub incident: Option<String>,
     pub detector: &'static str,
     pub severity: Severity,
@@ -204,6 +207,7 @@ pub struct Evidence {
 #[derive(Serialize)]
 pub struct IncidentOut {
     pub id: String,
+    pub fingerprint: String,
     pub severity: Severity,
     /// Why it has that severity.
     pub basis: String,
@@ -239,6 +243,9 @@ pub struct ScanReport {
     /// NDJSON only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proposed_rules: Option<crate::rules::listing::ProposalOut>,
+    /// With `scan --previous`: what changed since that report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<crate::changes::Changes>,
 }
 
 impl IncidentOut {
@@ -255,6 +262,7 @@ pub fn window(start: i64, peak: Option<i64>, end: i64) -> Window {
 pub fn finding_out(f: &Finding, incident: Option<String>, sample: Vec<String>) -> FindingOut {
     FindingOut {
         id: f.id.clone(),
+        fingerprint: f.fingerprint.clone(),
         incident,
         detector: f.detector,
         severity: f.severity,
@@ -277,6 +285,7 @@ pub fn finding_out(f: &Finding, incident: Option<String>, sample: Vec<String>) -
 pub fn incident_out(i: &Incident) -> IncidentOut {
     IncidentOut {
         id: i.id.clone(),
+        fingerprint: i.fingerprint.clone(),
         severity: i.severity,
         basis: i.basis.clone(),
         countries: i.countries.clone(),
@@ -332,6 +341,14 @@ pub fn write_ndjson(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         }
         for d in &p.declined {
             line(w, "declined_rule", d)?;
+        }
+    }
+    if let Some(c) = &r.changes {
+        for x in &c.incidents {
+            line(w, "incident_change", x)?;
+        }
+        for x in &c.findings {
+            line(w, "finding_change", x)?;
         }
     }
     line(w, "summary", &r.summary)

@@ -21,7 +21,7 @@ fn guard_subject(s: &str) -> Cow<'_, str> {
     if tool_made { Cow::Borrowed(s) } else { guard(s) }
 }
 
-pub const HEADER: [&str; 20] = [
+pub const HEADER: [&str; 22] = [
     "finding_id",
     "incident_id",
     "severity",
@@ -42,6 +42,8 @@ pub const HEADER: [&str; 20] = [
     "note",
     "data_first",
     "data_last",
+    "fingerprint",
+    "incident_fingerprint",
 ];
 
 /// One row per finding; every row also states the data the scan covered (first and last message).
@@ -71,6 +73,8 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             &guard(&f.note),
             first,
             last,
+            &f.fingerprint,
+            f.incident.as_deref().and_then(|i| r.incidents.iter().find(|x| x.id == i)).map_or("", |x| x.fingerprint.as_str()),
         ])?;
     }
     out.flush()

@@ -29,6 +29,10 @@ fn scan(dir: &Path, args: &[&str]) -> (Value, String) {
     (v, std::fs::read_to_string(html).expect("html"))
 }
 
+fn p(path: &Path) -> &str {
+    path.to_str().expect("path")
+}
+
 /// Chromium, or `None` with a printed reason (a failure where `CI` is set).
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PUMPHOUND_CHROMIUM").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
@@ -207,12 +211,11 @@ fn the_file_is_golden_deterministic_and_self_contained() {
     // `-f html` writes the same bytes as `--html`.
     let out = bin().args(["scan", "-q", "-f", "html", "--conversions", VERIFIED, FIXTURE]).output().expect("run");
     assert_eq!(String::from_utf8_lossy(&out.stdout), html);
-    // Nothing to fetch, and a policy that forbids fetching.
-    for bad in ["http:", "https:", "//", "url(", "@import", " src="] {
-        let in_markup = html.split("<style>").next().unwrap_or("").contains(bad) || html.contains(&format!("href=\"{bad}"));
-        assert!(!in_markup || bad == "//", "{bad} in the markup");
+    // Nothing to fetch (markup, style sheet or script), and a policy that forbids fetching.
+    for bad in ["http:", "https:", "url(", "@import", " src=", "fetch(", "XMLHttpRequest", "<link", "<img", "<iframe"] {
+        assert!(!html.contains(bad), "{bad} in the page");
     }
-    assert!(!html.contains("http://") && !html.contains("https://"), "no address at all");
+    assert!(html.matches(" href=\"").count() == html.matches(" href=\"#").count(), "every link is within the page");
     assert!(html.contains("Content-Security-Policy\" content=\"default-src 'none'; style-src 'sha256-"));
     // Every script and style sheet is the one the policy names.
     let policy = html.split("content=\"default-src").nth(1).and_then(|s| s.split('"').next()).expect("policy");
@@ -231,6 +234,14 @@ fn redact_masks_sender_numbers_and_no_destination_is_written() {
     let (_, redacted) = scan(dir.path(), &["--redact", FIXTURE]);
     assert!(plain.contains("+12015550100") && !redacted.contains("+12015550100"));
     assert!(redacted.contains("+1201555xxxx"));
+    assert!(plain.contains("data-chart=\"grid\"") && !redacted.contains("data-chart=\"grid\""), "no endings grid under --redact");
+    // --html needs a file of its own.
+    let same = dir.path().join("same.out");
+    for args in [vec!["-o", p(&same), "--html", p(&same)], vec!["--html", "-"], vec!["--evidence", p(&same), "--html", p(&same)]] {
+        let out = bin().args(["scan", "-q"]).args(&args).arg(FIXTURE).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--html"), "{args:?}");
+    }
     // No full destination number, in either.
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(root().join(FIXTURE)).expect("fixture")).read_to_string(&mut text).expect("gunzip");
@@ -254,17 +265,24 @@ fn suppressed_findings_have_their_table() {
 #[test]
 fn a_year_of_data_stays_small_and_bucketed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let data = dir.path().join("year.csv");
+    let (data, verified) = (dir.path().join("year.csv"), dir.path().join("verified.csv"));
     let out = bin()
         .args(["simulate", "--days", "400", "--daily", "300", "--scenario", "burst", "--scenario", "low-and-slow", "-o"])
         .arg(&data)
+        .arg("--verifications")
+        .arg(&verified)
         .output()
         .expect("simulate");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (v, html) = scan(dir.path(), &["--min-severity", "info", data.to_str().expect("path")]);
+    let (v, html) = scan(dir.path(), &["--min-severity", "info", "--conversions", p(&verified), p(&data)]);
     assert!(html.len() < 1_000_000, "{} bytes", html.len());
     let rows = html.split("data-table=\"spend\"").nth(1).map_or(0, |t| t.split("</table>").next().unwrap_or("").matches("<tr").count());
     assert!((300..=501).contains(&rows), "{rows} rows of spend (at most 500 buckets, and a header)");
     assert!(html.contains("Spend per day"), "400 days are drawn by the day");
+    for table in html.split("data-table=\"conversion\"").skip(1) {
+        let rows = table.split("</table>").next().unwrap_or("").matches("<tr").count();
+        assert!(rows <= 501, "{rows} rows of conversion");
+    }
+    assert!(html.contains("data-chart=\"conversion\""), "conversion is drawn");
     assert!(v["summary"]["incidents"].as_u64().unwrap_or(0) >= 1);
 }

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod block;
+mod changes;
 mod cli;
 mod detection;
 mod exit_status;

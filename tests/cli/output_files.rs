@@ -12,7 +12,7 @@ fn dev_stdout_is_written_in_place() {
         let out = bin().args(["scan", "-q", "-f", "json", "-o", path, &export]).output().expect("run");
         assert_eq!(out.status.code(), Some(1), "{path}: {}", String::from_utf8_lossy(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("the report on stdout");
-        assert_eq!(v["schema_version"], 2);
+        assert_eq!(v["schema_version"], 3);
     }
     let out = bin().args(["scan", "-q", "--evidence", "/dev/stdout", "-o", "/dev/null", &export]).output().expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
@@ -36,7 +36,7 @@ fn a_fifo_is_written_in_place_never_replaced() {
     let out = bin().args(["scan", "-q", "-f", "json", "-o", fifo.to_str().expect("path"), &export_of("burst")]).output().expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     let got = reader.join().expect("reader");
-    assert!(got.contains("\"schema_version\": 2"));
+    assert!(got.contains("\"schema_version\": 3"));
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::symlink_metadata(&fifo).expect("still there").file_type().is_fifo(), "the FIFO is still a FIFO");
 }
@@ -56,7 +56,7 @@ fn a_symlink_keeps_pointing_at_its_target_and_force_may_repeat() {
     let out = bin().args(["scan", "-q", "-f", "json", "--force", "--force", "-o", link_s, &export]).output().expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::symlink_metadata(&link).expect("link").file_type().is_symlink(), "the link is kept");
-    assert!(std::fs::read_to_string(&target).expect("target").contains("\"schema_version\": 2"), "its target is written");
+    assert!(std::fs::read_to_string(&target).expect("target").contains("\"schema_version\": 3"), "its target is written");
     // A new file through a link to a file that does not exist yet.
     let later = dir.path().join("later.json");
     let link2 = dir.path().join("link2.json");

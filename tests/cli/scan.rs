@@ -45,7 +45,10 @@ pub fn scan(name: &str, extra: &[&str]) -> (i32, serde_json::Value, Vec<HashMap<
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
     let mut r = csv::Reader::from_path(&ev).expect("evidence");
     let headers: Vec<String> = r.headers().expect("header").iter().map(str::to_string).collect();
-    assert_eq!(headers.join(","), "message_id,incident_id,finding_id,detector,severity,ts,destination,country,cost,currency");
+    assert_eq!(
+        headers.join(","),
+        "message_id,incident_id,finding_id,detector,severity,ts,destination,country,cost,currency,incident_fingerprint,finding_fingerprint"
+    );
     let rows = r.records().map(|rec| headers.iter().cloned().zip(rec.expect("row").iter().map(str::to_string)).collect()).collect();
     (code, report, rows)
 }
@@ -147,7 +150,7 @@ fn every_output_format_parses() {
     let first = run("json");
     assert_eq!(first, run("json"), "output is deterministic");
     let json: serde_json::Value = serde_json::from_str(&first).expect("json");
-    assert_eq!(json["schema_version"], 2);
+    assert_eq!(json["schema_version"], 3);
     let n_findings = json["findings"].as_array().map(Vec::len).unwrap_or(0);
     assert!(n_findings > 0);
     let nd = run("ndjson");

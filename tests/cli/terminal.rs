@@ -139,9 +139,12 @@ fn every_csv_row_states_the_data_coverage() {
     let out = stdout_of(&["scan", "-q", "-f", "csv", &export_of("burst")], "80");
     let mut r = csv::Reader::from_reader(out.as_bytes());
     let h: Vec<String> = r.headers().expect("header").iter().map(str::to_string).collect();
-    assert_eq!(&h[h.len() - 2..], ["data_first", "data_last"]);
+    assert_eq!(&h[h.len() - 4..], ["data_first", "data_last", "fingerprint", "incident_fingerprint"]);
     for rec in r.records() {
         let rec = rec.expect("row");
-        assert_eq!((rec.get(h.len() - 2), rec.get(h.len() - 1)), (Some("2024-03-01T00:15:54Z"), Some("2024-03-10T23:44:13Z")));
+        assert_eq!((rec.get(h.len() - 4), rec.get(h.len() - 3)), (Some("2024-03-01T00:15:54Z"), Some("2024-03-10T23:44:13Z")));
+        let fp = rec.get(h.len() - 2).unwrap_or("");
+        assert!(fp.len() >= 16 && fp[..16].bytes().all(|b| b.is_ascii_hexdigit()), "every finding has a fingerprint: {fp}");
+        assert!(rec.get(h.len() - 1).is_some_and(|f| f.starts_with("i-")), "and so has its incident");
     }
 }

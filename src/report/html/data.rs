@@ -9,15 +9,27 @@ use crate::hash::{Map, Set};
 use crate::store::Store;
 use std::collections::BTreeMap;
 
+/// How the report names rows whose country is not known (as the detectors do).
+pub const UNKNOWN: &str = "??";
 /// At most this many buckets on the time axis (the bucket grows: hour, 6 hours, day, week).
 const MAX_BUCKETS: i64 = 500;
 const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+const WEEK: i64 = 7 * DAY;
+/// Below this many sends with known conversion outside incidents, a country's conversion
+/// baseline is the account's.
+const MIN_BASELINE_SENDS: u64 = 100;
+/// Incidents drawn (articles and timeline lanes); the rest are in the JSON report.
+pub const MAX_INCIDENTS: usize = 50;
 /// Countries drawn as their own series (the rest is "other").
 pub const TOP_COUNTRIES: usize = 5;
 /// Rows of the countries' table (the rest is counted in the JSON).
 pub const MAX_COUNTRY_ROWS: usize = 100;
 /// Pumped ranges drawn as grids.
-pub const MAX_GRIDS: usize = 12;
+pub const MAX_GRIDS: usize = 8;
+/// Countries drawn with their conversion, and its points at most.
+const MAX_CONVERSION_COUNTRIES: usize = 6;
+const MAX_CONVERSION_BUCKETS: i64 = 120;
 
 /// The report's time axis: `buckets` buckets of `step` ms from `start`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,13 +40,18 @@ pub struct Axis {
 }
 
 impl Axis {
-    /// The axis over `[first, last]`: the smallest of 1 h, 6 h, 1 day and 7 days that gives at
-    /// most [`MAX_BUCKETS`], aligned to UTC.
+    /// The axis over `[first, last]`: the smallest of 1 h, 6 h, 1 day, 1 week or a number of
+    /// weeks that gives at most [`MAX_BUCKETS`], aligned to UTC.
     pub fn over(first: i64, last: i64) -> Axis {
-        let step = [HOUR, 6 * HOUR, 24 * HOUR, 168 * HOUR]
-            .into_iter()
-            .find(|s| last.div_euclid(*s) - first.div_euclid(*s) < MAX_BUCKETS)
-            .unwrap_or(168 * HOUR * ((last - first) / (168 * HOUR * MAX_BUCKETS) + 1));
+        Axis::at_least(first, last, HOUR, MAX_BUCKETS)
+    }
+
+    /// [`Axis::over`] with buckets of at least `min` and at most `max` buckets (conversion: a
+    /// day or more, since fewer sends say little, and fewer points, since each is a mark).
+    pub fn at_least(first: i64, last: i64, min: i64, max: i64) -> Axis {
+        let fits = |s: i64| last.div_euclid(s) - first.div_euclid(s) < max;
+        let weeks = (1..).map(|k| k * WEEK).find(|s| fits(*s)).unwrap_or(WEEK);
+        let step = [HOUR, 6 * HOUR, DAY, WEEK].into_iter().filter(|s| *s >= min).find(|s| fits(*s)).unwrap_or(weeks);
         let start = first.div_euclid(step) * step;
         Axis { start, step, buckets: ((last - start) / step + 1).max(1) as usize }
     }
@@ -47,12 +64,13 @@ impl Axis {
         (((ts - self.start) / self.step).max(0) as usize).min(self.buckets - 1)
     }
 
-    pub fn unit(&self) -> &'static str {
+    pub fn unit(&self) -> String {
         match self.step {
-            HOUR => "hour",
-            s if s == 6 * HOUR => "6 hours",
-            s if s == 24 * HOUR => "day",
-            _ => "week",
+            HOUR => "hour".into(),
+            s if s == 6 * HOUR => "6 hours".into(),
+            DAY => "day".into(),
+            WEEK => "week".into(),
+            s => format!("{} weeks", s / WEEK),
         }
     }
 }
@@ -79,6 +97,8 @@ pub struct Series {
     /// Median and 95th percentile of the buckets outside every incident window: the band a
     /// bucket of this series usually falls in.
     pub band: (f64, f64),
+    /// Whether the band is learned outside incidents (false: every bucket was in one).
+    pub quiet_band: bool,
 }
 
 /// A country's conversion by day: sends whose conversion is known and those that verified.
@@ -88,8 +108,10 @@ pub struct Conversion {
     pub days: Axis,
     pub known: Vec<u64>,
     pub verified: Vec<u64>,
-    /// The country's conversion outside the incidents' windows (the account's if it has none).
+    /// The country's conversion outside its incidents' windows, or the account's when it has
+    /// fewer than [`MIN_BASELINE_SENDS`] such sends (`own_baseline` false).
     pub baseline: f64,
+    pub own_baseline: bool,
 }
 
 /// The last two digits of a pumped range's evidence numbers.
@@ -135,40 +157,48 @@ struct Tally {
     spend: Vec<f64>,
     known: Vec<u64>,
     verified: Vec<u64>,
-    /// Sends (known conversion) and verified outside the incidents' windows.
+    /// Sends (known conversion) and verified outside the country's incident windows.
     quiet: (u64, u64),
+    windows: Vec<(i64, i64)>,
 }
 
-/// The HTML report's data. `incidents` and `findings`: what the report shows. One pass over
-/// the rows, counting into dense per-country tables (a table lookup a row; distinct numbers in
-/// one set of packed keys).
-pub fn build(store: &Store, rows: &[Row], incidents: &[&Incident], findings: &[&Finding], redact: bool) -> HtmlData {
+/// The HTML report's data. `all`: every incident (their windows are left out of baselines);
+/// `incidents` and `findings`: what the report shows. One pass over the rows, counting into
+/// dense per-country tables (a table lookup a row; distinct numbers in one set of packed keys).
+pub fn build(store: &Store, rows: &[Row], all: &[Incident], incidents: &[&Incident], findings: &[&Finding], redact: bool) -> HtmlData {
     let coverage = rows.iter().fold(None, |c: Option<(i64, i64)>, r| Some(c.map_or((r.ts, r.ts), |(a, b)| (a.min(r.ts), b.max(r.ts)))));
     let axis = coverage.map(|(a, b)| Axis::over(a, b));
-    let days = coverage.map(|(first, last)| {
-        let start = first.div_euclid(24 * HOUR) * 24 * HOUR;
-        Axis { start, step: 24 * HOUR, buckets: ((last - start) / (24 * HOUR) + 1) as usize }
-    });
-    let (n, n_days) = (axis.map_or(0, |a| a.buckets), days.map_or(0, |d| d.buckets));
-    let windows: Vec<(i64, i64)> = incidents.iter().filter(|x| x.severity >= Severity::Medium).map(|x| (x.start, x.end)).collect();
+    let days = coverage.map(|(a, b)| Axis::at_least(a, b, DAY, MAX_CONVERSION_BUCKETS));
+    let n = axis.map_or(0, |a| a.buckets);
+    // Each country's incident windows (medium and above, shown or not).
+    let mut windows_of: BTreeMap<&str, Vec<(i64, i64)>> = BTreeMap::new();
+    for i in all.iter().filter(|x| x.severity >= Severity::Medium) {
+        for c in &i.countries {
+            windows_of.entry(c.as_str()).or_default().push((i.start, i.end));
+        }
+    }
+    let every_window: Vec<(i64, i64)> = windows_of.values().flatten().copied().collect();
     // Country code -> tally index (26 x 26 letters, and one slot for no country).
     let mut slot = vec![u16::MAX; 26 * 26 + 1];
     let slot_of = |c: Option<[u8; 2]>| match c {
         Some([a, b]) if a.is_ascii_uppercase() && b.is_ascii_uppercase() => usize::from(a - b'A') * 26 + usize::from(b - b'A'),
         _ => 26 * 26,
     };
+    let name = |c: Option<[u8; 2]>| c.map_or_else(|| UNKNOWN.to_string(), |c| String::from_utf8_lossy(&c).into_owned());
     let mut tallies: Vec<Tally> = Vec::new();
     let mut numbers: Set<u64> = Set::default();
     for r in rows {
         let s = slot_of(r.country());
         if slot[s] == u16::MAX {
             slot[s] = tallies.len() as u16;
+            let code = if s == 26 * 26 { None } else { r.country() };
             tallies.push(Tally {
-                code: if s == 26 * 26 { None } else { r.country() },
+                code,
+                windows: windows_of.get(name(code).as_str()).cloned().unwrap_or_default(),
                 row: CountryRow::default(),
                 spend: vec![0.0; n],
-                known: vec![0; n_days],
-                verified: vec![0; n_days],
+                known: Vec::new(),
+                verified: Vec::new(),
                 quiet: (0, 0),
             });
         }
@@ -179,22 +209,24 @@ pub fn build(store: &Store, rows: &[Row], incidents: &[&Incident], findings: &[&
             t.spend[a.bucket(r.ts)] += r.cost;
         }
         if let (Some(c), Some(d)) = (r.converted(), days) {
+            if t.known.is_empty() {
+                (t.known, t.verified) = (vec![0; d.buckets], vec![0; d.buckets]);
+            }
             t.row.known += 1;
             t.row.verified += u64::from(c);
             let day = d.bucket(r.ts);
             t.known[day] += 1;
             t.verified[day] += u64::from(c);
-            if !windows.iter().any(|(s, e)| r.ts >= *s && r.ts <= *e) {
+            if !t.windows.iter().any(|(s, e)| r.ts >= *s && r.ts <= *e) {
                 t.quiet.0 += 1;
                 t.quiet.1 += u64::from(c);
             }
         }
-        // A national number has at most 17 digits and a calling code 3: packed, they fit.
+        // An E.164 national number has at most 14 digits and a calling code 3: packed, they fit.
         if r.nlen > 0 && numbers.insert(r.national.wrapping_mul(1000).wrapping_add(u64::from(r.calling_code))) {
             t.row.numbers += 1;
         }
     }
-    let name = |c: Option<[u8; 2]>| c.map_or_else(|| "unknown".to_string(), |c| String::from_utf8_lossy(&c).into_owned());
     for t in &mut tallies {
         t.row.country = name(t.code);
     }
@@ -208,29 +240,31 @@ pub fn build(store: &Store, rows: &[Row], incidents: &[&Incident], findings: &[&
     tallies.sort_by(|a, b| {
         b.row.spend.total_cmp(&a.row.spend).then(b.row.messages.cmp(&a.row.messages)).then(a.row.country.cmp(&b.row.country))
     });
-    // Buckets inside some incident window, left out of the bands.
-    let in_incident: Vec<bool> = match axis {
-        None => Vec::new(),
-        Some(a) => (0..a.buckets)
-            .map(|b| {
-                let (s, e) = (a.start + a.step * b as i64, a.start + a.step * (b as i64 + 1));
-                windows.iter().any(|(ws, we)| *ws < e && *we >= s)
+    // A series' band: its buckets outside its countries' incident windows.
+    let band = |values: &[f64], windows: &[(i64, i64)]| {
+        let Some(a) = axis else { return ((0.0, 0.0), false) };
+        let mut quiet: Vec<f64> = values
+            .iter()
+            .enumerate()
+            .filter(|(b, _)| {
+                let (s, e) = (a.start + a.step * *b as i64, a.start + a.step * (*b as i64 + 1));
+                !windows.iter().any(|(ws, we)| *ws < e && *we >= s)
             })
-            .collect(),
-    };
-    let band = |values: &[f64]| {
-        let mut quiet: Vec<f64> = values.iter().zip(&in_incident).filter(|(_, x)| !**x).map(|(v, _)| *v).collect();
-        if quiet.is_empty() {
+            .map(|(_, v)| *v)
+            .collect();
+        let own = !quiet.is_empty();
+        if !own {
             quiet = values.to_vec();
         }
         quiet.sort_by(f64::total_cmp);
-        (quantile(&quiet, 0.5), quantile(&quiet, 0.95))
+        ((quantile(&quiet, 0.5), quantile(&quiet, 0.95)), own)
     };
-    let mut spend: Vec<Series> = tallies
-        .iter()
-        .take(TOP_COUNTRIES)
-        .map(|t| Series { name: t.row.country.clone(), band: band(&t.spend), values: t.spend.clone() })
-        .collect();
+    let series = |name: String, values: Vec<f64>, windows: &[(i64, i64)]| {
+        let (b, own) = band(&values, windows);
+        Series { name, values, band: b, quiet_band: own }
+    };
+    let mut spend: Vec<Series> =
+        tallies.iter().take(TOP_COUNTRIES).map(|t| series(t.row.country.clone(), t.spend.clone(), &t.windows)).collect();
     if tallies.len() > TOP_COUNTRIES {
         let mut other = vec![0.0; n];
         for t in &tallies[TOP_COUNTRIES..] {
@@ -238,7 +272,7 @@ pub fn build(store: &Store, rows: &[Row], incidents: &[&Incident], findings: &[&
                 *o += v;
             }
         }
-        spend.push(Series { name: "other".into(), band: band(&other), values: other });
+        spend.push(series("other".into(), other, &every_window));
     }
     // Conversion by day for the incidents' countries and the top countries, where known.
     let account_rate = {
@@ -249,26 +283,29 @@ pub fn build(store: &Store, rows: &[Row], incidents: &[&Incident], findings: &[&
     wanted.extend(tallies.iter().take(TOP_COUNTRIES).map(|t| t.row.country.clone()));
     let mut seen = Set::default();
     wanted.retain(|c| seen.insert(c.clone()) && tallies.iter().any(|t| &t.row.country == c && t.row.known > 0));
-    wanted.truncate(8);
+    wanted.truncate(MAX_CONVERSION_COUNTRIES);
     let conversion = wanted
         .iter()
         .filter_map(|c| {
             let t = tallies.iter().find(|t| &t.row.country == c)?;
+            let own = t.quiet.0 >= MIN_BASELINE_SENDS;
             Some(Conversion {
                 country: c.clone(),
                 days: days?,
                 known: t.known.clone(),
                 verified: t.verified.clone(),
-                baseline: if t.quiet.0 > 0 { t.quiet.1 as f64 / t.quiet.0 as f64 } else { account_rate },
+                baseline: if own { t.quiet.1 as f64 / t.quiet.0 as f64 } else { account_rate },
+                own_baseline: own,
             })
         })
         .collect();
     let countries: Vec<CountryRow> = tallies.into_iter().map(|t| t.row).collect();
     // The pumped ranges' grids.
     let ranges: Vec<&&Finding> = findings.iter().filter(|f| f.subject_kind == "number_range" && f.detector == "pumped-range").collect();
+    // Under --redact no grid: its cells are the numbers' last two digits.
     let grids = ranges
         .iter()
-        .take(MAX_GRIDS)
+        .take(if redact { 0 } else { MAX_GRIDS })
         .map(|f| {
             let (mut numbers, mut messages) = (vec![0u32; 100], vec![0u32; 100]);
             let mut seen: Set<u64> = Set::default();
@@ -333,7 +370,15 @@ mod tests {
         assert_eq!((a.step, a.buckets), (24 * HOUR, 401));
         let a = Axis::over(5 * HOUR + 7, 5 * HOUR + 9);
         assert_eq!((a.start, a.buckets, a.bucket(5 * HOUR + 9)), (5 * HOUR, 1, 0));
-        assert!(Axis::over(0, 100_000 * 24 * HOUR).buckets as i64 <= MAX_BUCKETS);
+        for days in [3_499, 3_500, 3_501, 100_000] {
+            let a = Axis::over(0, days * DAY);
+            assert!(a.buckets as i64 <= MAX_BUCKETS && a.step % WEEK == 0, "{days} days: {a:?}");
+            assert!(a.unit().ends_with("week") || a.unit().ends_with("weeks"));
+        }
+        let a = Axis::at_least(0, 14 * DAY - 1, DAY, 120);
+        assert_eq!((a.step, a.buckets, a.unit()), (DAY, 14, "day".to_string()));
+        let a = Axis::at_least(0, 400 * DAY, DAY, 120);
+        assert_eq!((a.step, a.unit()), (WEEK, "week".to_string()));
     }
 
     #[test]

@@ -34,11 +34,7 @@ fn hash(text: &str) -> String {
 
 /// The policy: nothing but this page's own style sheet and script.
 pub fn policy() -> String {
-    format!(
-        "default-src 'none'; style-src {}; script-src {}; img-src data:; base-uri 'none'; form-action 'none'",
-        hash(STYLE),
-        hash(SCRIPT)
-    )
+    format!("default-src 'none'; style-src {}; script-src {}; base-uri 'none'; form-action 'none'", hash(STYLE), hash(SCRIPT))
 }
 
 fn sev(s: &str) -> Markup {
@@ -130,8 +126,8 @@ fn page(r: &ScanReport, d: &HtmlData) -> Markup {
                             Some(c) => { "Messages from " (c.first) " to " (c.last) " (UTC). " }
                             None => { "No message was scanned. " }
                         }
-                        "Made by pumphound " (r.tool.version) " from the inputs listed at the end; every figure here is also in "
-                        code { "scan -f json" } "."
+                        "Made by pumphound " (r.tool.version) " from the inputs listed at the end. Incidents, findings, rules and totals are those of "
+                        code { "scan -f json" } "; the charts and the countries' table are drawn from the same messages."
                     }
                 }
                 pre #js-errors role="alert" {}
@@ -174,7 +170,11 @@ fn tiles(r: &ScanReport) -> Markup {
 }
 
 fn shades(r: &ScanReport) -> Vec<svg::Shade<'_>> {
-    r.incidents.iter().map(|i| svg::Shade { id: &i.id, severity: i.severity.as_str(), start: i.window.ms.0, end: i.window.ms.2 }).collect()
+    r.incidents
+        .iter()
+        .take(data::MAX_INCIDENTS)
+        .map(|i| svg::Shade { id: &i.id, severity: i.severity.as_str(), start: i.window.ms.0, end: i.window.ms.2 })
+        .collect()
 }
 
 fn incident_cost(i: &IncidentOut, cur: &str) -> String {
@@ -184,8 +184,9 @@ fn incident_cost(i: &IncidentOut, cur: &str) -> String {
 fn incidents(r: &ScanReport, d: &HtmlData) -> Markup {
     let s = &r.summary;
     let cur = s.currency.as_deref().unwrap_or("");
-    let lanes = shades(r);
-    let costs: Vec<String> = r.incidents.iter().map(|i| incident_cost(i, cur)).collect();
+    let drawn = &r.incidents[..r.incidents.len().min(data::MAX_INCIDENTS)];
+    let lanes: Vec<svg::Shade> = shades(r).into_iter().take(drawn.len()).collect();
+    let costs: Vec<String> = drawn.iter().map(|i| incident_cost(i, cur)).collect();
     html! {
         section #incidents {
             h2 { "Incidents" }
@@ -201,7 +202,7 @@ fn incidents(r: &ScanReport, d: &HtmlData) -> Markup {
                         figcaption { "Incidents on the period's time axis, coloured by severity." }
                     }
                 }
-                @for (n, i) in r.incidents.iter().enumerate() {
+                @for (n, i) in drawn.iter().enumerate() {
                     article class={ "incident " (i.severity.as_str()) } id=(i.id) {
                         h3 { (i.id) " " (sev(i.severity.as_str())) " " (i.countries.join(", ")) " " (incident_cost(i, cur)) }
                         dl.facts {
@@ -234,6 +235,7 @@ fn incidents(r: &ScanReport, d: &HtmlData) -> Markup {
                         }
                     }
                 }
+                (more(drawn.len(), r.incidents.len(), "incidents"))
             }
         }
     }
@@ -243,7 +245,7 @@ fn spend(r: &ScanReport, d: &HtmlData) -> Markup {
     let cur = r.summary.currency.as_deref().unwrap_or("");
     let Some(axis) = d.axis else { return html! {} };
     let windows = shades(r);
-    let total: f64 = d.spend.iter().map(|s| s.values.iter().sum::<f64>()).sum();
+    let total = r.summary.spend.0;
     let peak = (0..axis.buckets)
         .map(|b| (b, d.spend.iter().map(|s| s.values[b]).sum::<f64>()))
         .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
@@ -263,7 +265,8 @@ fn spend(r: &ScanReport, d: &HtmlData) -> Markup {
                     @for (i, s) in d.spend.iter().enumerate() { span { i class={ "s" (i) } {} (s.name) } }
                 }
                 figcaption { (desc) ". Shaded: incident windows." }
-                details {
+            }
+            details {
                     summary { "Data: spend per " (axis.unit()) }
                     div.wrap { table data-table="spend" {
                         caption { "Spend per " (axis.unit()) " by country (" (cur) ")" }
@@ -277,7 +280,6 @@ fn spend(r: &ScanReport, d: &HtmlData) -> Markup {
                             }
                         }
                     } }
-                }
             }
             h3 { "Each country against its usual band" }
             div.multiples {
@@ -286,7 +288,8 @@ fn spend(r: &ScanReport, d: &HtmlData) -> Markup {
                         (svg::band(&format!("band-{i}"), axis, s, i, &windows, cur))
                         figcaption {
                             (s.name) ": usual " (money(s.band.0, cur)) " to " (money(s.band.1, cur)) " per " (axis.unit())
-                            " (median to 95th percentile outside incidents at medium or above)."
+                            @if s.quiet_band { " (median to 95th percentile outside its incidents at medium or above)." }
+                            @else { " (median to 95th percentile of every " (axis.unit()) ": all of them are in incidents, so this band includes them)." }
                         }
                     }
                 }
@@ -307,14 +310,17 @@ fn conversion(r: &ScanReport, d: &HtmlData) -> Markup {
                 figure.chart data-chart="conversion" {
                     (svg::conversion(&format!("conv-{i}"), c, &windows))
                     figcaption {
-                        (c.country) ": share of sends that verified, by day; dashed: its baseline ("
-                        (percent(c.baseline)) ", outside incidents); dotted: 35 %. Hollow points: fewer than 20 sends."
+                        (c.country) ": share of sends that verified, by " (c.days.unit()) "; dashed: "
+                        @if c.own_baseline { "its baseline (" (percent(c.baseline)) ", outside its incidents)" }
+                        @else { "the account's conversion (" (percent(c.baseline)) "; too few sends outside incidents for its own)" }
+                        "; dotted: 35 %. Hollow points: fewer than 20 sends."
                     }
-                    details {
-                        summary { "Data: " (c.country) " by day" }
+                }
+                details {
+                        summary { "Data: " (c.country) " by " (c.days.unit()) }
                         table data-table="conversion" {
-                            caption { (c.country) ": sends with known conversion and verified, by day" }
-                            thead { tr { th scope="col" { "Day" } th.n scope="col" { "Sends" } th.n scope="col" { "Verified" } th.n scope="col" { "Conversion" } } }
+                            caption { (c.country) ": sends with known conversion and verified, by " (c.days.unit()) }
+                            thead { tr { th scope="col" { "Starting" } th.n scope="col" { "Sends" } th.n scope="col" { "Verified" } th.n scope="col" { "Conversion" } } }
                             tbody {
                                 @for (day, (k, v)) in c.known.iter().zip(&c.verified).enumerate().filter(|(_, (k, _))| **k > 0) {
                                     tr {
@@ -324,7 +330,6 @@ fn conversion(r: &ScanReport, d: &HtmlData) -> Markup {
                                 }
                             }
                         }
-                    }
                 }
             }
         }
@@ -335,7 +340,9 @@ fn grids(d: &HtmlData) -> Markup {
     html! {
         section #ranges {
             h2 { "Pumped ranges: which endings were hit" }
-            @if d.grids.is_empty() {
+            @if d.grids.is_empty() && d.grids_total > 0 {
+                p { "Left out under --redact: the grids show the numbers' last two digits." }
+            } @else if d.grids.is_empty() {
                 p { "No pumped range among the findings shown." }
             } @else {
                 p.mute { "Each grid is one range's last two digits (tens down, units across), shaded by the distinct numbers seen ending in them: an attacker walking a range fills it evenly; a customer's staff leaves gaps." }
@@ -423,7 +430,9 @@ fn countries(r: &ScanReport, d: &HtmlData) -> Markup {
                     }
                 }
             } }
-            (more(d.countries.len(), d.countries_total, "countries"))
+            @if d.countries_total > d.countries.len() {
+                p.more { (d.countries_total - d.countries.len()) " more countries with less spend are not listed." }
+            }
         }
     }
 }
@@ -449,7 +458,7 @@ fn findings(r: &ScanReport) -> Markup {
                 p { "No finding" @if s.findings > 0 { " shown (" (s.findings) " below --min-severity)" } "." }
             } @else {
                 div.wrap { table.sortable data-table="findings" {
-                    caption { (r.findings.len()) " of " (s.findings) " findings, most severe first" }
+                    caption { (r.findings.len().min(MAX_FINDING_ROWS)) " of " (s.findings) " findings, most severe first" }
                     thead { tr {
                         th scope="col" { "Finding" } th scope="col" { "Incident" } th scope="col" { "Severity" } th scope="col" { "Detector" }
                         th scope="col" { "Subject" } th scope="col" { "Window (UTC)" } th.n scope="col" { "Messages" } th.n scope="col" { "Cost" }

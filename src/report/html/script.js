@@ -26,7 +26,7 @@
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (r, s) {
           var a = key(r.cells[col]), z = key(s.cells[col]);
-          var c = typeof a === "number" && typeof z === "number" ? a - z : String(a).localeCompare(String(z));
+          var c = typeof a === "number" && typeof z === "number" ? a - z : String(a).localeCompare(String(z), undefined, { numeric: true });
           return asc ? c : -c;
         });
         rows.forEach(function (r) { body.appendChild(r); });

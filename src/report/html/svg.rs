@@ -201,8 +201,9 @@ pub fn timeline(id: &str, axis: Axis, lanes: &[Shade], costs: &[String]) -> Mark
             rect class={ "lane sev-" (l.severity) } x=(c(x0)) y=(c(y)) width=(c((x1 - x0).max(3.0))) height="18" data-mark="incident" data-id=(l.id) {
                 title { (l.id) " (" (l.severity) "): " (time(l.start)) " to " (time(l.end)) ", " (costs[i]) }
             }
-            text.lab x=(c(if x1 < W - 220.0 { x1 + 4.0 } else { (x0 - 4.0).max(LEFT) })) y=(c(y + 13.0))
-                text-anchor=(if x1 < W - 220.0 { "start" } else { "end" }) { (l.id) " " (l.severity) " " (costs[i]) }
+            // The label after the bar, else before it, else inside it (a bar across the axis).
+            @let (lx, anchor, class) = if x1 < W - 220.0 { (x1 + 4.0, "start", "lab") } else if x0 > LEFT + 220.0 { (x0 - 4.0, "end", "lab") } else { (x0 + 4.0, "start", "lab in") };
+            text class=(class) x=(c(lx)) y=(c(y + 13.0)) text-anchor=(anchor) { (l.id) " " (l.severity) " " (costs[i]) }
         }
     };
     svg(id, f.height, "Incidents over time", &desc, body)
@@ -223,8 +224,9 @@ pub fn conversion(id: &str, conv: &Conversion, windows: &[Shade]) -> Markup {
     let d: String =
         pts.iter().enumerate().map(|(i, (d, r, _))| format!("{}{} {}", if i == 0 { "M" } else { "L" }, c(mid(*d)), c(f.y(*r)))).collect();
     let low = pts.iter().map(|p| p.1).fold(1.0, f64::min);
+    let unit = conv.days.unit();
     let desc = format!(
-        "{}: conversion by day, baseline {:.1} %, lowest day {:.1} % ({} days with known conversion)",
+        "{}: conversion by {unit}, baseline {:.1} %, lowest {unit} {:.1} % ({} with known conversion)",
         conv.country,
         100.0 * conv.baseline,
         100.0 * low,
@@ -245,7 +247,7 @@ pub fn conversion(id: &str, conv: &Conversion, windows: &[Shade]) -> Markup {
         }
         text.name x=(c(LEFT + 4.0)) y="20" { (conv.country) }
     };
-    svg(id, f.height, &format!("Conversion to {} by day", conv.country), &desc, body)
+    svg(id, f.height, &format!("Conversion to {} by {unit}", conv.country), &desc, body)
 }
 
 /// A pumped range's last two digits: a 10 x 10 grid, tens down and units across, each cell
@@ -254,7 +256,6 @@ pub fn grid(id: &str, g: &Grid) -> Markup {
     let max = g.numbers.iter().copied().max().unwrap_or(0).max(1);
     let (cell, pad) = (22.0, 24.0);
     let size = pad + cell * 10.0 + 4.0;
-    let stem = g.range.trim_end_matches('x');
     let desc = format!("{} of 100 endings hit, longest run of consecutive endings {}", g.filled, g.longest_run);
     let body = html! {
         @for d in 0..10 {
@@ -265,7 +266,7 @@ pub fn grid(id: &str, g: &Grid) -> Markup {
             rect class=(if *n > 0 { "cell hit" } else { "cell" }) x=(c(pad + cell * (i % 10) as f64)) y=(c(pad + cell * (i / 10) as f64))
                 width=(c(cell - 2.0)) height=(c(cell - 2.0)) fill-opacity=(if *n > 0 { c(0.25 + 0.75 * f64::from(*n) / f64::from(max)) } else { "1".into() })
                 data-mark="ending" data-v=(n) {
-                title { (stem) "…" (format!("{i:02}")) ": " (n) " number(s), " (g.messages[i]) " message(s)" }
+                title { "…" (format!("{i:02}")) ": " (n) " numbers, " (g.messages[i]) " msgs" }
             }
         }
     };
