@@ -86,6 +86,15 @@ fn a_new_attack_in_the_newer_night_is_new_and_fails_the_old_ones_do_not() {
     assert_eq!(code, 1);
     assert_eq!(statuses(&inline["changes"], "incidents"), incidents);
     assert_eq!(inline["summary"]["fails"], true);
+    let html = dir.path().join("report.html");
+    let out = bin()
+        .args(["scan", "-q"])
+        .args(args(&["--previous", p(&old), "--html", p(&html), "-o", "/dev/null", p(&data)]))
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.contains("Since the previous report") && page.contains("Incidents: 1 new, 0 escalated, 0 ongoing, 1 resolved, 0 gone."));
     // Table and Markdown carry it too.
     let out = bin().args(["diff", p(&old), p(&new_path)]).output().expect("diff");
     let table = String::from_utf8_lossy(&out.stdout);

@@ -133,6 +133,7 @@ fn page(r: &ScanReport, d: &HtmlData) -> Markup {
                 pre #js-errors role="alert" {}
                 main {
                     (tiles(r))
+                    (changes(r))
                     (incidents(r, d))
                     (spend(r, d))
                     (conversion(r, d))
@@ -165,6 +166,38 @@ fn tiles(r: &ScanReport) -> Markup {
             (tile("messages", "Messages scanned", s.messages_scanned.to_string(), s.messages_scanned.to_string()))
             (tile("period", "Period (UTC)", period, String::new()))
             (tile("max_severity", "Highest severity", s.max_severity.map_or("none", |x| x.as_str()).to_string(), String::new()))
+        }
+    }
+}
+
+/// With `scan --previous`: what changed since that report.
+fn changes(r: &ScanReport) -> Markup {
+    let Some(c) = &r.changes else { return html! {} };
+    let cur = r.summary.currency.as_deref().unwrap_or("");
+    html! {
+        section #changes {
+            h2 { "Since the previous report" }
+            p { "Compared with " code { (c.older.report) } @if let (Some(a), Some(b)) = (&c.older.first, &c.older.last) { " (" (a) " to " (b) ")" } ". "
+                "Incidents: " (c.incidents_by_status.text()) ". Findings: " (c.findings_by_status.text()) "." }
+            @if !c.incidents.is_empty() {
+                div.wrap { table.sortable data-table="changes" {
+                    caption { "Incidents by what became of them" }
+                    thead { tr {
+                        th scope="col" { "Status" } th scope="col" { "Incident" } th scope="col" { "Severity" } th scope="col" { "Countries" }
+                        th.n scope="col" { "Messages" } th.n scope="col" { "Growth" } th.n scope="col" { "Cost" } th scope="col" { "Fingerprint" }
+                    } }
+                    tbody {
+                        @for x in &c.incidents {
+                            tr {
+                                td.id { (x.status.as_str()) } td.id { (x.new_id.as_deref().or(x.old_id.as_deref()).unwrap_or("")) }
+                                td.id { @if let Some(p) = x.previous_severity.filter(|p| *p != x.severity) { (p.as_str()) " → " } (sev(x.severity.as_str())) }
+                                td { (x.what) } td.n { (x.messages) } td.n data-v=(x.messages_growth.unwrap_or(0)) { (x.messages_growth.map_or(String::new(), |g| format!("{g:+}"))) }
+                                td.n data-v=(number(x.cost.0)) { (money(x.cost.0, cur)) } td.mono { (x.fingerprint) }
+                            }
+                        }
+                    }
+                } }
+            }
         }
     }
 }
