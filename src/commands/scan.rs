@@ -302,6 +302,9 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             .iter()
             .map(|s| input_out(s, "scan"))
             .chain(base.iter().flat_map(|b| b.inputs.iter().map(|s| input_out(s, "baseline"))))
+            .chain(
+                loaded.conversions.iter().map(|c| InputOut { format: Some("verifications".into()), ..input_out(&c.file, "conversions") }),
+            )
             .collect(),
         parameters: Parameters {
             detectors: selected.clone(),

@@ -99,7 +99,7 @@ impl Coverage {
 #[derive(Serialize, Clone)]
 pub struct InputOut {
     pub path: String,
-    /// `scan`, or `baseline` for a `--baseline` input.
+    /// `scan`, `baseline` for a `--baseline` input, or `conversions` for `--conversions`.
     pub role: &'static str,
     pub format: Option<String>,
     pub rows_read: u64,
