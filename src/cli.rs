@@ -76,7 +76,15 @@ Examples:
 
 Status: new (only in NEW), escalated (severity rose), ongoing (more messages or a later last
 message), resolved (no activity since, or nothing like it in NEW's period), gone (over before
-NEW's period starts). Items are matched by fingerprint.
+NEW's period starts). Only what both reports list is compared (at or above the higher of their
+--min-severity).
+
+Fingerprints: a finding's is a hash of its detector, subject (range, country, operator prefix...)
+and the UTC day of its first message; an incident's is its earliest finding's, prefixed i-. They
+do not depend on the run's numbering, the order of the inputs or how they are split. They change
+when the first day leaves the data (a newer period that starts later: such an event is then
+matched by subject), when a detector reports a different subject (a narrower range), or when an
+earlier finding joins an incident (then matched by a finding it shares).
 
 Exit status: 0 nothing new or escalated at or above --fail-on, 1 something is, 2 error (including
 a report of another schema_version).";

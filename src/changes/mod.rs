@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::report::scan::{Amount, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
 
-const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Subject {
@@ -47,6 +47,9 @@ pub struct Item {
     pub countries: Vec<String>,
     pub detector: Option<String>,
     pub subject: Option<Subject>,
+    /// An incident's findings (ids in its report).
+    #[serde(default)]
+    pub findings: Vec<String>,
 }
 
 impl Item {
@@ -71,12 +74,25 @@ pub struct Coverage {
 #[derive(Debug, Clone, Deserialize)]
 pub struct Summary {
     pub coverage: Option<Coverage>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// The display filters the report was written with: what it lists.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Shown {
+    #[serde(default)]
+    pub min_severity: Severity,
+    #[serde(default)]
+    pub top: Option<usize>,
 }
 
 /// The parts of a scan report (`-f json`) the comparison reads.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Report {
     pub schema_version: u32,
+    #[serde(default, rename = "parameters")]
+    pub shown: Shown,
     pub summary: Summary,
     pub incidents: Vec<Item>,
     pub findings: Vec<Item>,
@@ -84,6 +100,50 @@ pub struct Report {
 
 fn ms(t: &str) -> i64 {
     crate::timeparse::parse_text(t).unwrap_or(0)
+}
+
+/// The report a scan would write with no display filter: every incident and finding.
+pub fn of_scan(
+    findings: &[crate::detect::Finding],
+    incidents: &[crate::detect::incidents::Incident],
+    coverage: Option<(i64, i64)>,
+) -> Report {
+    use crate::units::time;
+    Report {
+        schema_version: SCHEMA_VERSION,
+        shown: Shown::default(),
+        summary: Summary { coverage: coverage.map(|(a, b)| Coverage { first: time(a), last: time(b) }), currency: None },
+        incidents: incidents
+            .iter()
+            .map(|i| Item {
+                id: i.id.clone(),
+                fingerprint: i.fingerprint.clone(),
+                severity: i.severity,
+                messages: i.messages,
+                cost: crate::units::amount(i.cost),
+                window: Window { start: time(i.start), end: time(i.end) },
+                countries: i.countries.clone(),
+                detector: None,
+                subject: None,
+                findings: i.findings.clone(),
+            })
+            .collect(),
+        findings: findings
+            .iter()
+            .map(|f| Item {
+                id: f.id.clone(),
+                fingerprint: f.fingerprint.clone(),
+                severity: f.severity,
+                messages: f.messages,
+                cost: crate::units::amount(f.cost),
+                window: Window { start: time(f.start), end: time(f.end) },
+                countries: f.country.iter().cloned().collect(),
+                detector: Some(f.detector.to_string()),
+                subject: Some(Subject { kind: f.subject_kind.to_string(), value: f.subject.clone() }),
+                findings: Vec::new(),
+            })
+            .collect(),
+    }
 }
 
 /// A scan report from JSON text; `what` names it in errors. A report of another schema version
@@ -216,52 +276,83 @@ fn change(status: Status, old: Option<&Item>, new: Option<&Item>) -> Change {
     }
 }
 
-/// Classify the items of two reports (see the module docs).
-fn classify(old: &[Item], new: &[Item], new_first: Option<i64>) -> Vec<Change> {
+/// The fingerprints of an incident's findings, by the report's finding ids.
+fn finding_fps<'a>(r: &'a [Item], findings: &'a [Item]) -> Vec<Vec<&'a str>> {
+    r.iter().map(|i| findings.iter().filter(|f| i.findings.contains(&f.id)).map(|f| f.fingerprint.as_str()).collect()).collect()
+}
+
+/// Classify the items of two reports (see the module docs). `shared`: per item, the
+/// fingerprints of its findings (incidents), to match an incident whose earliest finding
+/// changed; `newer`: the newer period.
+/// Per incident, the fingerprints of its findings.
+type FindingFps<'a> = [Vec<&'a str>];
+
+fn classify(old: &[Item], new: &[Item], shared: Option<(&FindingFps, &FindingFps)>, newer: Option<(i64, i64)>) -> Vec<Change> {
     let mut used = vec![false; old.len()];
-    let mut pairs: Vec<(Option<usize>, usize)> = Vec::new();
+    let mut pairs: Vec<(Option<usize>, usize, bool)> = Vec::new();
     for (j, n) in new.iter().enumerate() {
         let i = old.iter().enumerate().position(|(i, o)| !used[i] && o.fingerprint == n.fingerprint);
         if let Some(i) = i {
             used[i] = true;
         }
-        pairs.push((i, j));
+        pairs.push((i, j, false));
     }
-    // Events the newer period cut: the same subject, started before the newer data, overlapping.
-    for p in pairs.iter_mut().filter(|p| p.0.is_none()) {
-        let n = &new[p.1];
-        let (ns, _) = n.span();
-        let cut = new_first.is_some_and(|f| ns < f + HOUR);
-        let i = old.iter().enumerate().position(|(i, o)| {
-            let (os, oe) = o.span();
-            !used[i] && cut && o.what() == n.what() && os < ns && oe >= ns - HOUR
-        });
-        if let Some(i) = i {
-            used[i] = true;
-            p.0 = Some(i);
+    // An incident whose earliest finding changed: the one sharing a finding with it.
+    if let Some((old_fps, new_fps)) = shared {
+        for p in pairs.iter_mut().filter(|p| p.0.is_none()) {
+            let i = (0..old.len()).find(|&i| !used[i] && old_fps[i].iter().any(|f| new_fps[p.1].contains(f)));
+            if let Some(i) = i {
+                used[i] = true;
+                p.0 = Some(i);
+            }
+        }
+    }
+    // Events the newer period cut: the older one ran into the newer period from before it, the
+    // newer one starts on the newer data's first day, about the same subject.
+    if let Some((first, _)) = newer {
+        let first_day_end = first.div_euclid(DAY) * DAY + DAY;
+        for p in pairs.iter_mut().filter(|p| p.0.is_none()) {
+            let n = &new[p.1];
+            if n.span().0 >= first_day_end {
+                continue;
+            }
+            let i = old.iter().enumerate().position(|(i, o)| {
+                let (os, oe) = o.span();
+                !used[i] && o.what() == n.what() && os < first && oe >= first - DAY
+            });
+            if let Some(i) = i {
+                used[i] = true;
+                *p = (Some(i), p.1, true);
+            }
         }
     }
     let mut out: Vec<Change> = pairs
         .iter()
-        .map(|&(i, j)| {
+        .map(|&(i, j, cut)| {
             let n = &new[j];
             match i.map(|i| &old[i]) {
                 None => change(Status::New, None, Some(n)),
                 Some(o) => {
                     let status = if n.severity > o.severity {
                         Status::Escalated
-                    } else if n.messages > o.messages || n.span().1 > o.span().1 {
+                    } else if n.span().1 > o.span().1 {
                         Status::Ongoing
                     } else {
                         Status::Resolved
                     };
-                    change(status, Some(o), Some(n))
+                    let mut c = change(status, Some(o), Some(n));
+                    if cut {
+                        // Its start is no longer in the data: the counts are not comparable.
+                        (c.messages_growth, c.cost_growth) = (None, None);
+                    }
+                    c
                 }
             }
         })
         .collect();
     for (o, _) in old.iter().zip(&used).filter(|(_, u)| !**u) {
-        let gone = new_first.is_none_or(|f| o.span().1 < f);
+        let (os, oe) = o.span();
+        let gone = newer.is_none_or(|(first, last)| oe < first || os > last);
         out.push(change(if gone { Status::Gone } else { Status::Resolved }, Some(o), None));
     }
     out.sort_by(|a, b| (a.status, b.severity, &a.start, &a.fingerprint).cmp(&(b.status, a.severity, &b.start, &b.fingerprint)));
@@ -270,9 +361,14 @@ fn classify(old: &[Item], new: &[Item], new_first: Option<i64>) -> Vec<Change> {
 
 /// Compare two reports; `names`: how to call them (file names).
 pub fn compare(old: &Report, new: &Report, names: (&str, &str), fail_on: Option<Severity>) -> Changes {
-    let new_first = new.summary.coverage.as_ref().map(|c| ms(&c.first));
-    let incidents = classify(&old.incidents, &new.incidents, new_first);
-    let findings = classify(&old.findings, &new.findings, new_first);
+    let newer = new.summary.coverage.as_ref().map(|c| (ms(&c.first), ms(&c.last)));
+    // Compare what both list: at or above the higher of their --min-severity.
+    let floor = old.shown.min_severity.max(new.shown.min_severity);
+    let keep = |items: &[Item]| items.iter().filter(|x| x.severity >= floor).cloned().collect::<Vec<_>>();
+    let (old_incidents, new_incidents) = (keep(&old.incidents), keep(&new.incidents));
+    let (old_fps, new_fps) = (finding_fps(&old_incidents, &old.findings), finding_fps(&new_incidents, &new.findings));
+    let incidents = classify(&old_incidents, &new_incidents, Some((&old_fps, &new_fps)), newer);
+    let findings = classify(&keep(&old.findings), &keep(&new.findings), None, newer);
     let raised = |c: &&Change| matches!(c.status, Status::New | Status::Escalated) && fail_on.is_some_and(|f| c.severity >= f);
     let period = |r: &Report, name: &str| Period {
         report: name.to_string(),
@@ -307,6 +403,7 @@ mod tests {
             countries: vec!["UZ".into()],
             detector: None,
             subject: None,
+            findings: Vec::new(),
         }
     }
 
@@ -326,7 +423,7 @@ mod tests {
             item("I9", "c", Severity::High, 100, &d(9, 1), &d(9, 5)),
             item("I3", "z", Severity::High, 100, &d(10, 1), &d(10, 5)),
         ];
-        let got = classify(&old, &new, Some(ms(&d(2, 0))));
+        let got = classify(&old, &new, None, Some((ms(&d(2, 0)), ms(&d(16, 0)))));
         let status = |fp: &str| got.iter().find(|c| c.fingerprint == fp).map(|c| c.status);
         assert_eq!(status("a"), Some(Status::Resolved));
         assert_eq!(status("b"), Some(Status::Ongoing));
@@ -337,18 +434,32 @@ mod tests {
         let b = got.iter().find(|c| c.fingerprint == "b").expect("b");
         assert_eq!((b.messages_growth, b.cost_growth.map(|a| a.0)), (Some(50), Some(5.0)));
         assert_eq!(got[0].status, Status::Escalated, "escalations first");
+        // After the newer period's end: gone.
+        let late = vec![item("I7", "q", Severity::High, 5, &d(20, 1), &d(20, 2))];
+        assert_eq!(classify(&late, &[], None, Some((ms(&d(2, 0)), ms(&d(16, 0)))))[0].status, Status::Gone);
+    }
+
+    #[test]
+    fn an_incident_whose_earliest_finding_changed_is_matched_by_its_findings() {
+        let mut o = item("I1", "i-a", Severity::High, 100, "2024-03-05T01:00:00Z", "2024-03-05T03:00:00Z");
+        let mut n = item("I2", "i-b", Severity::High, 120, "2024-03-05T00:30:00Z", "2024-03-05T04:00:00Z");
+        (o.findings, n.findings) = (vec!["F1".into()], vec!["F3".into(), "F4".into()]);
+        let (old_fps, new_fps) = (vec![vec!["fa"]], vec![vec!["fz", "fa"]]);
+        let got = classify(&[o], &[n], Some((&old_fps, &new_fps)), Some((ms("2024-03-02T00:00:00Z"), ms("2024-03-15T00:00:00Z"))));
+        assert_eq!(got.iter().map(|c| c.status).collect::<Vec<_>>(), [Status::Ongoing]);
     }
 
     #[test]
     fn an_event_cut_by_the_newer_period_is_ongoing_not_new() {
         let old = vec![item("I1", "x", Severity::High, 100, "2024-03-01T22:00:00Z", "2024-03-02T03:00:00Z")];
         let new = vec![item("I1", "y", Severity::High, 80, "2024-03-02T00:00:00Z", "2024-03-02T06:00:00Z")];
-        let got = classify(&old, &new, Some(ms("2024-03-02T00:00:00Z")));
+        let got = classify(&old, &new, None, Some((ms("2024-03-02T00:00:00Z"), ms("2024-03-15T00:00:00Z"))));
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].status, Status::Ongoing);
+        assert_eq!(got[0].messages_growth, None, "a cut event's counts are not compared");
         // Not cut (it starts a day into the newer data): a new event.
         let new = vec![item("I1", "y", Severity::High, 80, "2024-03-03T00:00:00Z", "2024-03-03T06:00:00Z")];
-        let got = classify(&old, &new, Some(ms("2024-03-02T00:00:00Z")));
+        let got = classify(&old, &new, None, Some((ms("2024-03-02T00:00:00Z"), ms("2024-03-15T00:00:00Z"))));
         assert_eq!(got.iter().map(|c| c.status).collect::<Vec<_>>(), [Status::New, Status::Resolved]);
     }
 

@@ -173,8 +173,8 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     let previous = match a.previous.as_deref() {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| Error::io(std::path::Path::new(path), e))?;
-            Some((path, crate::changes::parse(&text, path)?))
+            let text = std::fs::read_to_string(path).map_err(|e| Error::Usage(format!("--previous {path}: {e}")))?;
+            Some((path, crate::changes::parse(&text, &format!("--previous {path}"))?))
         }
     };
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
@@ -316,6 +316,8 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             min_severity: a.min_severity,
             top: a.top,
             fail_on: a.fail_on.severity(),
+            previous: a.previous.clone(),
+            fail_on_new: a.fail_on_new,
             conversion_window_seconds: loaded.conversions.as_ref().map(|c| c.window_seconds).unwrap_or(0),
         },
         summary: Summary {
@@ -341,13 +343,22 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         },
         incidents: shown_incidents.iter().map(|i| incident_out(i)).collect(),
         suppressed,
-        findings: shown_findings.iter().map(|f| finding_out(f, incident_of.get(f.id.as_str()).map(|s| s.to_string()), sample(f))).collect(),
+        findings: shown_findings
+            .iter()
+            .map(|f| {
+                let incident = incident_of.get(f.id.as_str()).and_then(|i| incidents.iter().find(|x| x.id == *i));
+                finding_out(f, incident, sample(f))
+            })
+            .collect(),
         proposed_rules: wants_rules.then(|| rules::listing::out(&proposal, a.redact)),
         changes: None,
     };
     if let Some((path, old)) = &previous {
-        let now: crate::changes::Report =
-            serde_json::to_value(&report).and_then(serde_json::from_value).map_err(|e| Error::Usage(format!("--previous: {e}")))?;
+        if let Some(n) = old.shown.top.filter(|_| !g.quiet) {
+            eprintln!("pumphound: warning: --previous {path} lists only its {n} most severe incidents (--top): the others look new here");
+        }
+        // Every incident and finding of this scan, whatever the display filters show.
+        let now = crate::changes::of_scan(&all, &incidents, coverage);
         let c = crate::changes::compare(old, &now, (path, "this scan"), a.fail_on.severity());
         if a.fail_on_new {
             report.summary.fails = c.fails_new_incident;
@@ -390,7 +401,8 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
                 (Some(limit), Some(c)) if a.fail_on_new && c.fails_new_incident => {
                     format!("; exit 1 (a new or escalated incident, --fail-on {})", limit.as_str())
                 }
-                (Some(_), Some(_)) if a.fail_on_new => "; nothing new or escalated (--fail-on-new)".to_string(),
+                (Some(limit), Some(_)) if a.fail_on_new =>
+                    format!("; no new or escalated incident at or above {} (--fail-on-new)", limit.as_str()),
                 (Some(limit), _) if fails => format!("; exit 1 (--fail-on {})", limit.as_str()),
                 _ => String::new(),
             }

@@ -51,13 +51,14 @@ pub fn findings(findings: &[Finding]) -> Vec<String> {
 
 /// An incident's fingerprint from its findings' (`fingerprint_of`: finding id to fingerprint).
 pub fn incident(i: &Incident, all: &[Finding], fingerprint_of: &Map<&str, &str>) -> String {
-    let first = all
-        .iter()
-        .filter(|f| i.findings.contains(&f.id))
-        .min_by(|a, b| (a.start, a.detector, &a.subject).cmp(&(b.start, b.detector, &b.subject)));
+    let first = all.iter().filter(|f| i.findings.contains(&f.id)).min_by(|a, b| (a.start, &a.fingerprint).cmp(&(b.start, &b.fingerprint)));
     match first.and_then(|f| fingerprint_of.get(f.id.as_str())) {
         Some(fp) => format!("i-{fp}"),
-        None => format!("i-{}", i.id),
+        // No finding (cannot happen: an incident is made of findings): its window and countries.
+        None => {
+            let text = format!("incident\0{}\0{}\0{}", i.countries.join(" "), i.start, i.end);
+            format!("i-{}", Sha256::digest(text.as_bytes()).iter().take(8).map(|b| format!("{b:02x}")).collect::<String>())
+        }
     }
 }
 

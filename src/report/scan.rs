@@ -121,6 +121,9 @@ pub struct Parameters {
     pub min_severity: Severity,
     pub top: Option<usize>,
     pub fail_on: Option<Severity>,
+    /// `--previous` and `--fail-on-new` (then only new or escalated incidents fail the run).
+    pub previous: Option<String>,
+    pub fail_on_new: bool,
     pub conversion_window_seconds: i64,
 }
 
@@ -162,6 +165,8 @@ pub struct FindingOut {
     pub id: String,
     pub fingerprint: String,
     pub incident: Option<String>,
+    /// Its incident's fingerprint (also when the incident is not shown).
+    pub incident_fingerprint: Option<String>,
     pub detector: &'static str,
     pub severity: Severity,
     pub title: String,
@@ -259,11 +264,12 @@ pub fn window(start: i64, peak: Option<i64>, end: i64) -> Window {
     Window { start: time(start), peak: peak.map(time), end: time(end), ms: (start, peak, end) }
 }
 
-pub fn finding_out(f: &Finding, incident: Option<String>, sample: Vec<String>) -> FindingOut {
+pub fn finding_out(f: &Finding, incident: Option<&Incident>, sample: Vec<String>) -> FindingOut {
     FindingOut {
         id: f.id.clone(),
         fingerprint: f.fingerprint.clone(),
-        incident,
+        incident: incident.map(|i| i.id.clone()),
+        incident_fingerprint: incident.map(|i| i.fingerprint.clone()),
         detector: f.detector,
         severity: f.severity,
         title: f.title.clone(),

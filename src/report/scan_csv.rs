@@ -74,7 +74,7 @@ pub fn write(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
             first,
             last,
             &f.fingerprint,
-            f.incident.as_deref().and_then(|i| r.incidents.iter().find(|x| x.id == i)).map_or("", |x| x.fingerprint.as_str()),
+            f.incident_fingerprint.as_deref().unwrap_or(""),
         ])?;
     }
     out.flush()

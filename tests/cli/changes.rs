@@ -86,6 +86,11 @@ fn a_new_attack_in_the_newer_night_is_new_and_fails_the_old_ones_do_not() {
     assert_eq!(code, 1);
     assert_eq!(statuses(&inline["changes"], "incidents"), incidents);
     assert_eq!(inline["summary"]["fails"], true);
+    // Display filters hide the new incident, not its verdict.
+    let (code, hidden) = scan(&args(&["--previous", p(&old), "--fail-on-new", "--min-severity", "critical", "--top", "1", p(&data)]));
+    assert_eq!(code, 1, "a new incident fails the run, shown or not");
+    assert_eq!(hidden["incidents"], serde_json::json!([]));
+    assert_eq!(statuses(&hidden["changes"], "incidents"), incidents);
     let html = dir.path().join("report.html");
     let out = bin()
         .args(["scan", "-q"])
@@ -165,7 +170,26 @@ fn a_report_of_another_schema_or_not_a_report_is_refused() {
     std::fs::write(&old, "not json").expect("write");
     let out = bin().args(["diff", p(&old), p(&new)]).output().expect("diff");
     assert_eq!(out.status.code(), Some(2));
-    // The same report twice: nothing new, exit 0.
-    let out = bin().args(["diff", p(&new), p(&new)]).output().expect("diff");
+    // The same report of an attack twice: nothing new or escalated, exit 0.
+    let (code, v) = scan(&["testdata/sim/burst.csv.gz"]);
+    assert_eq!(code, 1, "the report holds an incident at medium or above");
+    std::fs::write(&new, v.to_string()).expect("write");
+    let out = bin().args(["diff", "-f", "json", p(&new), p(&new)]).output().expect("diff");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let c: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!((c["incidents_by_status"]["new"].as_u64(), c["incidents_by_status"]["escalated"].as_u64()), (Some(0), Some(0)));
+    assert!(c["incidents_by_status"]["resolved"].as_u64().unwrap_or(0) >= 1);
+}
+
+#[test]
+fn an_attack_older_than_the_newer_period_is_not_new_again() {
+    // Low and slow from the first day to the last: the newer period cuts its first day.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (data, verified) = simulate(dir.path(), &["low-and-slow"]);
+    let (old, newer) = older_and_newer(dir.path(), &data, &verified);
+    let args: Vec<&str> = newer.iter().map(String::as_str).chain(["--previous", p(&old), "--fail-on-new", p(&data)]).collect();
+    let (code, v) = scan(&args);
+    let incidents = statuses(&v["changes"], "incidents");
+    assert!(!incidents.is_empty() && incidents.iter().all(|(s, _)| s == "ongoing" || s == "resolved"), "{incidents:?}");
+    assert_eq!(code, 0, "an attack already reported does not fail again");
 }
