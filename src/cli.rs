@@ -271,7 +271,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub evidence: Option<String>,
     /// Compare with an earlier report (`scan -f json` of last night): each incident and finding
-    /// new, escalated, ongoing, resolved or gone, in every format (as `pumphound diff` does)
+    /// new, escalated, ongoing, resolved or gone (as `pumphound diff` does), in JSON, NDJSON,
+    /// table, Markdown and HTML
     #[arg(long, value_name = "OLD.json", help_heading = "Output")]
     pub previous: Option<String>,
     /// With --previous: exit 1 only for a new or escalated incident at or above --fail-on (an

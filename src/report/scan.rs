@@ -350,6 +350,27 @@ pub fn write_ndjson(r: &ScanReport, w: &mut dyn Write) -> io::Result<()> {
         }
     }
     if let Some(c) = &r.changes {
+        #[derive(Serialize)]
+        struct Totals<'a> {
+            older: &'a crate::changes::Period,
+            newer: &'a crate::changes::Period,
+            incidents_by_status: crate::changes::Counts,
+            findings_by_status: crate::changes::Counts,
+            fails: bool,
+            fails_new_incident: bool,
+        }
+        line(
+            w,
+            "changes",
+            &Totals {
+                older: &c.older,
+                newer: &c.newer,
+                incidents_by_status: c.incidents_by_status,
+                findings_by_status: c.findings_by_status,
+                fails: c.fails,
+                fails_new_incident: c.fails_new_incident,
+            },
+        )?;
         for x in &c.incidents {
             line(w, "incident_change", x)?;
         }

@@ -86,6 +86,12 @@ fn a_new_attack_in_the_newer_night_is_new_and_fails_the_old_ones_do_not() {
     assert_eq!(code, 1);
     assert_eq!(statuses(&inline["changes"], "incidents"), incidents);
     assert_eq!(inline["summary"]["fails"], true);
+    // NDJSON: a `changes` line with the counts, then a line per change.
+    let out = bin().args(["scan", "-q", "-f", "ndjson"]).args(args(&["--previous", p(&old), p(&data)])).output().expect("run");
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let totals = lines.iter().find(|l| l["type"] == "changes").expect("a changes line");
+    assert_eq!(totals["incidents_by_status"], c["incidents_by_status"]);
+    assert_eq!(lines.iter().filter(|l| l["type"] == "incident_change").count(), incidents.len());
     // Display filters hide the new incident, not its verdict.
     let (code, hidden) = scan(&args(&["--previous", p(&old), "--fail-on-new", "--min-severity", "critical", "--top", "1", p(&data)]));
     assert_eq!(code, 1, "a new incident fails the run, shown or not");
