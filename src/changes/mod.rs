@@ -107,12 +107,13 @@ pub fn of_scan(
     findings: &[crate::detect::Finding],
     incidents: &[crate::detect::incidents::Incident],
     coverage: Option<(i64, i64)>,
+    currency: Option<String>,
 ) -> Report {
     use crate::units::time;
     Report {
         schema_version: SCHEMA_VERSION,
         shown: Shown::default(),
-        summary: Summary { coverage: coverage.map(|(a, b)| Coverage { first: time(a), last: time(b) }), currency: None },
+        summary: Summary { coverage: coverage.map(|(a, b)| Coverage { first: time(a), last: time(b) }), currency },
         incidents: incidents
             .iter()
             .map(|i| Item {
@@ -367,8 +368,16 @@ pub fn compare(old: &Report, new: &Report, names: (&str, &str), fail_on: Option<
     let keep = |items: &[Item]| items.iter().filter(|x| x.severity >= floor).cloned().collect::<Vec<_>>();
     let (old_incidents, new_incidents) = (keep(&old.incidents), keep(&new.incidents));
     let (old_fps, new_fps) = (finding_fps(&old_incidents, &old.findings), finding_fps(&new_incidents, &new.findings));
-    let incidents = classify(&old_incidents, &new_incidents, Some((&old_fps, &new_fps)), newer);
-    let findings = classify(&keep(&old.findings), &keep(&new.findings), None, newer);
+    let mut incidents = classify(&old_incidents, &new_incidents, Some((&old_fps, &new_fps)), newer);
+    let mut findings = classify(&keep(&old.findings), &keep(&new.findings), None, newer);
+    // Costs in two currencies are not compared.
+    if let (Some(a), Some(b)) = (&old.summary.currency, &new.summary.currency)
+        && a != b
+    {
+        for c in incidents.iter_mut().chain(findings.iter_mut()) {
+            c.cost_growth = None;
+        }
+    }
     let raised = |c: &&Change| matches!(c.status, Status::New | Status::Escalated) && fail_on.is_some_and(|f| c.severity >= f);
     let period = |r: &Report, name: &str| Period {
         report: name.to_string(),
@@ -461,6 +470,25 @@ mod tests {
         let new = vec![item("I1", "y", Severity::High, 80, "2024-03-03T00:00:00Z", "2024-03-03T06:00:00Z")];
         let got = classify(&old, &new, None, Some((ms("2024-03-02T00:00:00Z"), ms("2024-03-15T00:00:00Z"))));
         assert_eq!(got.iter().map(|c| c.status).collect::<Vec<_>>(), [Status::New, Status::Resolved]);
+    }
+
+    #[test]
+    fn costs_in_two_currencies_are_not_compared() {
+        let report = |currency: &str, messages: u64| Report {
+            schema_version: SCHEMA_VERSION,
+            shown: Shown::default(),
+            summary: Summary {
+                coverage: Some(Coverage { first: "2024-03-01T00:00:00Z".into(), last: "2024-03-10T00:00:00Z".into() }),
+                currency: Some(currency.into()),
+            },
+            incidents: vec![item("I1", "i-a", Severity::High, messages, "2024-03-05T00:00:00Z", "2024-03-05T01:00:00Z")],
+            findings: Vec::new(),
+        };
+        let same = compare(&report("USD", 10), &report("USD", 20), ("a", "b"), None);
+        assert_eq!(same.incidents[0].cost_growth.map(|a| a.0), Some(1.0));
+        let other = compare(&report("USD", 10), &report("EUR", 20), ("a", "b"), None);
+        assert_eq!(other.incidents[0].cost_growth.map(|a| a.0), None);
+        assert_eq!(other.incidents[0].messages_growth, Some(10));
     }
 
     #[test]

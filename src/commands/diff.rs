@@ -26,8 +26,11 @@ pub fn write(c: &Changes, format: DiffFormat, currency: &str, w: &mut dyn std::i
 }
 
 pub fn run(a: &DiffArgs) -> Result<Outcome, Error> {
-    let (old, _) = read(&a.old)?;
+    let (old, old_currency) = read(&a.old)?;
     let (new, currency) = read(&a.new)?;
+    if !old_currency.is_empty() && !currency.is_empty() && old_currency != currency {
+        eprintln!("pumphound: warning: {} is in {old_currency} and {} in {currency}: cost growth is left out", a.old, a.new);
+    }
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
     let c = changes::compare(&old, &new, (&a.old, &a.new), a.fail_on.severity());
     written(write(&c, a.format, &currency, sink.writer()).and_then(|_| sink.finish()))?;

@@ -358,7 +358,12 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             eprintln!("pumphound: warning: --previous {path} lists only its {n} most severe incidents (--top): the others look new here");
         }
         // Every incident and finding of this scan, whatever the display filters show.
-        let now = crate::changes::of_scan(&all, &incidents, coverage);
+        let now = crate::changes::of_scan(&all, &incidents, coverage, (!currency_text.is_empty()).then(|| currency_text.clone()));
+        if let Some(before) =
+            old.summary.currency.as_deref().filter(|c| !c.is_empty() && *c != currency_text && !currency_text.is_empty() && !g.quiet)
+        {
+            eprintln!("pumphound: warning: --previous {path} is in {before} and this scan in {currency_text}: cost growth is left out");
+        }
         let c = crate::changes::compare(old, &now, (path, "this scan"), a.fail_on.severity());
         if a.fail_on_new {
             report.summary.fails = c.fails_new_incident;
