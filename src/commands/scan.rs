@@ -371,7 +371,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         }
         report.changes = Some(c);
     }
-    let html_data = wants_html.then(|| html::data::build(store, &rows, &incidents, &shown_incidents, &shown_findings, a.redact));
+    let html_data = wants_html.then(|| html::data::build(store, &rows, coverage, &incidents, &shown_incidents, &shown_findings, a.redact));
     let to_file = a.output.output.as_deref().is_some_and(|o| o != "-");
     let tty = super::stdout_is_tty(to_file);
     let color = super::use_color(g.color, tty);

@@ -2,7 +2,7 @@
 //! `pumphound diff` and `scan --previous` classifying new, ongoing, escalated, resolved and gone,
 //! and the exit status they decide.
 
-use crate::util::bin;
+use crate::util::{bin, p};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -24,10 +24,6 @@ fn scan<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (i32, Value) {
     let v = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     assert!(v.is_object(), "{}", String::from_utf8_lossy(&out.stderr));
     (out.status.code().unwrap_or(-1), v)
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("path")
 }
 
 /// Days 1-14 into OLD.json; days 2-15 (the newer night's export) as arguments.

@@ -4,7 +4,7 @@
 //! report's data, the tiles equal its totals, hostile sender ids stay text, screenshots are not
 //! blank and printed tables fit A4 and Letter.
 
-use crate::util::{bin, root};
+use crate::util::{bin, p, root};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -27,10 +27,6 @@ fn scan(dir: &Path, args: &[&str]) -> (Value, String) {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&out.stderr));
     let v = serde_json::from_str(&std::fs::read_to_string(json).expect("json")).expect("JSON");
     (v, std::fs::read_to_string(html).expect("html"))
-}
-
-fn p(path: &Path) -> &str {
-    path.to_str().expect("path")
 }
 
 /// Chromium, or `None` with a printed reason (a failure where `CI` is set).

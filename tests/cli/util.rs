@@ -4,6 +4,11 @@ use pumphound::ingest::{LoadOptions, Loaded, load};
 use pumphound::store::{Store, View};
 use std::path::PathBuf;
 
+/// A path as a command-line argument.
+pub fn p(path: &std::path::Path) -> &str {
+    path.to_str().expect("path")
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

@@ -162,11 +162,18 @@ struct Tally {
     windows: Vec<(i64, i64)>,
 }
 
-/// The HTML report's data. `all`: every incident (their windows are left out of baselines);
+/// The HTML report's data. `coverage`: the rows' first and last send; `all`: every incident (their windows are left out of baselines);
 /// `incidents` and `findings`: what the report shows. One pass over the rows, counting into
 /// dense per-country tables (a table lookup a row; distinct numbers in one set of packed keys).
-pub fn build(store: &Store, rows: &[Row], all: &[Incident], incidents: &[&Incident], findings: &[&Finding], redact: bool) -> HtmlData {
-    let coverage = rows.iter().fold(None, |c: Option<(i64, i64)>, r| Some(c.map_or((r.ts, r.ts), |(a, b)| (a.min(r.ts), b.max(r.ts)))));
+pub fn build(
+    store: &Store,
+    rows: &[Row],
+    coverage: Option<(i64, i64)>,
+    all: &[Incident],
+    incidents: &[&Incident],
+    findings: &[&Finding],
+    redact: bool,
+) -> HtmlData {
     let axis = coverage.map(|(a, b)| Axis::over(a, b));
     let days = coverage.map(|(a, b)| Axis::at_least(a, b, DAY, MAX_CONVERSION_BUCKETS));
     let n = axis.map_or(0, |a| a.buckets);
