@@ -33,6 +33,7 @@ impl Cli {
             Command::Scan(a) => Some(&a.display),
             Command::Block(a) => Some(&a.display),
             Command::Inspect(a) => Some(&a.display),
+            Command::Baseline(BaselineCommand::Build(a)) => Some(&a.display),
             _ => None,
         }
     }
@@ -53,6 +54,10 @@ pub enum Command {
     /// resolved or gone; exit 1 when something new or escalated is at or above --fail-on
     #[command(after_long_help = DIFF_EXAMPLES)]
     Diff(DiffArgs),
+    /// Save what the detectors learn from a known-clean period (block occupancy, spend,
+    /// conversion, known numbers as hashes) for `scan --baseline FILE`
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// List the detectors, what each flags, and its parameters with their defaults
     Detectors(DetectorsArgs),
     /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
@@ -67,6 +72,43 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Generate the man page or shell completions (for packagers)
     Generate(GenerateArgs),
+}
+
+const BASELINE_EXAMPLES: &str = "\
+Examples:
+  pumphound baseline build -o baseline.json exports/2024-02-*/
+  pumphound scan --baseline baseline.json --previous last-night.json -f json -o tonight.json tonight/
+
+What is saved, for each detector: per numbering plan and block size, the occupied blocks and their
+usual occupancy (pumped-range); per country, the median and spread of spend per hour and per day
+(spend-anomaly); the account's, each country's and each operator prefix's usual conversion
+(low-conversion, excess-unverified); the countries and the numbers seen (new-numbers, and the
+novelty of a range), as 64-bit XXH3 hashes. A saved baseline gives the findings its exports give
+as --baseline. The hashes hide no number from someone who enumerates a numbering plan: keep the
+file as you keep the exports.";
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Learn baselines from exports of a known-clean period and write them to one JSON file
+    #[command(after_long_help = BASELINE_EXAMPLES)]
+    Build(BaselineBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineBuildArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Only messages to this country (ISO alpha-2; repeatable); scan with the same --country
+    #[arg(long, value_name = "CC", help_heading = "Detection")]
+    pub country: Vec<String>,
+    /// The baseline file to write (`-`: stdout), whole or not at all
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output: String,
+    /// Overwrite FILE if it exists
+    #[arg(long, action = clap::ArgAction::Count, help_heading = "Output")]
+    pub force: u8,
+    #[command(flatten)]
+    pub display: DisplayArgs,
 }
 
 const DIFF_EXAMPLES: &str = "\
@@ -309,8 +351,9 @@ pub struct DetectArgs {
     /// Do not run this detector (repeatable)
     #[arg(long, value_name = "ID", value_parser = detector_id, help_heading = "Detection")]
     pub skip_detector: Vec<String>,
-    /// A known-clean period (file or directory; repeatable) to learn baselines from; without it
-    /// they are learned from the scanned data itself, robustly
+    /// A known-clean period (file or directory; repeatable) to learn baselines from, or one
+    /// baseline file saved by `pumphound baseline build`; without it they are learned from the
+    /// scanned data itself, robustly
     #[arg(long, value_name = "INPUT", help_heading = "Detection")]
     pub baseline: Vec<String>,
     /// Detector parameters from a TOML file: one [detector] table each, `param = value`

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod baseline;
 pub mod block;
 pub mod detectors;
 pub mod diff;

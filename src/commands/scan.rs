@@ -93,7 +93,7 @@ impl Messages for StoreMessages<'_> {
     }
 }
 
-fn input_out(s: &InputStats, role: &'static str) -> InputOut {
+pub fn input_out(s: &InputStats, role: &'static str) -> InputOut {
     InputOut {
         path: s.path.clone(),
         role,
@@ -155,10 +155,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             crate::units::time(u)
         )));
     }
-    let countries: Vec<String> = a.detect.country.iter().map(|c| c.trim().to_ascii_uppercase()).collect();
-    if let Some(c) = countries.iter().find(|c| c.len() != 2 || !c.bytes().all(|b| b.is_ascii_alphabetic())) {
-        return Err(Error::Usage(format!("--country `{c}`: expected an ISO 3166 alpha-2 code such as GB")));
-    }
+    let countries = super::baseline::countries(&a.detect.country)?;
     let selected: Vec<&'static str> = REGISTRY
         .iter()
         .map(|d| d.id)
@@ -210,8 +207,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     }
     let store = &loaded.store;
     let currency_text = currency.and_then(|c| store.str(c)).unwrap_or("").to_string();
-    let in_countries =
-        |m: &crate::store::Message| countries.is_empty() || m.country_opt().is_some_and(|c| countries.iter().any(|x| x == c));
+    let in_countries = |m: &crate::store::Message| super::baseline::in_countries(&countries, m);
     let keep = |m: &crate::store::Message| {
         m.ts_opt().is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)) && in_countries(m)
     };
@@ -228,19 +224,10 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         }
     }
     let other_currency = if foreign.is_empty() { 0 } else { rows.iter().filter(|r| store.is_set_aside(r.idx)).count() as u64 };
-    let base = if a.detect.baseline.is_empty() {
-        None
-    } else {
-        let mut base_args = crate::cli::InputArgs { inputs: a.detect.baseline.clone(), ..a.input.clone() };
-        base_args.conversions = None;
-        let quiet = crate::cli::DisplayArgs { no_progress: true, ..g.clone() };
-        Some(super::load(&base_args, &quiet)?)
-    };
-    let base_rows = match &base {
-        None => std::borrow::Cow::Borrowed(&[][..]),
-        Some(b) => detect::rows(&b.store, in_countries).0,
-    };
-    let all = detect::run(&rows, &base_rows, &params, &selected, &store.error_codes(), &currency_text);
+    let base = super::baseline::for_scan(&a.detect.baseline, &a.input, g, &countries)?;
+    let no_base = detect::baseline::Baseline::default();
+    let learned = base.as_ref().map_or(&no_base, |b| &b.0);
+    let all = detect::run(&rows, learned, &params, &selected, &store.error_codes(), &currency_text);
     let (mut all, suppressed) = allow.apply(all, store);
     for f in &mut all {
         detect::settle(f, &store.rows, |r| store.rows[r as usize].cost);
@@ -301,7 +288,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             .inputs
             .iter()
             .map(|s| input_out(s, "scan"))
-            .chain(base.iter().flat_map(|b| b.inputs.iter().map(|s| input_out(s, "baseline"))))
+            .chain(base.iter().flat_map(|b| b.1.iter().cloned()))
             .chain(
                 loaded.conversions.iter().map(|c| InputOut { format: Some("verifications".into()), ..input_out(&c.file, "conversions") }),
             )

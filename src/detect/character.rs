@@ -14,6 +14,7 @@
 //! conversion is known and not below the account's. Pumped numbers are the attacker's: they are
 //! new and do not return, whatever the conversion says (attackers fake verifications).
 
+use super::baseline::Known;
 use super::low_conversion::wilson;
 use super::{Row, Severity};
 use crate::hash::{Map, Set};
@@ -42,8 +43,8 @@ pub struct Character {
 }
 
 /// `members`: the range's messages; `period`: the first and last message of the data;
-/// `baseline`: numbers of the `--baseline` period (as (calling code, national)).
-pub fn of(members: &[&Row], period: (i64, i64), baseline: &Set<(u16, u64)>) -> Character {
+/// `baseline`: numbers of the `--baseline` period.
+pub fn of(members: &[&Row], period: (i64, i64), baseline: &Known) -> Character {
     let mut days_of: Map<u64, Set<i64>> = Map::default();
     let mut first: Map<u64, i64> = Map::default();
     let mut days: Set<i64> = Set::default();
@@ -59,7 +60,7 @@ pub fn of(members: &[&Row], period: (i64, i64), baseline: &Set<(u16, u64)>) -> C
     let (from, to) = (peak - 12 * HOUR, peak + 12 * HOUR);
     let cc = members.first().map_or(0, |r| r.calling_code);
     // A number first seen on the data's first day may be older than the data: not counted new.
-    let novel = first.iter().filter(|&(n, &t)| t >= from && t < to && t >= period.0 + DAY && !baseline.contains(&(cc, *n))).count();
+    let novel = first.iter().filter(|&(n, &t)| t >= from && t < to && t >= period.0 + DAY && !baseline.contains(cc, *n)).count();
     let period_days = ((period.1.div_euclid(DAY) - period.0.div_euclid(DAY)) + 1).max(1) as f64;
     let known: Vec<bool> = members.iter().filter_map(|r| r.converted()).collect();
     let conversion = (known.len() >= MIN_KNOWN).then(|| {
@@ -149,60 +150,60 @@ mod tests {
             .collect()
     }
 
-    fn character(rows: &[Row], baseline: &Set<(u16, u64)>) -> Character {
+    fn character(rows: &[Row], baseline: &Known) -> Character {
         of(&rows.iter().collect::<Vec<_>>(), (0, 14 * DAY - 1), baseline)
     }
 
     #[test]
     fn a_staff_block_returns_and_a_burst_is_new() {
-        let staff = character(&block(120, 10, None), &Set::default());
+        let staff = character(&block(120, 10, None), &Known::default());
         assert_eq!(staff.returning, 1.0);
         assert_eq!(staff.active_days, 10);
         assert!((staff.presence - 10.0 / 14.0).abs() < 1e-9);
         assert!((staff.messages_per_number - 10.0).abs() < 1e-9);
         assert!(staff.novelty < 0.2, "first seen on day 0, not around the peak: {}", staff.novelty);
         assert!(staff.long_lived());
-        let b = character(&burst(500, None), &Set::default());
+        let b = character(&burst(500, None), &Known::default());
         assert_eq!((b.returning, b.active_days), (0.0, 1));
         assert_eq!(b.novelty, 1.0);
         assert!(!b.long_lived());
         // Numbers the baseline period already had are not new.
-        let known: Set<(u16, u64)> = (0..250).map(|i| (371, 29_100_000 + i)).collect();
+        let known = Known::of((0..250).map(|i| (371, 29_100_000 + i)));
         assert_eq!(character(&burst(500, None), &known).novelty, 0.5);
     }
 
     #[test]
     fn the_cap_follows_repetition_then_conversion() {
         // Without conversion: at most low, and the text says why.
-        let (sev, why) = character(&block(120, 10, None), &Set::default()).cap(Some(0.8)).expect("capped");
+        let (sev, why) = character(&block(120, 10, None), &Known::default()).cap(Some(0.8)).expect("capped");
         assert_eq!(sev, Severity::Low);
         assert!(why.contains("no conversion data"), "{why}");
         // Converting as the account does: info.
-        let (sev, why) = character(&block(120, 10, Some(true)), &Set::default()).cap(Some(0.8)).expect("capped");
+        let (sev, why) = character(&block(120, 10, Some(true)), &Known::default()).cap(Some(0.8)).expect("capped");
         assert_eq!(sev, Severity::Info);
         assert!(why.contains("customer's block"), "{why}");
         // Returning numbers that never verify: density decides.
-        assert_eq!(character(&block(120, 10, Some(false)), &Set::default()).cap(Some(0.8)), None);
+        assert_eq!(character(&block(120, 10, Some(false)), &Known::default()).cap(Some(0.8)), None);
         // A burst of new numbers keeps its strength whatever its conversion (faked).
-        assert_eq!(character(&burst(500, Some(true)), &Set::default()).cap(Some(0.8)), None);
+        assert_eq!(character(&burst(500, Some(true)), &Known::default()).cap(Some(0.8)), None);
     }
 
     #[test]
     fn edges_of_long_lived() {
         // Two days are not enough; three are.
-        assert!(!character(&block(50, 2, None), &Set::default()).long_lived());
-        assert!(character(&block(50, 3, None), &Set::default()).long_lived());
+        assert!(!character(&block(50, 2, None), &Known::default()).long_lived());
+        assert!(character(&block(50, 3, None), &Known::default()).long_lived());
         // Half the numbers returning is the edge.
         let mut rows = block(50, 3, None);
         rows.extend(burst(50, None));
-        let c = character(&rows, &Set::default());
+        let c = character(&rows, &Known::default());
         assert_eq!(c.returning, 0.5);
         assert!(c.long_lived());
         rows.extend(burst(52, None).into_iter().skip(50));
-        assert!(!character(&rows, &Set::default()).long_lived(), "just under half");
+        assert!(!character(&rows, &Known::default()).long_lived(), "just under half");
         // Conversion speaks from MIN_KNOWN sends.
         let few = block(19, 3, Some(true));
-        assert_eq!(character(&few[..19], &Set::default()).conversion, None);
-        assert!(character(&few[..20], &Set::default()).conversion.is_some());
+        assert_eq!(character(&few[..19], &Known::default()).conversion, None);
+        assert!(character(&few[..20], &Known::default()).conversion.is_some());
     }
 }

@@ -17,10 +17,9 @@
 //! never verified, delivered or not (an attack's undelivered sends are billed too; a failed send
 //! asked for again is a user waiting for a code). Known customers' numbers are never evidence.
 
-use super::low_conversion::daily_baseline;
+use super::baseline::{Baseline, Judged, country_code, judged, operator};
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
-use crate::schema::Status;
 use std::collections::BTreeMap;
 
 pub const DETECTOR: Detector = Detector {
@@ -64,15 +63,7 @@ struct Slice {
     operator: u32,
 }
 
-fn operator(r: &Row) -> u32 {
-    if r.nlen >= 4 { 100 + (r.national / 10u64.pow(u32::from(r.nlen) - 2)) as u32 } else { 0 }
-}
-
-fn judged(r: &Row) -> bool {
-    r.converted().is_some() && !matches!(r.status, Status::Failed | Status::Undelivered | Status::Blocked)
-}
-
-pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     if !rows.iter().any(|r| r.converted().is_some()) {
         return Vec::new();
@@ -80,15 +71,15 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     let (min_score, min_excess, min_excess_hour) = (p.get(id, "min_score"), p.get(id, "min_excess"), p.get(id, "min_excess_hour"));
     let (strong_score, strong_excess) = (p.get(id, "strong_score"), p.get(id, "min_strong_excess"));
     let mut countries = Countries::default();
-    // Sends and unverified per slice and window; rows per slice for baselines.
+    // Sends and unverified per slice and window; each slice's first row.
     let mut cells: BTreeMap<(Slice, i64, i64), (f64, f64)> = BTreeMap::new();
-    let mut slice_rows: Map<Slice, Vec<&Row>> = Map::default();
+    let mut slice_first: Map<Slice, &Row> = Map::default();
     for r in rows.iter().filter(|r| judged(r)) {
         let c = countries.id(r.country());
         let unverified = f64::from(u8::from(r.converted() == Some(false)));
         let op = operator(r);
         for slice in std::iter::once(Slice { country: c, operator: 0 }).chain((op != 0).then_some(Slice { country: c, operator: op })) {
-            slice_rows.entry(slice).or_default().push(r);
+            slice_first.entry(slice).or_insert(r);
             for width in [DAY, HOUR] {
                 let cell = cells.entry((slice, width, r.ts.div_euclid(width))).or_default();
                 cell.0 += 1.0;
@@ -96,53 +87,36 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             }
         }
     }
-    // Baseline conversion: the slice's, else its country's, else the account's.
-    let base_by_slice: Map<Slice, Vec<&Row>> = {
-        let mut m: Map<Slice, Vec<&Row>> = Map::default();
-        for r in base.iter().filter(|r| judged(r)) {
-            if let Some(c) = countries.get(r.country()) {
-                m.entry(Slice { country: c, operator: 0 }).or_default().push(r);
-                if operator(r) != 0 {
-                    m.entry(Slice { country: c, operator: operator(r) }).or_default().push(r);
-                }
-            }
+    // Baseline conversion: the slice's, else its country's, else the account's; from the
+    // baseline period when it knew conversions, else from the period itself.
+    let own_history;
+    let history: &Judged = match &base.judged {
+        Some(j) => j,
+        None => {
+            own_history = Judged::learn(rows.iter());
+            &own_history
         }
-        m
     };
-    let have_base = base.iter().any(|r| r.converted().is_some());
-    let all: Vec<&Row> = if have_base { base.iter().filter(|r| judged(r)).collect() } else { rows.iter().filter(|r| judged(r)).collect() };
-    let Some(account) = daily_baseline(&all) else { return Vec::new() };
+    let have_base = base.judged.is_some();
+    let Some(account) = history.account else { return Vec::new() };
     // Without days of history (a one-day export), a country without a baseline of its own is
     // held to the worst-converting other country, and never to more than `LEGIT_FLOOR`, not to
     // the account's rate: legit countries convert 65-90 %, and one day cannot tell a
     // low-converting country from a pumped one by its rate alone.
-    let mut days: Set<i64> = Set::default();
-    let mut by_country: BTreeMap<usize, (f64, f64)> = BTreeMap::new();
-    for r in &all {
-        days.insert(r.ts.div_euclid(DAY));
-        if let Some(c) = countries.get(r.country()) {
-            let e = by_country.entry(c).or_default();
-            e.0 += 1.0;
-            e.1 += f64::from(u8::from(r.converted() == Some(true)));
-        }
-    }
     let worst_other = |c: usize| -> Option<f64> {
-        let rates: Vec<f64> = by_country.iter().filter(|(k, v)| **k != c && v.0 >= 20.0).map(|(_, v)| v.1 / v.0).collect();
-        (days.len() < 3 && rates.len() >= 2).then(|| rates.into_iter().fold(LEGIT_FLOOR, f64::min))
+        let rates: Vec<f64> = history
+            .countries
+            .iter()
+            .filter(|(k, v)| countries.get(country_code(k)).is_some_and(|k| k != c) && v.0 >= 20.0)
+            .map(|(_, v)| v.1 / v.0)
+            .collect();
+        (history.days < 3 && rates.len() >= 2).then(|| rates.into_iter().fold(LEGIT_FLOOR, f64::min))
     };
     let mut conversion: Map<Slice, f64> = Map::default();
-    let mut slices: Vec<Slice> = slice_rows.keys().copied().collect();
+    let mut slices: Vec<Slice> = slice_first.keys().copied().collect();
     slices.sort_unstable();
     for s in &slices {
-        let source = if have_base { base_by_slice.get(s).cloned().unwrap_or_default() } else { slice_rows[s].clone() };
-        // A slice judged on its own history needs a few days of it, each with enough sends for
-        // a rate (else a small country's one busy day, the attack's, would be its baseline).
-        let mut per_day: Map<i64, u32> = Map::default();
-        for r in &source {
-            *per_day.entry(r.ts.div_euclid(DAY)).or_default() += 1;
-        }
-        let full_days = per_day.values().filter(|&&n| n >= 20).count();
-        let own = (full_days >= 3).then(|| daily_baseline(&source)).flatten();
+        let own = history.slice(countries.codes[s.country], s.operator);
         let country = conversion.get(&Slice { country: s.country, operator: 0 }).copied();
         conversion.insert(*s, own.or(country).or_else(|| worst_other(s.country)).unwrap_or(account));
     }
@@ -195,7 +169,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             verified.insert(k);
         }
     }
-    let known: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
+    let known = &base.numbers;
     // Evidence: every unverified send in the window to a number first seen in it that never
     // verified. A send that failed or was undelivered is evidence too where the window's
     // unverified sends are nearly all excess (at least `FAILED_TOO`: an attack's undelivered sends
@@ -216,7 +190,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                 && r.ts < end
                 && (slice.operator == 0 || slice.operator == operator(r))
                 && !verified.contains(&k)
-                && !known.contains(&k)
+                && !known.contains(k.0, k.1)
                 && first_seen.get(&k).is_some_and(|&(t, sends)| t >= start && (judged(r) || (failed_too && sends == 1)))
             {
                 evidence[i].push(r);
@@ -229,7 +203,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         .map(|((slice, start, end, n, u, expected, s), members)| {
             let cc = countries.codes[slice.country];
             let country = cc.map_or_else(|| "??".to_string(), |c| String::from_utf8_lossy(&c).into_owned());
-            let first = members.first().or(slice_rows[&slice].first()).copied();
+            let first = members.first().copied().or(slice_first.get(&slice).copied());
             let (kind, subject) = if slice.operator == 0 {
                 ("country", country.clone())
             } else {
@@ -278,6 +252,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::detect::tests::row;
+    use crate::schema::Status;
 
     /// `days` days of a country at `per_day` sends converting at `conv`, numbers all different.
     fn legit(days: i64, per_day: u64, conv: f64, seed: u64) -> Vec<Row> {
@@ -330,13 +305,13 @@ mod tests {
             let first = rows.len() as u32;
             rows.extend(one_day(c, n, conv, first));
         }
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         assert!(f.is_empty(), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
         // The same day with IN pumped: 1,500 sends converting 20 %.
         let mut rows: Vec<Row> = rows.into_iter().filter(|r| r.country() != Some(*b"IN")).collect();
         let first = rows.len() as u32;
         rows.extend(one_day(*b"IN", 1500, 0.2, first));
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         assert!(
             f.iter().any(|f| f.subject == "IN" && f.severity == Severity::Medium),
             "{:?}",
@@ -364,7 +339,7 @@ mod tests {
         let mut rows = legit(14, 500, 0.8, 1);
         let n = rows.len() as u32;
         rows.extend(attack(9, 300, n));
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         let day: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "country").collect();
         assert_eq!(day.len(), 1, "{} findings: {:?}", f.len(), f.iter().map(|f| &f.title).collect::<Vec<_>>());
         assert_eq!(day[0].severity, Severity::Medium);
@@ -382,7 +357,7 @@ mod tests {
             r.ts += 9 * DAY;
             r
         }));
-        assert!(detect(&spike, &[], &Params::default()).is_empty());
+        assert!(detect(&spike, &Baseline::default(), &Params::default()).is_empty());
     }
 
     #[test]
@@ -394,7 +369,7 @@ mod tests {
             r.status = Status::Failed;
             r
         }));
-        assert!(detect(&rows, &[], &Params::default()).is_empty(), "nobody verifies a code that never arrived");
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "nobody verifies a code that never arrived");
         let mut rows = legit(14, 200, 0.8, 5);
         let n = rows.len() as u32;
         let mut a = attack(9, 150, n);
@@ -404,7 +379,7 @@ mod tests {
             r.national = k;
         }
         rows.extend(a);
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         let c = f.iter().find(|f| f.subject_kind == "country").expect("found");
         assert!((n..n + 75).all(|r| !c.rows.contains(&r)), "numbers that verified before are never evidence");
         assert!((n + 75..n + 150).all(|r| c.rows.contains(&r)), "fresh ones are");

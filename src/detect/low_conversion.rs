@@ -80,7 +80,7 @@ pub fn daily_baseline(rows: &[&Row]) -> Option<f64> {
     })
 }
 
-pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
     if known.is_empty() {
@@ -115,8 +115,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
         c.0.extend(members);
         c.1 += conv;
     }
-    let base_known: Vec<&Row> = base.iter().filter(|r| r.converted().is_some()).collect();
-    let Some(baseline) = daily_baseline(&base_known).or_else(|| daily_baseline(&known)) else { return Vec::new() };
+    let Some(baseline) = base.conversion.or_else(|| daily_baseline(&known)) else { return Vec::new() };
     let (min_sends, ratio, z, authgear) = (p.get(id, "min_sends"), p.get(id, "ratio"), p.get(id, "z"), p.get(id, "authgear") >= 1.0);
     let mut out = Vec::new();
     for ((kind, subject, day), (members, conv)) in &cells {
@@ -219,9 +218,9 @@ mod tests {
     fn authgear_preset_fires_on_unverified_volume() {
         let mut p = Params::default();
         let rows = day_of(0, 100, 70, b"GB");
-        assert!(detect(&rows, &[], &p).is_empty(), "70% conversion is not low against itself");
+        assert!(detect(&rows, &Default::default(), &p).is_empty(), "70% conversion is not low against itself");
         p.set("low-conversion.authgear", 1.0).expect("param");
-        let f: Vec<Finding> = detect(&rows, &[], &p).into_iter().filter(|f| f.subject_kind == "country").collect();
+        let f: Vec<Finding> = detect(&rows, &Default::default(), &p).into_iter().filter(|f| f.subject_kind == "country").collect();
         assert_eq!(f.len(), 1, "30 unverified > max(20, 0.2 x 70)");
         assert!(f[0].signal.contains("Authgear"));
     }
@@ -240,7 +239,7 @@ mod tests {
             rows.extend(day_of(d, 100, 80, b"GB"));
         }
         rows.extend(day_of(6, 30, 1, b"LV"));
-        let f = detect(&rows, &[], &p);
+        let f = detect(&rows, &Default::default(), &p);
         assert_eq!(f.len(), 2, "the country-day and its range: {f:?}");
         assert_eq!(f[0].subject, "LV");
         assert_eq!(f[1].subject, "+3712000xxxx");
@@ -248,6 +247,6 @@ mod tests {
         // 29 sends are below min_sends
         let mut rows: Vec<Row> = rows.into_iter().filter(|r| !(r.country() == Some(*b"LV") && r.idx == 29)).collect();
         rows.retain(|r| r.ts < 6 * DAY || r.idx < 29);
-        assert!(detect(&rows, &[], &p).is_empty());
+        assert!(detect(&rows, &Default::default(), &p).is_empty());
     }
 }

@@ -3,6 +3,7 @@
 //! [`Row`]s, unit-tested on hand-built rows.
 
 pub mod allow;
+pub mod baseline;
 pub mod character;
 pub mod excess_unverified;
 pub mod explain;
@@ -312,11 +313,11 @@ pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_,
 }
 
 /// Run the selected detectors; findings come back sorted and numbered F1, F2, ...
-/// `base`: rows of a known-clean period (`--baseline`) to learn from; when empty, detectors
+/// `base`: what a known-clean period (`--baseline`) taught; when empty, detectors
 /// learn from `rows` themselves, robustly. `errors`: the provider's error code of each attrs
 /// index ([`crate::store::Store::error_codes`]).
 /// `currency`: what costs are in, for the findings' texts.
-pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], errors: &[u32], currency: &str) -> Vec<Finding> {
+pub fn run(rows: &[Row], base: &baseline::Baseline, params: &Params, selected: &[&str], errors: &[u32], currency: &str) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
     // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
     // in the same order as on one thread.
@@ -339,7 +340,14 @@ pub fn run(rows: &[Row], base: &[Row], params: &Params, selected: &[&str], error
     f
 }
 
-fn others(rows: &[Row], base: &[Row], params: &Params, on: &dyn Fn(&str) -> bool, errors: &[u32], currency: &str) -> Vec<Finding> {
+fn others(
+    rows: &[Row],
+    base: &baseline::Baseline,
+    params: &Params,
+    on: &dyn Fn(&str) -> bool,
+    errors: &[u32],
+    currency: &str,
+) -> Vec<Finding> {
     let mut f = Vec::new();
     if on(spend_anomaly::DETECTOR.id) {
         f.extend(spend_anomaly::detect(rows, base, params, currency));

@@ -23,6 +23,7 @@
 //! Evidence: the window's sends to numbers first seen in it (and never in `--baseline`) that
 //! never verified. Known customers' numbers are never evidence.
 
+use super::baseline::{Baseline, Known};
 use super::low_conversion::{daily_baseline, wilson};
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
@@ -78,11 +79,10 @@ pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
     new > med + k * mad.max(1.0) && new - med >= floor
 }
 
-pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
-    let known: Set<u64> = base.iter().filter(|r| r.nlen > 0).map(pack).collect();
     // Which sends are a number's first: one pass in time order with a set of packed numbers (the
     // detector's main cost over every row). Exports are nearly always in time order, one way or
     // the other (the Console's newest first); other inputs are put in order through indices.
@@ -104,7 +104,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             order[k] as usize
         }
     };
-    let is_first = first_sends(rows, &at, &known);
+    let is_first = first_sends(rows, &at, &base.numbers);
     let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
     let data_end = rows.iter().map(|r| r.ts).max().unwrap_or(0);
     // New numbers per country and hour, and per (country, operator) and day, counted into dense
@@ -172,7 +172,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     // half the account's usual daily new numbers (a new market starts with a trickle and grows).
     let mut first_seen = first_seen_countries(&cells, data_start, min_day);
     // A country of `--baseline` is not new.
-    let base_countries: Set<usize> = base.iter().filter_map(|r| countries.get(r.country())).collect();
+    let base_countries: Set<usize> = base.countries().filter_map(|c| countries.get(c)).collect();
     first_seen.retain(|f| !base_countries.contains(&f.0.0));
     flagged.extend(first_seen.iter().map(|&((c, start, end), _, _)| {
         let n = cells.range((c, 0, HOUR, start / HOUR)..(c, 0, HOUR, end / HOUR)).map(|(_, n)| n).sum();
@@ -348,7 +348,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
 /// row that is k-th in time order. One set of every number missed the cache on nearly every
 /// row (a second at ten million rows); instead the rows go, in time order, into 256 parts by
 /// a hash of their number, and each part, in that order still, meets a set that fits in L2.
-fn first_sends(rows: &[Row], at: &dyn Fn(usize) -> usize, known: &Set<u64>) -> Vec<bool> {
+fn first_sends(rows: &[Row], at: &dyn Fn(usize) -> usize, known: &Known) -> Vec<bool> {
     const PARTS: usize = 256;
     let part = |key: u64| (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as usize;
     // Each part holds its numbers and, beside them, their rows: both read in order later.
@@ -370,7 +370,7 @@ fn first_sends(rows: &[Row], at: &dyn Fn(usize) -> usize, known: &Set<u64>) -> V
     for (keys, idx) in keys.into_iter().zip(idx) {
         seen.clear();
         for (key, i) in keys.into_iter().zip(idx) {
-            if seen.insert(key) && !known.contains(&key) {
+            if seen.insert(key) && !known.contains(rows[i as usize].calling_code, rows[i as usize].national) {
                 is_first[i as usize] = true;
             }
         }
@@ -450,7 +450,7 @@ mod tests {
         for i in 0..1500u64 {
             rows.push(row(n + i as u32, 9 * DAY + 8 * 3_600_000 + i as i64 * 24_000, 371, 29_500_000 + i * 61, 8));
         }
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         let op: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "operator_prefix").collect();
         assert!(
             op.iter().any(|f| f.severity == Severity::Medium && f.subject == "+371295"),
@@ -465,7 +465,7 @@ mod tests {
         for i in 0..2000u64 {
             rows.push(row(n + i as u32, 9 * DAY + 8 * 3_600_000 + i as i64 * 9_000, 371, 20_000_000 + (i * 4_999_999) % 9_900_000, 8));
         }
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         assert!(!f.is_empty());
         assert!(f.iter().all(|f| f.severity <= Severity::Low), "{:?}", f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>());
     }
@@ -483,7 +483,7 @@ mod tests {
             }
             rows
         };
-        let f = detect(&pumped(), &[], &Params::default());
+        let f = detect(&pumped(), &Baseline::default(), &Params::default());
         let bd = f.iter().find(|f| f.subject == "BD" && f.subject_kind == "country").expect("found");
         assert_eq!(bd.severity, Severity::Medium, "{}", bd.title);
         assert!(bd.title.contains("a country never sent to before"), "{}", bd.title);
@@ -500,10 +500,10 @@ mod tests {
                 k += 1;
             }
         }
-        assert!(detect(&rows, &[], &Params::default()).iter().all(|f| f.subject != "BD"));
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).iter().all(|f| f.subject != "BD"));
         // The same country in `--baseline`: not new, and its spike has no history here to beat.
         let base: Vec<Row> = rows.iter().filter(|r| r.region == *b"BD").copied().collect();
-        let f = detect(&pumped(), &base, &Params::default());
+        let f = detect(&pumped(), &Baseline::learn(&base), &Params::default());
         assert!(f.iter().all(|f| !f.title.contains("never sent to")), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
     }
 
@@ -523,7 +523,7 @@ mod tests {
                 ));
             }
         }
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         let op: Vec<&Finding> = f.iter().filter(|f| f.subject == "+371295").collect();
         assert!(!op.is_empty(), "the new block is seen");
         assert!(
@@ -537,6 +537,6 @@ mod tests {
         for s in 0..1500u64 {
             first_day.push(row(n + s as u32, 3 * 3_600_000 + s as i64 * 20_000, 371, 29_500_000 + s * 7, 8));
         }
-        assert!(detect(&first_day, &[], &Params::default()).iter().all(|f| f.start >= DAY));
+        assert!(detect(&first_day, &Baseline::default(), &Params::default()).iter().all(|f| f.start >= DAY));
     }
 }

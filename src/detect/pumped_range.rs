@@ -20,6 +20,7 @@
 //! the tightest range that explains the traffic. With `--baseline`, the occupancy comes from the
 //! known-clean period instead, scaled by the ratio of distinct numbers (scanned / baseline).
 
+use super::baseline::Baseline;
 use super::character;
 use super::occupancy::{MAX_LEVEL, Occupancy, Plan, low, plan_of, prefix};
 use super::{Detector, Finding, Param, Params, Row, Severity};
@@ -82,12 +83,12 @@ fn spread(occ: &Occupancy, plan: Plan, min_blocks: f64) -> bool {
     occ.level(4).blocks.get(&plan).is_some_and(|&n| n as f64 >= min_blocks)
 }
 
-pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
     let min_fold = p.get(id, "min_fold");
-    let (own, learned) = (Occupancy::of(rows, min_distinct), Occupancy::of(base, f64::INFINITY));
+    let (own, learned) = (Occupancy::of(rows, min_distinct), &base.occupancy);
     // Per level: the expected distinct count of a block of each plan.
     let expected: Vec<Map<Plan, f64>> = (1..=MAX_LEVEL)
         .map(|level| {
@@ -104,7 +105,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
                             .level(level)
                             .typical
                             .get(&plan)
-                            .filter(|_| spread(&learned, plan, min_blocks))
+                            .filter(|_| spread(learned, plan, min_blocks))
                             .map(|q| q * n / learned.per_plan.get(&plan).copied().unwrap_or(1).max(1) as f64)
                     };
                     // Coarse blocks (10^5, 10^6) follow the numbering plan, not a uniform
@@ -184,12 +185,10 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
     // What tells a customer's block from a pumped range: the period, the baseline's numbers and
     // the account's conversion.
     let period = rows.iter().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r.ts), b.max(r.ts)));
-    let base_numbers: Set<(u16, u64)> = base.iter().filter(|r| r.nlen > 0).map(|r| (r.calling_code, r.national)).collect();
-    let account = {
-        let source = if base.iter().any(|r| r.converted().is_some()) { base } else { rows };
-        let known: Vec<&Row> = source.iter().filter(|r| r.converted().is_some()).collect();
+    let account = base.conversion.or_else(|| {
+        let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
         super::low_conversion::daily_baseline(&known)
-    };
+    });
     accepted
         .iter()
         .zip(member_lists)
@@ -200,7 +199,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params) -> Vec<Finding> {
             distinct.dedup();
             let run = longest_run(&distinct);
             let cost: f64 = members.iter().map(|r| r.cost).sum();
-            let ch = character::of(&members, period, &base_numbers);
+            let ch = character::of(&members, period, &base.numbers);
             let by_density = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
             let (severity, note) = match ch.cap(account) {
                 Some((cap, why)) if cap < by_density => (cap, why),
@@ -257,7 +256,7 @@ mod tests {
         for i in 0..40u64 {
             rows.push(row(1000 + i as u32, 3_600_000 + i as i64 * 1000, 371, 29_990_100 + i, 8));
         }
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].subject, "+371299901xx", "the 100-block, not the 1000- or 10-block");
         assert_eq!(f[0].destinations, 40);
@@ -276,7 +275,7 @@ mod tests {
         for i in 0..40u64 {
             rows.push(row(140 + i as u32, i as i64 * 1000, 370, 61_790_000 + (i % 5) * 1000 + i * 11, 8));
         }
-        let f = detect(&rows, &[], &Params::default());
+        let f = detect(&rows, &Baseline::default(), &Params::default());
         assert_eq!(f.len(), 1, "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
         assert_eq!(f[0].subject, "+3706179xxxx");
         assert_eq!(f[0].rows.len(), 180);
@@ -291,9 +290,9 @@ mod tests {
         for i in 0..14u64 {
             rows.push(row(1000 + i as u32, 0, 371, 29_990_100 + i * 3, 8));
         }
-        assert!(detect(&rows, &[], &Params::default()).is_empty(), "14 distinct: score 23.9");
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "14 distinct: score 23.9");
         rows.push(row(2000, 0, 371, 29_990_199, 8));
-        assert_eq!(detect(&rows, &[], &Params::default()).len(), 1, "15 distinct: score 26.6");
+        assert_eq!(detect(&rows, &Baseline::default(), &Params::default()).len(), 1, "15 distinct: score 26.6");
     }
 
     #[test]
@@ -303,9 +302,9 @@ mod tests {
         for i in 0..11u64 {
             rows.push(row(100 + i as u32, 0, 371, 29_990_100 + i, 8));
         }
-        assert!(detect(&rows, &[], &Params::default()).is_empty(), "11 distinct is under min_distinct");
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "11 distinct is under min_distinct");
         rows.push(row(200, 0, 371, 29_990_111, 8));
-        assert_eq!(detect(&rows, &[], &Params::default()).len(), 1, "12 distinct is enough");
+        assert_eq!(detect(&rows, &Baseline::default(), &Params::default()).len(), 1, "12 distinct is enough");
     }
 
     #[test]
@@ -317,7 +316,7 @@ mod tests {
                 rows.push(row((b * 100 + i) as u32, 0, 1, 2_015_000_000 + b * 10_000 + i * 487, 10));
             }
         }
-        assert!(detect(&rows, &[], &Params::default()).is_empty());
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty());
     }
 
     #[test]
@@ -331,7 +330,7 @@ mod tests {
                 rows.push(row((b * 100 + i) as u32, 0, 1, 2_015_000_000 + b * 10_000 + i * 241, 10));
             }
         }
-        assert!(detect(&rows, &[], &Params::default()).is_empty(), "2x the typical block is under min_fold 3");
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "2x the typical block is under min_fold 3");
     }
 
     #[test]
@@ -351,7 +350,7 @@ mod tests {
         for r in 0..4u64 {
             add(2_099_900_000 + r * 10_000);
         }
-        assert!(detect(&rows, &[], &Params::default()).is_empty());
+        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty());
     }
 
     #[test]

@@ -93,7 +93,7 @@ fn windows(
 }
 
 /// (median, σ) of a country's windows in the baseline period.
-fn learned(base: &[&Row], width: i64) -> Option<(f64, f64)> {
+pub fn learned(base: &[&Row], width: i64) -> Option<(f64, f64)> {
     let first = base.iter().map(|r| r.ts).min()?.div_euclid(width) * width;
     let last = base.iter().map(|r| r.ts).max()?;
     Some(robust(&series(base, first, last, width).0))
@@ -126,7 +126,7 @@ struct Pending {
 }
 
 /// `currency`: what the costs are in, for the texts.
-pub fn detect(rows: &[Row], base: &[Row], p: &Params, currency: &str) -> Vec<Finding> {
+pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params, currency: &str) -> Vec<Finding> {
     let money = |v: f64| crate::units::money(v, currency);
     let id = DETECTOR.id;
     if rows.is_empty() {
@@ -176,14 +176,13 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params, currency: &str) -> Vec<Fin
             }
         }
     }
-    let base_by_country = super::by_country(base.iter());
     let have_base = !base.is_empty();
     let mut out = Vec::new();
     let mut pending: Vec<Pending> = Vec::new();
     // Per country number: the pending findings that want its rows.
     let mut wanted: Vec<Vec<usize>> = vec![Vec::new(); countries.codes.len()];
     for (country, (codes, sp)) in &by_name {
-        let base_rows: &[&Row] = base_by_country.get(country).map(Vec::as_slice).unwrap_or(&[]);
+        let learned_here = base.spend.get(country);
         let mut hourly_spans = Vec::new();
         let mut flag = |out: &mut Vec<Finding>, finding: Finding, window: Option<(i64, i64)>| {
             for &code in codes {
@@ -199,7 +198,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params, currency: &str) -> Vec<Fin
             (DAY, first_day, &sp.days, p.get(id, "k_day"), p.get(id, "floor_day"), "day"),
         ] {
             // With a baseline, a country it never saw has a learned spend of zero.
-            let learned = if have_base { Some(learned(base_rows, width).unwrap_or((0.0, 0.0))) } else { None };
+            let learned = have_base.then(|| learned_here.map_or((0.0, 0.0), |l| l[usize::from(width == DAY)]));
             let (wins, med, threshold) = windows((&series.0, &series.1), first_w, width, k, floor, p.get(id, "min_messages"), learned);
             for w in wins {
                 if width == DAY && hourly_spans.iter().any(|&(s, e): &(i64, i64)| s < w.end && e > w.start) {
@@ -236,7 +235,7 @@ pub fn detect(rows: &[Row], base: &[Row], p: &Params, currency: &str) -> Vec<Fin
             }
         }
         let new_after = first + ((last - first) as f64 * p.get(id, "new_country_after")) as i64;
-        let is_new = if have_base { base_rows.is_empty() } else { sp.seen > new_after && last > first };
+        let is_new = if have_base { learned_here.is_none() } else { sp.seen > new_after && last > first };
         if is_new && sp.total >= p.get(id, "floor_day") {
             let mut metrics = BTreeMap::new();
             metrics.insert("cost", sp.total);
@@ -353,7 +352,8 @@ mod tests {
         for i in 0..600u64 {
             rows.push(row(10_000 + i as u32, 30 * HOUR + (i as i64 % 2) * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
-        let f: Vec<Finding> = detect(&rows, &[], &Params::default(), "USD").into_iter().filter(|f| f.signal.contains("hour")).collect();
+        let f: Vec<Finding> =
+            detect(&rows, &Default::default(), &Params::default(), "USD").into_iter().filter(|f| f.signal.contains("hour")).collect();
         assert_eq!(f.len(), 1, "two consecutive hours merge: {f:?}");
         assert_eq!((f[0].start, f[0].end), (30 * HOUR, 32 * HOUR));
         assert_eq!(f[0].severity, Severity::Low);
@@ -367,7 +367,7 @@ mod tests {
             rows.push(row(10_000 + i as u32, 30 * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
         assert!(
-            detect(&rows, &[], &Params::default(), "USD").iter().all(|f| !f.signal.contains("hour")),
+            detect(&rows, &Default::default(), &Params::default(), "USD").iter().all(|f| !f.signal.contains("hour")),
             "19 messages is under min_messages"
         );
     }

@@ -2,6 +2,7 @@
 //! and runs of the real binary with a hermetic environment.
 
 mod bad_input;
+mod baseline;
 mod block;
 mod changes;
 mod cli;
