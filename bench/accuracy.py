@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Accuracy benchmark that tests generalisation: every simulator scenario, its parameters drawn
-from ranges, over many seeds, in four conversion situations.
+from ranges, over many seeds, in five conversion situations.
 
 For each scenario and seed, the scenario's parameters are drawn from published ranges with the
 seed (attack volume 300-6,000 sends over 1 hour to 14 days, served and unserved countries; a
 customer's block of 10^2-10^4 numbers with 50-500 staff; ...), and the account is simulated for
-14 days. It is then scanned four ways:
+14 days. It is then scanned five ways:
   none         Twilio Console CSV, conversion unknown
   verify       Twilio Verify attempts export (conversion in the data)
   conversions  Console CSV with `--conversions` (the app's verified OTPs)
   one-day      Console CSV with `--conversions`, only the day holding most of the scenario's
                messages (`--since`/`--until`: no history to learn from)
+  night        the same day, as a nightly job scans it: with `--baseline` a file that
+               `baseline build --conversions` saved from the known-clean days before it (and
+               before the attack's first message; draws whose attack starts on day 1 are left out)
 and the evidence of incidents at medium or above is compared with the truth file: message-level
 precision and recall and fraud-cost recall for attacks; for legit controls and clean accounts,
 the number of runs with an incident at medium or above (there should be none).
@@ -19,7 +22,7 @@ The table gives, per scenario and situation, the number of runs and the minimum 
 measure (minimum: a detector that is perfect on average and wrong on one draw is wrong).
 
 Usage: python3 bench/accuracy.py [--seeds 20] [--daily 1000] [--scenarios burst,hidden]
-       [--situations none,verify,conversions,one-day] [--jobs 2]
+       [--situations none,verify,conversions,one-day,night] [--jobs 2]
 Not a CI test: 20 seeds take minutes; its numbers go into bench/README.md and the session notes.
 """
 import argparse, concurrent.futures, csv, datetime, email.utils, json, os, random, subprocess, sys, tempfile
@@ -141,10 +144,10 @@ def one(name, kind, seed, daily, situations):
             cost = costs_of(p(f"export.{ext}"), fmt)
             args = ["scan", "-q", "-f", "json", "--fail-on", "never", "--allow-empty", "--force",
                     "--min-severity", "info", "--evidence", p("evidence.csv"), p(f"export.{ext}")]
-            if situation in ("conversions", "one-day"):
+            if situation in ("conversions", "one-day", "night"):
                 args += ["--conversions", p("verified.csv")]
             day = None
-            if situation == "one-day":
+            if situation in ("one-day", "night"):
                 # The day holding most of the scenario's messages (the busiest day of a clean account).
                 per_day = defaultdict(int)
                 for sid, d8 in days_of(p(f"export.{ext}")).items():
@@ -155,6 +158,18 @@ def one(name, kind, seed, daily, situations):
                 day = max(per_day, key=lambda k: (per_day[k], k))
                 nxt = (datetime.date.fromisoformat(day) + datetime.timedelta(days=1)).isoformat()
                 args += ["--since", day, "--until", nxt]
+                if situation == "night":
+                    # A known-clean period: the days before the scanned one and before the attack.
+                    first = min((d8 for sid, d8 in days_of(p(f"export.{ext}")).items() if truth.get(sid, "").startswith("attack:")), default=day)
+                    clean_until = min(day, first)
+                    if clean_until <= START[:10]:
+                        continue
+                    b = run(["baseline", "build", "-q", "--force", "--conversions", p("verified.csv"), "--until", clean_until,
+                             "-o", p("baseline.json"), p(f"export.{ext}")])
+                    if b.returncode != 0:
+                        out.append((situation, {"error": f"baseline build {spec}: {b.stderr.strip()}"}))
+                        continue
+                    args += ["--baseline", p("baseline.json")]
             r = run(args)
             if r.returncode != 0:
                 out.append((situation, {"error": f"scan {spec} ({situation}): {r.stderr.strip()}"}))
@@ -189,7 +204,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--daily", type=int, default=1000)
     ap.add_argument("--scenarios", default="")
-    ap.add_argument("--situations", default="none,verify,conversions,one-day")
+    ap.add_argument("--situations", default="none,verify,conversions,one-day,night")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--detail", action="store_true", help="also print every run's draw and measures (stderr)")
     a = ap.parse_args()

@@ -101,6 +101,12 @@ pub struct BaselineBuildArgs {
     /// Only messages to this country (ISO alpha-2; repeatable); scan with the same --country
     #[arg(long, value_name = "CC", help_heading = "Detection")]
     pub country: Vec<String>,
+    /// Only messages sent at or after this time (ISO 8601 or RFC 2822, UTC)
+    #[arg(long, value_name = "TIME", help_heading = "Detection")]
+    pub since: Option<String>,
+    /// Only messages sent before this time (a clean period that ends where the scan starts)
+    #[arg(long, value_name = "TIME", help_heading = "Detection")]
+    pub until: Option<String>,
     /// The baseline file to write (`-`: stdout), whole or not at all
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     pub output: String,

@@ -27,15 +27,26 @@ pub fn in_countries(countries: &[String], m: &Message) -> bool {
 
 pub fn build(a: &BaselineBuildArgs) -> Result<Outcome, Error> {
     let countries = countries(&a.country)?;
+    let (since, until) = (super::scan::time_opt("--since", &a.since)?, super::scan::time_opt("--until", &a.until)?);
     // Refuse an existing output before the (possibly long) load.
     let mut sink = Sink::open(Some(&a.output), a.force)?;
     let loaded = super::load_with(&a.input, &a.display, |o| o.ingest.skip_templates = true)?;
     let spinner = crate::progress::stage("learning", !(a.display.quiet || a.display.no_progress));
     let t = std::time::Instant::now();
-    let (rows, no_ts) = crate::detect::rows(&loaded.store, |m| in_countries(&countries, m));
+    let in_window = |m: &Message| m.ts_opt().is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u));
+    let (rows, no_ts) = crate::detect::rows(&loaded.store, |m| in_countries(&countries, m) && in_window(m));
     if rows.is_empty() {
         spinner.finish_and_clear();
-        let filter = if countries.is_empty() { String::new() } else { format!(" to --country {}", countries.join(",")) };
+        let mut filter = String::new();
+        for (flag, v) in [("--since", &a.since), ("--until", &a.until)] {
+            if let Some(v) = v {
+                filter.push_str(&format!(" {flag} {v}"));
+            }
+        }
+        if !countries.is_empty() {
+            filter.push_str(&format!(" --country {}", countries.join(",")));
+        }
+        let filter = if filter.is_empty() { filter } else { format!(" left by{filter}") };
         return Err(Error::Empty(format!("{}: no message with a send time{filter} to learn from", a.input.inputs.join(" "))));
     }
     let baseline = Baseline::learn(&rows);

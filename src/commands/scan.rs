@@ -49,7 +49,7 @@ pub fn apply_config(p: &mut Params, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
+pub fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
     v.as_deref().map(|s| crate::timeparse::parse_text(s).map_err(|e| Error::Usage(format!("{flag} `{s}` {e}")))).transpose()
 }
 

@@ -9,7 +9,8 @@
 //! - **conversion**, when known: the Wilson interval of the range's conversion against the
 //!   account's median daily conversion.
 //!
-//! A long-lived range whose numbers come back day after day is a customer's block (staff on a
+//! A long-lived range whose numbers come back day after day, or that the known-clean
+//! `--baseline` period already had (a nightly scan of one day), is a customer's block (staff on a
 //! company plan, a call centre): at most `low` without conversion data, `info` when its
 //! conversion is known and not below the account's. Pumped numbers are the attacker's: they are
 //! new and do not return, whatever the conversion says (attackers fake verifications).
@@ -38,6 +39,8 @@ pub struct Character {
     pub active_days: u64,
     /// Active days over the days the data covers.
     pub presence: f64,
+    /// The share of the numbers the `--baseline` period already had.
+    pub known: f64,
     /// Converted share and its Wilson interval, when at least [`MIN_KNOWN`] sends are known.
     pub conversion: Option<(f64, f64, f64)>,
 }
@@ -62,6 +65,7 @@ pub fn of(members: &[&Row], period: (i64, i64), baseline: &Known) -> Character {
     // A number first seen on the data's first day may be older than the data: not counted new.
     let novel = first.iter().filter(|&(n, &t)| t >= from && t < to && t >= period.0 + DAY && !baseline.contains(cc, *n)).count();
     let period_days = ((period.1.div_euclid(DAY) - period.0.div_euclid(DAY)) + 1).max(1) as f64;
+    let in_baseline = if baseline.is_empty() { 0 } else { days_of.keys().filter(|n| baseline.contains(cc, **n)).count() };
     let known: Vec<bool> = members.iter().filter_map(|r| r.converted()).collect();
     let conversion = (known.len() >= MIN_KNOWN).then(|| {
         let k = known.iter().filter(|x| **x).count() as f64;
@@ -75,14 +79,17 @@ pub fn of(members: &[&Row], period: (i64, i64), baseline: &Known) -> Character {
         returning: days_of.values().filter(|d| d.len() >= 2).count() as f64 / distinct,
         active_days: days.len() as u64,
         presence: days.len() as f64 / period_days,
+        known: in_baseline as f64 / distinct,
         conversion,
     }
 }
 
 impl Character {
-    /// Numbers that come back on other days, over several days: a customer's block.
+    /// Numbers that come back on other days, over several days, or that the known-clean
+    /// `--baseline` period already had (a nightly scan of one day, the history in the
+    /// baseline): a customer's block.
     pub fn long_lived(&self) -> bool {
-        self.returning >= RETURNING && self.active_days >= MIN_DAYS
+        (self.returning >= RETURNING && self.active_days >= MIN_DAYS) || self.known >= RETURNING
     }
 
     /// The most a range of this character can be, and why (None: density decides).
@@ -91,12 +98,20 @@ impl Character {
         if !self.long_lived() {
             return None;
         }
-        let shape = format!(
-            "{:.0}% of its numbers return on other days, {:.1} messages a number, active {} days",
-            self.returning * 100.0,
-            self.messages_per_number,
-            self.active_days
-        );
+        let shape = if self.returning >= RETURNING && self.active_days >= MIN_DAYS {
+            format!(
+                "{:.0}% of its numbers return on other days, {:.1} messages a number, active {} days",
+                self.returning * 100.0,
+                self.messages_per_number,
+                self.active_days
+            )
+        } else {
+            format!(
+                "{:.0}% of its numbers were sent to in the baseline period, {:.1} messages a number",
+                self.known * 100.0,
+                self.messages_per_number
+            )
+        };
         match (self.conversion, account) {
             (Some((c, _, hi)), Some(base)) if hi >= base => Some((
                 Severity::Info,
@@ -114,6 +129,9 @@ impl Character {
         m.insert("returning_share", self.returning);
         m.insert("active_days", self.active_days as f64);
         m.insert("presence", self.presence);
+        if self.known > 0.0 {
+            m.insert("known_share", self.known);
+        }
         if let Some((c, lo, hi)) = self.conversion {
             m.insert("conversion", c);
             m.insert("conversion_low", lo);
@@ -186,6 +204,23 @@ mod tests {
         assert_eq!(character(&block(120, 10, Some(false)), &Known::default()).cap(Some(0.8)), None);
         // A burst of new numbers keeps its strength whatever its conversion (faked).
         assert_eq!(character(&burst(500, Some(true)), &Known::default()).cap(Some(0.8)), None);
+    }
+
+    #[test]
+    fn one_day_of_a_block_the_baseline_knows_is_long_lived() {
+        // A nightly scan: one day of 120 staff numbers, the history in the baseline.
+        let day = block(120, 1, Some(true));
+        assert!(!character(&day, &Known::default()).long_lived(), "one day alone cannot tell");
+        let half = Known::of((0..60).map(|s| (371, 29_000_000 + s)));
+        let c = character(&day, &half);
+        assert_eq!(c.known, 0.5);
+        let (sev, why) = c.cap(Some(0.8)).expect("capped at the edge");
+        assert_eq!(sev, Severity::Info);
+        assert!(why.contains("50% of its numbers were sent to in the baseline period"), "{why}");
+        let fewer = Known::of((0..59).map(|s| (371, 29_000_000 + s)));
+        assert!(!character(&day, &fewer).long_lived(), "59 of 120 known: under the edge");
+        // Without conversion data: at most low.
+        assert_eq!(character(&block(120, 1, None), &half).cap(Some(0.8)).map(|c| c.0), Some(Severity::Low));
     }
 
     #[test]

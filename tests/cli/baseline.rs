@@ -175,3 +175,45 @@ fn bad_baselines_and_overwrites_are_refused() {
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("learned from every country, this scan is of UZ"), "{err}");
 }
+
+#[test]
+fn one_night_of_a_customer_block_is_known_from_the_saved_baseline() {
+    // 14 days of an account with a business customer's staff in one block (Verify export); the
+    // last day scanned alone, as a nightly job does, without and with the days before it saved.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let export =
+        simulate(dir.path(), "all.ndjson", "12", "2024-03-01", "14", "twilio-verify-attempts", &["business-block:block=1000,staff=200"]);
+    let saved = dir.path().join("baseline.json");
+    let run = bin().args(["baseline", "build", "-q", "--until", "2024-03-13", "-o", p(&saved), p(&export)]).output().expect("build");
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let night = |base: &[&str]| -> Vec<(String, String, String)> {
+        let out = bin()
+            .args(["scan", "-q", "-f", "json", "--fail-on", "never", "--min-severity", "info", "--since", "2024-03-13"])
+            .args(base)
+            .arg(p(&export))
+            .output()
+            .expect("scan");
+        let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+        v["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["detector"] == "pumped-range")
+            .map(|f| {
+                (
+                    f["severity"].as_str().unwrap_or("").into(),
+                    f["note"].as_str().unwrap_or("").into(),
+                    f["subject"].as_str().unwrap_or("").into(),
+                )
+            })
+            .collect()
+    };
+    let alone = night(&[]);
+    assert!(alone.iter().any(|(sev, _, _)| sev == "medium" || sev == "high"), "one day alone cannot tell: {alone:?}");
+    let known = night(&["--baseline", p(&saved)]);
+    assert!(!known.is_empty(), "the block is still reported, as what it is");
+    for (sev, note, subject) in &known {
+        assert_eq!(sev, "info", "{subject}: {note}");
+        assert!(note.contains("were sent to in the baseline period"), "{note}");
+    }
+}
