@@ -138,7 +138,36 @@ fn contents(agg: &InspectAggregates, file: Option<u32>, top: usize) -> Contents 
     c
 }
 
-pub fn build(loaded: &Loaded, agg: &InspectAggregates, top: usize) -> InspectReport {
+/// What `inspect` counts over the rows themselves (the rest comes from [`InspectAggregates`]).
+pub struct RowCounts {
+    status: BTreeMap<&'static str, u64>,
+    number_type: BTreeMap<&'static str, u64>,
+    converted: BTreeMap<&'static str, u64>,
+    no_id: u64,
+    no_ts: u64,
+}
+
+pub fn row_counts(store: &crate::store::Store) -> RowCounts {
+    let mut status: BTreeMap<&'static str, u64> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut number_type: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut converted: BTreeMap<&'static str, u64> = [("true", 0), ("false", 0), ("unknown", 0)].into_iter().collect();
+    let (mut no_id, mut no_ts) = (0, 0);
+    for m in &store.rows {
+        *status.entry(m.status.as_str()).or_default() += 1;
+        *number_type.entry(m.number_type.as_str()).or_default() += 1;
+        let k = match m.converted() {
+            Some(true) => "true",
+            Some(false) => "false",
+            None => "unknown",
+        };
+        *converted.entry(k).or_default() += 1;
+        no_id += u64::from(!store.ids.has(m.idx));
+        no_ts += u64::from(m.ts_opt().is_none());
+    }
+    RowCounts { status, number_type, converted, no_id, no_ts }
+}
+
+pub fn build(loaded: &Loaded, agg: &InspectAggregates, counts: RowCounts, top: usize) -> InspectReport {
     let inputs: Vec<InputRow> = loaded
         .inputs
         .iter()
@@ -157,22 +186,7 @@ pub fn build(loaded: &Loaded, agg: &InspectAggregates, top: usize) -> InspectRep
         })
         .collect();
     let store = &loaded.store;
-    let mut status: BTreeMap<&'static str, u64> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut number_type: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let mut converted: BTreeMap<&'static str, u64> = [("true", 0), ("false", 0), ("unknown", 0)].into_iter().collect();
-    let (mut no_id, mut no_ts) = (0, 0);
-    for m in &store.rows {
-        *status.entry(m.status.as_str()).or_default() += 1;
-        *number_type.entry(m.number_type.as_str()).or_default() += 1;
-        let k = match m.converted() {
-            Some(true) => "true",
-            Some(false) => "false",
-            None => "unknown",
-        };
-        *converted.entry(k).or_default() += 1;
-        no_id += u64::from(!store.ids.has(m.idx));
-        no_ts += u64::from(m.ts_opt().is_none());
-    }
+    let RowCounts { status, number_type, converted, no_id, no_ts } = counts;
     let total = Total {
         inputs: inputs.len(),
         rows_read: inputs.iter().map(|i| i.rows_read).sum(),

@@ -34,7 +34,7 @@ fn console_csv_bom_crlf_quoted_newline_and_mixed_currencies() {
     assert_eq!((q.cost, q.status), (None, Status::Queued));
     let eur = by_id(&l.store, &sid("SM", 6));
     assert_eq!(l.store.str(eur.currency), Some("EUR"));
-    let agg = pumphound::frame::inspect_aggregates(&l.store).expect("aggregates");
+    let agg = pumphound::frame::inspect_aggregates(pumphound::frame::messages(&l.store).expect("frame"), &l.store).expect("aggregates");
     let totals: Vec<(Option<String>, f64)> = agg.spend.iter().filter(|s| s.file.is_none()).map(|s| (s.currency.clone(), s.cost)).collect();
     assert_eq!(totals.len(), 2, "EUR and USD are never summed together: {totals:?}");
 }
