@@ -22,6 +22,7 @@ fn dispatch(cli: &Cli) -> Result<Outcome, Error> {
         Command::Scan(a) => commands::scan::run(a),
         Command::Block(a) => commands::block::run(a),
         Command::Diff(a) => commands::diff::run(a),
+        Command::Export(a) => commands::export::run(a),
         Command::Baseline(crate::cli::BaselineCommand::Build(a)) => commands::baseline::build(a),
         Command::Detectors(a) => commands::detectors::run(a),
         Command::Inspect(a) => commands::inspect::run(a),

@@ -34,6 +34,7 @@ impl Cli {
             Command::Block(a) => Some(&a.display),
             Command::Inspect(a) => Some(&a.display),
             Command::Baseline(BaselineCommand::Build(a)) => Some(&a.display),
+            Command::Export(a) => Some(&a.display),
             _ => None,
         }
     }
@@ -58,6 +59,10 @@ pub enum Command {
     /// conversion, known numbers as hashes) for `scan --baseline FILE`
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Write the canonical message table (every column of `pumphound formats`) as Parquet or
+    /// CSV: one file per input or a directory per day, for Spark, Athena, Trino or DuckDB
+    #[command(after_long_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
     /// List the detectors, what each flags, and its parameters with their defaults
     Detectors(DetectorsArgs),
     /// Load exports and report what they hold: formats, rows read / used / skipped, time span,
@@ -72,6 +77,53 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Generate the man page or shell completions (for packagers)
     Generate(GenerateArgs),
+}
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  pumphound export -o table/ exports/                    # one Parquet file per input
+  pumphound export -o table/ --partition day exports/    # table/day=2024-03-01/part-0.parquet ...
+  pumphound export -o table/ -f csv messages.csv.gz sns.json
+
+Columns, in this order: those of `pumphound formats`. ts is UTC milliseconds (int64), cost a
+double, calling_code and segments uint32, converted a boolean, enums their names; nulls where a
+value is unknown. A message seen in several inputs is written once, in the file of the first.
+stdout lists the files written and their rows (tab-separated); stderr what each input held.";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet, zstd-compressed
+    Parquet,
+    /// CSV with a header row
+    Csv,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Partition {
+    /// One file per input
+    Input,
+    /// One directory per UTC day of the send time (day=YYYY-MM-DD, Hive style)
+    Day,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory the files go into (made when missing)
+    #[arg(short, long, value_name = "DIR", help_heading = "Output")]
+    pub out: String,
+    /// File format
+    #[arg(short, long, value_enum, default_value_t = ExportFormat::Parquet, help_heading = "Output")]
+    pub format: ExportFormat,
+    /// How the rows are split into files
+    #[arg(long, value_enum, default_value_t = Partition::Input, help_heading = "Output")]
+    pub partition: Partition,
+    /// Overwrite files that exist
+    #[arg(long, help_heading = "Output")]
+    pub force: bool,
+    #[command(flatten)]
+    pub display: DisplayArgs,
 }
 
 const BASELINE_EXAMPLES: &str = "\

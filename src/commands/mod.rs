@@ -4,6 +4,7 @@ pub mod baseline;
 pub mod block;
 pub mod detectors;
 pub mod diff;
+pub mod export;
 pub mod formats;
 pub mod generate;
 pub mod inspect;

@@ -8,6 +8,7 @@ mod changes;
 mod cli;
 mod detection;
 mod exit_status;
+mod export;
 mod fixtures;
 mod fresh_clone;
 mod fuzz_regressions;
