@@ -283,10 +283,19 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame) -> PolarsResult<
         StringChunked::from_iter_options(name.into(), rows.iter().map(|i| f(&store.rows[*i as usize]))).into_column()
     }
     let gathered = by_attrs.take(&IdxCa::from_vec("attrs".into(), rows.iter().map(|i| at(i).attrs).collect()))?;
-    let ids: Vec<Option<String>> = rows.iter().map(|i| store.message_id(at(i))).collect();
+    // Ids unpacked into one buffer, not a `String` a row.
+    let mut ids = StringChunkedBuilder::new("message_id".into(), rows.len());
+    let mut buf = String::with_capacity(40);
+    for i in rows {
+        if store.ids.get_into(at(i).idx, &mut buf) {
+            ids.append_value(&buf);
+        } else {
+            ids.append_null();
+        }
+    }
     let mut columns: Vec<Column> = gathered.into_columns();
     columns.extend([
-        StringChunked::from_iter_options("message_id".into(), ids.iter().map(|s| s.as_deref())).into_column(),
+        ids.finish().into_column(),
         Int64Chunked::from_iter_options("ts".into(), rows.iter().map(|i| at(i).ts_opt())).into_column(),
         StringChunked::from_iter_options(
             "destination".into(),

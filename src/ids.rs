@@ -74,6 +74,13 @@ pub fn pack(id: &[u8]) -> Packed {
 }
 
 fn unpack(kind: Kind, p: &[u8; 16]) -> String {
+    let mut s = String::with_capacity(36);
+    unpack_into(kind, p, &mut s);
+    s
+}
+
+/// [`unpack`] appended to `s`.
+fn unpack_into(kind: Kind, p: &[u8; 16], s: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let hex = |bytes: &[u8], s: &mut String| {
         for &x in bytes {
@@ -81,23 +88,21 @@ fn unpack(kind: Kind, p: &[u8; 16]) -> String {
             s.push(HEX[(x & 15) as usize] as char);
         }
     };
-    let mut s = String::with_capacity(36);
     match kind {
         Kind::Sid([a, b]) => {
             s.push(a as char);
             s.push(b as char);
-            hex(p, &mut s);
+            hex(p, s);
         }
         Kind::Uuid | Kind::Text => {
             for (i, chunk) in [&p[0..4], &p[4..6], &p[6..8], &p[8..10], &p[10..16]].iter().enumerate() {
                 if i > 0 {
                     s.push('-');
                 }
-                hex(chunk, &mut s);
+                hex(chunk, s);
             }
         }
     }
-    s
 }
 
 /// An id on its way into the store: packed, its text (needed for [`Kind::Text`] only) and its
@@ -309,6 +314,25 @@ impl Ids {
             Kind::Text => self.text.get(&row).map(|s| s.to_string()),
             kind => Some(unpack(kind, &self.packed[r])),
         }
+    }
+
+    /// [`Ids::get`] into `buf` (cleared first), without a `String` a call; false when the row
+    /// has no id.
+    pub fn get_into(&self, row: u32, buf: &mut String) -> bool {
+        buf.clear();
+        let r = row as usize;
+        let Some(&k) = self.kind_of.get(r) else { return false };
+        if k == NONE {
+            return false;
+        }
+        match self.kinds[k as usize] {
+            Kind::Text => match self.text.get(&row) {
+                Some(t) => buf.push_str(t),
+                None => return false,
+            },
+            kind => unpack_into(kind, &self.packed[r], buf),
+        }
+        true
     }
 
     pub fn has(&self, row: u32) -> bool {
