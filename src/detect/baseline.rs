@@ -32,7 +32,7 @@ pub const FORMAT: u32 = 1;
 /// The seed of the number hashes (a constant: two files of one account must agree).
 const SEED: u64 = 0x7075_6d70_686f_756e;
 
-/// A country's name in the file: its ISO code, `??` when unknown.
+/// A country's name in the file: its ISO code, `??` when unknown (as [`Row::country_str`]).
 pub fn country_name(c: Code) -> String {
     c.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into())
 }
@@ -154,7 +154,7 @@ impl Judged {
         let mut slices: Map<(Code, u32), Vec<&Row>> = Map::default();
         for r in &all {
             days.insert(r.ts.div_euclid(DAY));
-            let e = countries.entry(country_name(r.country())).or_default();
+            let e = countries.entry(r.country_str()).or_default();
             e.0 += 1.0;
             e.1 += f64::from(u8::from(r.converted() == Some(true)));
             slices.entry((r.country(), 0)).or_default().push(r);

@@ -17,7 +17,7 @@
 //! never verified, delivered or not (an attack's undelivered sends are billed too; a failed send
 //! asked for again is a user waiting for a code). Known customers' numbers are never evidence.
 
-use super::baseline::{Baseline, Judged, country_code, judged, operator};
+use super::baseline::{Baseline, Judged, country_code, country_name, judged, operator};
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -202,7 +202,7 @@ pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
         .zip(evidence)
         .map(|((slice, start, end, n, u, expected, s), members)| {
             let cc = countries.codes[slice.country];
-            let country = cc.map_or_else(|| "??".to_string(), |c| String::from_utf8_lossy(&c).into_owned());
+            let country = country_name(cc);
             let first = members.first().copied().or(slice_first.get(&slice).copied());
             let (kind, subject) = if slice.operator == 0 {
                 ("country", country.clone())

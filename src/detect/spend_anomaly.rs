@@ -156,7 +156,7 @@ pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params, curren
     // text give two codes one name) and their spend summed.
     let mut by_name: BTreeMap<String, (Vec<Code>, Spend)> = BTreeMap::new();
     for (i, &code) in countries.codes.iter().enumerate() {
-        let name = code.map(|c| String::from_utf8_lossy(&c).into_owned()).unwrap_or_else(|| "??".into());
+        let name = super::baseline::country_name(code);
         let s = std::mem::replace(
             &mut spend[i],
             Spend { hours: (Vec::new(), Vec::new()), days: (Vec::new(), Vec::new()), seen: 0, total: 0.0 },
