@@ -92,10 +92,34 @@ stdout lists the files written and their rows (tab-separated); stderr what each 
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportFormat {
-    /// Apache Parquet, zstd-compressed
+    /// Apache Parquet (zstd unless --compression says otherwise)
     Parquet,
     /// CSV with a header row
     Csv,
+}
+
+/// Parquet page compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Compression {
+    /// Zstandard: the smallest files (the default)
+    Zstd,
+    /// Snappy: what Spark and Athena write by default
+    Snappy,
+    /// LZ4 (LZ4_RAW)
+    Lz4,
+    /// None
+    None,
+}
+
+impl From<Compression> for crate::frame::Compression {
+    fn from(c: Compression) -> Self {
+        match c {
+            Compression::Zstd => crate::frame::Compression::Zstd,
+            Compression::Snappy => crate::frame::Compression::Snappy,
+            Compression::Lz4 => crate::frame::Compression::Lz4,
+            Compression::None => crate::frame::Compression::None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,6 +143,9 @@ pub struct ExportArgs {
     /// How the rows are split into files
     #[arg(long, value_enum, default_value_t = Partition::Input, help_heading = "Output")]
     pub partition: Partition,
+    /// Parquet page compression [default: zstd]
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub compression: Option<Compression>,
     /// Overwrite files that exist
     #[arg(long, help_heading = "Output")]
     pub force: bool,

@@ -198,8 +198,17 @@ pub fn inspect_aggregates(messages: Messages, store: &Store) -> PolarsResult<Ins
 /// What `export` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableFormat {
-    Parquet,
+    Parquet(Compression),
     Csv,
+}
+
+/// A Parquet file's page compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    Zstd,
+    Snappy,
+    Lz4,
+    None,
 }
 
 /// A destination's text without a `String` a row: `+` and up to 19 digits on the stack.
@@ -352,8 +361,14 @@ fn write_batches(
         Csv(polars::io::csv::write::BatchedWriter<&'w mut dyn std::io::Write>),
     }
     let mut writer = match format {
-        TableFormat::Parquet => {
-            Writer::Parquet(Box::new(ParquetWriter::new(w).with_compression(ParquetCompression::Zstd(None)).batched(&schema)?))
+        TableFormat::Parquet(c) => {
+            let compression = match c {
+                Compression::Zstd => ParquetCompression::Zstd(None),
+                Compression::Snappy => ParquetCompression::Snappy,
+                Compression::Lz4 => ParquetCompression::Lz4Raw,
+                Compression::None => ParquetCompression::Uncompressed,
+            };
+            Writer::Parquet(Box::new(ParquetWriter::new(w).with_compression(compression).batched(&schema)?))
         }
         TableFormat::Csv => Writer::Csv(CsvWriter::new(w).include_header(true).batched(&schema)?),
     };

@@ -3,7 +3,7 @@
 //! Trino or DuckDB (`sql/`). Every file is written whole or not at all (a temporary file in the
 //! directory, renamed); existing files are refused without `--force`, before anything is written.
 
-use crate::cli::{ExportArgs, ExportFormat, Partition};
+use crate::cli::{Compression, ExportArgs, ExportFormat, Partition};
 use crate::error::{Error, Outcome};
 use crate::frame::TableFormat;
 use std::collections::BTreeMap;
@@ -30,7 +30,10 @@ fn stem(path: &str) -> String {
 
 pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
     let (format, ext) = match a.format {
-        ExportFormat::Parquet => (TableFormat::Parquet, "parquet"),
+        ExportFormat::Parquet => (TableFormat::Parquet(a.compression.unwrap_or(Compression::Zstd).into()), "parquet"),
+        ExportFormat::Csv if a.compression.is_some() => {
+            return Err(Error::Usage("--compression applies to Parquet files (-f parquet)".into()));
+        }
         ExportFormat::Csv => (TableFormat::Csv, "csv"),
     };
     let loaded = super::load(&a.input, &a.display)?;

@@ -147,3 +147,27 @@ fn by_day_csv_and_refusals() {
     let bad = bin().args(["export", "-o", p(&file), "testdata/formats/twilio-console.csv"]).output().expect("run");
     assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
 }
+
+#[test]
+fn every_compression_writes_the_same_table() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = "testdata/sim/burst.csv.gz";
+    let read = |c: &str| {
+        let out = dir.path().join(c);
+        let files = export(&["-q", "-o", p(&out), "--compression", c, input]);
+        assert_eq!(files.len(), 1);
+        (pumphound::frame::read_parquet(Path::new(&files[0].0)).expect("parquet"), std::fs::metadata(&files[0].0).expect("size").len())
+    };
+    let (zstd, zstd_size) = read("zstd");
+    for c in ["snappy", "lz4", "none"] {
+        let (t, size) = read(c);
+        assert_eq!(t, zstd, "{c}");
+        assert!(size > zstd_size, "{c}: {size} bytes, zstd {zstd_size}");
+    }
+    // With CSV, a usage error before anything is written.
+    let csv = dir.path().join("csv");
+    let bad = bin().args(["export", "-o", p(&csv), "-f", "csv", "--compression", "snappy", input]).output().expect("run");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--compression applies to Parquet"), "{}", String::from_utf8_lossy(&bad.stderr));
+    assert!(!csv.exists());
+}
