@@ -35,6 +35,8 @@ const N: usize = 9;
 static ON: AtomicBool = AtomicBool::new(false);
 static NANOS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 static MARKS: std::sync::Mutex<Vec<(&'static str, u64, u64)>> = std::sync::Mutex::new(Vec::new());
+/// Named parts of the detect stage (each detector, incidents, rules), in seconds, in first-seen order.
+static PARTS: std::sync::Mutex<Vec<(&'static str, f64)>> = std::sync::Mutex::new(Vec::new());
 
 /// Resident and peak resident memory (KiB) of this process, from /proc (Linux; zeros elsewhere).
 fn memory_kib() -> (u64, u64) {
@@ -77,6 +79,25 @@ pub fn time<T>(stage: Stage, f: impl FnOnce() -> T) -> T {
     let t = Instant::now();
     let r = f();
     add(stage, t.elapsed());
+    r
+}
+
+/// Run `f`, a named part of detection (a detector, incidents, rules), counting its wall time
+/// under that name when timings are on (printed below the detect stage; parts on other
+/// threads overlap).
+pub fn part<T>(name: &'static str, f: impl FnOnce() -> T) -> T {
+    if !enabled() {
+        return f();
+    }
+    let t = Instant::now();
+    let r = f();
+    let s = t.elapsed().as_secs_f64();
+    if let Ok(mut parts) = PARTS.lock() {
+        match parts.iter_mut().find(|p| p.0 == name) {
+            Some(p) => p.1 += s,
+            None => parts.push((name, s)),
+        }
+    }
     r
 }
 
@@ -137,6 +158,13 @@ pub fn print(wall: Duration) {
     eprintln!("pumphound: timings (wall {total:.3} s; read and parse run on a second thread, so shares can add up to more than 100 %)");
     for (name, s) in breakdown(wall) {
         eprintln!("  {name:<46} {s:>9.3} s {:>6.1} %", 100.0 * s / total);
+        if name.starts_with("detect")
+            && let Ok(parts) = PARTS.lock()
+        {
+            for (part, s) in parts.iter() {
+                eprintln!("    {part:<44} {s:>9.3} s {:>6.1} %", 100.0 * s / total);
+            }
+        }
     }
     if let Ok(marks) = MARKS.lock() {
         for (point, rss, peak) in marks.iter() {

@@ -191,7 +191,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     timings::mark_memory("after load");
     let spinner = crate::progress::stage("detecting", !(g.quiet || g.no_progress));
     let t_detect = std::time::Instant::now();
-    let priced = priced_by_attrs(&loaded.store);
+    let priced = timings::part("prices and currency", || priced_by_attrs(&loaded.store));
     let currency = dominant_currency(&loaded.store, &priced);
     // Prices in other currencies are left out of every sum (and still written as evidence).
     let foreign_attrs: Vec<bool> =
@@ -211,7 +211,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     let keep = |m: &crate::store::Message| {
         m.ts_opt().is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)) && in_countries(m)
     };
-    let (rows, no_ts) = detect::rows(store, keep);
+    let (rows, no_ts) = timings::part("detector rows", || detect::rows(store, keep));
     timings::mark_memory("after detector rows");
     if rows.is_empty() {
         spinner.finish_and_clear();
@@ -227,7 +227,8 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     let base = super::baseline::for_scan(&a.detect.baseline, &a.input, g, &countries)?;
     let no_base = detect::baseline::Baseline::default();
     let learned = base.as_ref().map_or(&no_base, |b| &b.0);
-    let all = detect::run(&rows, learned, &params, &selected, &store.error_codes(), &currency_text);
+    let facts = timings::part("facts", || detect::facts::Facts::of(&rows));
+    let all = detect::run(&rows, &facts, learned, &params, &selected, &store.error_codes(), &currency_text);
     let (mut all, suppressed) = allow.apply(all, store);
     for f in &mut all {
         detect::settle(f, &store.rows, |r| store.rows[r as usize].cost);
@@ -240,18 +241,18 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     for (f, fp) in all.iter_mut().zip(fingerprints) {
         f.fingerprint = fp;
     }
-    let coverage = rows.iter().fold(None, |c: Option<(i64, i64)>, r| Some(c.map_or((r.ts, r.ts), |(a, b)| (a.min(r.ts), b.max(r.ts)))));
-    let mut incidents: Vec<Incident> = incidents::build(&all, &StoreMessages(store), coverage);
+    let coverage = facts.period(&rows);
+    let mut incidents: Vec<Incident> = timings::part("incidents", || incidents::build(&all, &StoreMessages(store), coverage));
     let fingerprint_of: Map<&str, &str> = all.iter().map(|f| (f.id.as_str(), f.fingerprint.as_str())).collect();
     for i in &mut incidents {
         i.fingerprint = fingerprint::incident(i, &all, &fingerprint_of);
     }
     // Rules for the incidents: what `block` writes, and what JSON shows.
-    let proposal = match block {
-        Some(b) => rules::propose(store, &rows, &all, &incidents, &b.settings),
-        None if wants_rules => rules::propose(store, &rows, &all, &incidents, &rules::Settings::default()),
+    let proposal = timings::part("proposed rules", || match block {
+        Some(b) => rules::propose(store, &rows, &facts, &all, &incidents, &b.settings),
+        None if wants_rules => rules::propose(store, &rows, &facts, &all, &incidents, &rules::Settings::default()),
         None => rules::Proposal::default(),
-    };
+    });
     if let Some(b) = block {
         spinner.finish_and_clear();
         timings::add(Stage::Detect, t_detect.elapsed());

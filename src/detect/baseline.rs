@@ -172,12 +172,12 @@ impl Judged {
                 *per_day.entry(r.ts.div_euclid(DAY)).or_default() += 1;
             }
             if per_day.values().filter(|&&n| n >= 20).count() >= 3
-                && let Some(rate) = daily_baseline(&source)
+                && let Some(rate) = daily_baseline(source.iter().copied())
             {
                 own.entry(country_name(c)).or_default().insert(op, rate);
             }
         }
-        Judged { account: daily_baseline(&all), days: days.len() as u64, countries, slices: own }
+        Judged { account: daily_baseline(all.iter().copied()), days: days.len() as u64, countries, slices: own }
     }
 
     /// The slice's own usual conversion, when it has one.
@@ -230,7 +230,7 @@ impl Baseline {
             rows: rows.len() as u64,
             period: rows.iter().fold(None, |p, r| Some(p.map_or((r.ts, r.ts), |(a, b): (i64, i64)| (a.min(r.ts), b.max(r.ts))))),
             occupancy,
-            conversion: daily_baseline(&known),
+            conversion: daily_baseline(known.iter().copied()),
             judged: (!known.is_empty()).then(|| Judged::learn(known.iter().copied())),
             spend,
             numbers,

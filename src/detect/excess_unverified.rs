@@ -63,9 +63,9 @@ struct Slice {
     operator: u32,
 }
 
-pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
-    if !rows.iter().any(|r| r.converted().is_some()) {
+    if !facts.conversion_known {
         return Vec::new();
     }
     let (min_score, min_excess, min_excess_hour) = (p.get(id, "min_score"), p.get(id, "min_excess"), p.get(id, "min_excess_hour"));
@@ -305,13 +305,13 @@ mod tests {
             let first = rows.len() as u32;
             rows.extend(one_day(c, n, conv, first));
         }
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         assert!(f.is_empty(), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
         // The same day with IN pumped: 1,500 sends converting 20 %.
         let mut rows: Vec<Row> = rows.into_iter().filter(|r| r.country() != Some(*b"IN")).collect();
         let first = rows.len() as u32;
         rows.extend(one_day(*b"IN", 1500, 0.2, first));
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         assert!(
             f.iter().any(|f| f.subject == "IN" && f.severity == Severity::Medium),
             "{:?}",
@@ -339,7 +339,7 @@ mod tests {
         let mut rows = legit(14, 500, 0.8, 1);
         let n = rows.len() as u32;
         rows.extend(attack(9, 300, n));
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         let day: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "country").collect();
         assert_eq!(day.len(), 1, "{} findings: {:?}", f.len(), f.iter().map(|f| &f.title).collect::<Vec<_>>());
         assert_eq!(day[0].severity, Severity::Medium);
@@ -357,7 +357,7 @@ mod tests {
             r.ts += 9 * DAY;
             r
         }));
-        assert!(detect(&spike, &Baseline::default(), &Params::default()).is_empty());
+        assert!(detect(&spike, &crate::detect::facts::Facts::of(&spike), &Baseline::default(), &Params::default()).is_empty());
     }
 
     #[test]
@@ -369,7 +369,10 @@ mod tests {
             r.status = Status::Failed;
             r
         }));
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "nobody verifies a code that never arrived");
+        assert!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).is_empty(),
+            "nobody verifies a code that never arrived"
+        );
         let mut rows = legit(14, 200, 0.8, 5);
         let n = rows.len() as u32;
         let mut a = attack(9, 150, n);
@@ -379,7 +382,7 @@ mod tests {
             r.national = k;
         }
         rows.extend(a);
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         let c = f.iter().find(|f| f.subject_kind == "country").expect("found");
         assert!((n..n + 75).all(|r| !c.rows.contains(&r)), "numbers that verified before are never evidence");
         assert!((n + 75..n + 150).all(|r| c.rows.contains(&r)), "fresh ones are");

@@ -4,6 +4,10 @@
 //! medium or above (a pumped range, new numbers in one operator, a risky number class, ...)
 //! about the same country and time account for the excess, the wide finding keeps only the
 //! messages they name: the rest is what the country usually sends.
+//!
+//! A spike of new numbers in one operator's slice is wide too when a pumped range (or another
+//! narrow finding) inside it names the excess: the operator's usual new users of those hours
+//! are not evidence. It still explains the country-wide findings with all it names, as before.
 
 use super::incidents::MESSAGE_LEVEL;
 use super::{Finding, Row, Severity};
@@ -11,6 +15,20 @@ use crate::hash::{Map, Set};
 
 /// The share of a wide finding's excess the narrower findings' messages must account for.
 pub const EXPLAINED: f64 = 0.9;
+
+const NEW_NUMBERS: &str = "new-numbers";
+
+/// Whether what a wide finding's narrower findings leave out (`rest`) fits in what its window
+/// usually holds (`usual`): at most the 99.9th percentile of a Poisson count of messages about
+/// the usual mean (`usual + 3.1·√(usual·unit)`, `unit` a message's price for spend, 1 for counts
+/// of unverified sends or new numbers), since the usual amount is a typical window and the
+/// window's own count varies about it. Where nothing is usual (a country never served), nothing
+/// fits.
+pub fn fits(rest: f64, usual: f64, unit: f64) -> bool {
+    let most = if usual <= 0.0 { 0.0 } else { usual + 3.1 * (usual * unit.max(0.0)).sqrt() };
+    // (With a hair of tolerance: sums of prices are not exact.)
+    rest <= most + 1e-9
+}
 
 /// A wide finding's excess over what its window usually holds, that usual amount, and whether
 /// both are costs (else counts of unverified sends); `None` for findings that are not wide.
@@ -23,6 +41,10 @@ fn excess(f: &Finding) -> Option<(f64, f64, bool)> {
             _ => (m("cost")?, 0.0, true),
         }),
         "excess-unverified" => Some((m("excess_unverified")?, m("expected_unverified")?, false)),
+        "new-numbers" => {
+            let usual = m("median_new_numbers")?;
+            Some((m("new_numbers")? - usual, usual, false))
+        }
         "low-conversion" => {
             let usual = m("sends")? * (1.0 - m("baseline_conversion")?);
             Some((m("unverified")? - usual, usual, false))
@@ -31,8 +53,9 @@ fn excess(f: &Finding) -> Option<(f64, f64, bool)> {
     }
 }
 
-/// Narrow findings explain first; then wide ones at medium (an excess of unverified sends)
-/// explain others with what they kept.
+/// Narrow findings explain first (new-numbers among them, while it is itself explained by the
+/// others); then wide ones at medium (an excess of unverified sends, new numbers) explain
+/// others with what they kept.
 pub fn explain(findings: &mut [Finding], rows: &[Row]) {
     for narrow_only in [true, false] {
         explain_by(findings, rows, narrow_only);
@@ -42,13 +65,15 @@ pub fn explain(findings: &mut [Finding], rows: &[Row]) {
 fn explain_by(findings: &mut [Finding], rows: &[Row], narrow_only: bool) {
     let strong: Vec<usize> = (0..findings.len())
         .filter(|&i| findings[i].severity >= Severity::Medium && MESSAGE_LEVEL.contains(&findings[i].detector))
-        .filter(|&i| !narrow_only || excess(&findings[i]).is_none())
+        .filter(|&i| !narrow_only || excess(&findings[i]).is_none() || findings[i].detector == NEW_NUMBERS)
         .collect();
     if strong.is_empty() {
         return;
     }
     let wide: Vec<(usize, f64, f64, bool)> = (0..findings.len())
         .filter(|&i| !findings[i].rows.is_empty())
+        // New numbers are explained only by narrow findings.
+        .filter(|&i| narrow_only || findings[i].detector != NEW_NUMBERS)
         .filter_map(|i| excess(&findings[i]).map(|(e, usual, by_cost)| (i, e, usual, by_cost)))
         .collect();
     let mut cost: Map<u32, f64> = Map::default();
@@ -81,24 +106,32 @@ fn explain_by(findings: &mut [Finding], rows: &[Row], narrow_only: bool) {
         let named: Set<u32> = with.iter().flat_map(|&j| findings[j].rows.iter().copied()).collect();
         let keep: Vec<u32> = s.rows.iter().copied().filter(|r| named.contains(r)).collect();
         let explained: f64 = if by_cost { keep.iter().map(|r| cost.get(r).copied().unwrap_or(0.0)).sum() } else { keep.len() as f64 };
-        // The messages left out must fit in what the window usually holds (spend, or
-        // unverified sends): where nothing is usual (a country never served), nothing is.
-        let rest: f64 = if by_cost {
-            s.rows.iter().filter(|r| !named.contains(r)).map(|r| cost.get(r).copied().unwrap_or(0.0)).sum()
+        // The messages left out must fit in what the window usually holds (spend, unverified
+        // sends or new numbers).
+        let left = (s.rows.len() - keep.len()) as f64;
+        let (rest, unit) = if by_cost {
+            let spent: f64 = s.rows.iter().filter(|r| !named.contains(r)).map(|r| cost.get(r).copied().unwrap_or(0.0)).sum();
+            (spent, spent / left.max(1.0))
         } else {
-            (s.rows.len() - keep.len()) as f64
+            (left, 1.0)
         };
-        // (With a hair of tolerance: sums of prices are not exact.)
-        if keep.len() == s.rows.len() || explained < EXPLAINED * excess - 1e-9 || rest > usual + 1e-9 {
+        if keep.len() == s.rows.len() || explained < EXPLAINED * excess - 1e-9 || !fits(rest, usual, unit) {
             continue;
         }
         let by: Vec<&str> = with.iter().map(|&j| findings[j].detector).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let note = format!(
-            "{} of its {} messages are named by {}, and account for its excess {}; the rest are the country's usual traffic",
+            "{} of its {} messages are named by {}, and account for its excess {}; the rest are the {}'s usual traffic",
             keep.len(),
             s.rows.len(),
             by.join(" and "),
-            if by_cost { "cost" } else { "of unverified sends" }
+            if by_cost {
+                "cost"
+            } else if s.detector == NEW_NUMBERS {
+                "of new numbers"
+            } else {
+                "of unverified sends"
+            },
+            if s.subject_kind == "operator_prefix" { "operator" } else { "country" }
         );
         trimmed.push((i, keep, note));
     }
@@ -147,9 +180,13 @@ mod tests {
         explain(&mut fs, &rows);
         assert_eq!(fs[1].rows.len(), 100);
         assert!(fs[1].note.is_empty());
-        // What is left out must fit in the usual spend: 0.50 does not fit in 0.40, nor in a
-        // country never served (nothing usual).
-        for usual in [0.4, 0.0] {
+        // What is left out must fit in the usual spend: 0.50 (10 messages at 0.05) does not fit
+        // in a usual 0.10 (at most 0.10 + 3.1·√(0.10·0.05) = 0.32), nor in a country never
+        // served (nothing usual); it fits in a usual 0.25 (at most 0.25 + 3.1·√(0.25·0.05) = 0.60).
+        let mut fs = vec![strong.clone(), finding("spend-anomaly", Severity::Low, &rows, Some((4.5, 0.25)))];
+        explain(&mut fs, &rows);
+        assert_eq!(fs[1].rows.len(), 90);
+        for usual in [0.1, 0.0] {
             let mut fs = vec![strong.clone(), finding("spend-anomaly", Severity::Low, &rows, Some((4.5, usual)))];
             explain(&mut fs, &rows);
             assert_eq!(fs[1].rows.len(), 100, "usual {usual}");
@@ -192,5 +229,50 @@ mod tests {
         assert_eq!(fs[0].rows.len(), 50);
         assert_eq!(fs[1].rows.len(), 50);
         assert!(fs[1].note.contains("named by excess-unverified"), "{}", fs[1].note);
+    }
+
+    #[test]
+    fn a_count_left_out_fits_up_to_the_poisson_tail_of_the_usual_count() {
+        // Usual 16 new numbers: 16 + 3.1·4 = 28.4 fit, 29 do not.
+        assert!(fits(28.0, 16.0, 1.0));
+        assert!(!fits(29.0, 16.0, 1.0));
+        // A usual spend of 4.00 at 0.25 a message (16 messages): 4 + 3.1·1 = 7.10 fits, 7.20 not.
+        assert!(fits(7.1, 4.0, 0.25));
+        assert!(!fits(7.2, 4.0, 0.25));
+        // Nothing usual: nothing fits.
+        assert!(fits(0.0, 0.0, 1.0));
+        assert!(!fits(1.0, 0.0, 1.0));
+    }
+
+    #[test]
+    fn an_operator_spike_explained_by_a_pumped_range_keeps_the_range_only() {
+        // 120 new numbers in an operator's day (usual 16): 100 in a pumped range, 20 the
+        // operator's usual new users (within 16 + 3.1·4).
+        let rows: Vec<Row> = (0..120u32).map(|i| row(i, i64::from(i) * 1000, 371, 20_000_000 + u64::from(i) * 997, 8)).collect();
+        let range = finding("pumped-range", Severity::Medium, &rows[..100], None);
+        let mut spike = finding("new-numbers", Severity::Medium, &rows, None);
+        spike.subject_kind = "operator_prefix";
+        spike.metrics.extend([("new_numbers", 120.0), ("median_new_numbers", 16.0)]);
+        // And a spend spike over the same sends, which the (untrimmed) spike explains as before.
+        let spend = finding("spend-anomaly", Severity::Low, &rows, Some((5.5, 0.5)));
+        let mut fs = vec![range.clone(), spike.clone(), spend];
+        explain(&mut fs, &rows);
+        assert_eq!(fs[1].rows.len(), 100, "{}", fs[1].note);
+        assert!(fs[1].note.contains("excess of new numbers; the rest are the operator's usual traffic"), "{}", fs[1].note);
+        assert_eq!(fs[2].rows.len(), 120);
+        // 30 left out do not fit in a usual 16: the spike keeps all it names.
+        let rows2: Vec<Row> = (0..130u32).map(|i| row(i, i64::from(i) * 1000, 371, 20_000_000 + u64::from(i) * 997, 8)).collect();
+        let mut spike2 = finding("new-numbers", Severity::Medium, &rows2, None);
+        spike2.metrics.extend([("new_numbers", 130.0), ("median_new_numbers", 16.0)]);
+        let mut fs = vec![finding("pumped-range", Severity::Medium, &rows2[..100], None), spike2];
+        explain(&mut fs, &rows2);
+        assert_eq!(fs[1].rows.len(), 130);
+        // Another spike (new-numbers) never trims a spike, and a spike is not trimmed by what an
+        // excess of unverified sends kept.
+        let mut unverified = finding("excess-unverified", Severity::Medium, &rows[..100], None);
+        unverified.metrics.extend([("excess_unverified", 100.0), ("expected_unverified", 10.0)]);
+        let mut fs = vec![unverified, spike];
+        explain(&mut fs, &rows);
+        assert_eq!(fs[1].rows.len(), 120);
     }
 }

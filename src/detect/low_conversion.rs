@@ -49,25 +49,52 @@ pub fn wilson(k: f64, n: f64, z: f64) -> (f64, f64) {
 /// with at least 20 sends when there are three or more (one pumped country cannot move it, and
 /// legit countries convert 65-90 %: a country is not held to the best ones); else the median
 /// daily rate, else the pooled rate. None without any known send.
-pub fn daily_baseline(rows: &[&Row]) -> Option<f64> {
+pub fn daily_baseline<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Option<f64> {
+    // Sends and conversions per day and per country: the day's sums kept until the day changes
+    // (rows come mostly in time order), countries in a dense table (a map entry a row had been
+    // most of the cost).
     let mut daily: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
-    let mut countries: BTreeMap<super::Code, (f64, f64)> = BTreeMap::new();
+    let mut ids = super::Countries::default();
+    let mut by_country: Vec<(f64, f64)> = Vec::new();
+    let mut today: Option<(i64, f64, f64)> = None;
     for r in rows {
         let v = f64::from(u8::from(r.converted() == Some(true)));
-        for e in [daily.entry(r.ts.div_euclid(DAY)).or_default(), countries.entry(r.country()).or_default()] {
-            e.0 += 1.0;
-            e.1 += v;
+        let day = r.ts.div_euclid(DAY);
+        match &mut today {
+            Some((d, n, k)) if *d == day => {
+                *n += 1.0;
+                *k += v;
+            }
+            slot => {
+                if let Some((d, n, k)) = slot.replace((day, 1.0, v)) {
+                    let e = daily.entry(d).or_default();
+                    e.0 += n;
+                    e.1 += k;
+                }
+            }
         }
+        let c = ids.id(r.country());
+        if c == by_country.len() {
+            by_country.push((0.0, 0.0));
+        }
+        by_country[c].0 += 1.0;
+        by_country[c].1 += v;
+    }
+    if let Some((d, n, k)) = today {
+        let e = daily.entry(d).or_default();
+        e.0 += n;
+        e.1 += k;
     }
     if daily.is_empty() {
         return None;
     }
+    let countries = by_country;
     let rates_of = |cells: &mut dyn Iterator<Item = &(f64, f64)>| -> Vec<f64> {
         let mut rates: Vec<f64> = cells.filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
         rates.sort_by(f64::total_cmp);
         rates
     };
-    let (by_day, by_country) = (rates_of(&mut daily.values()), rates_of(&mut countries.values()));
+    let (by_day, by_country) = (rates_of(&mut daily.values()), rates_of(&mut countries.iter()));
     if by_day.len() < 3 && by_country.len() >= 3 {
         return Some(by_country[by_country.len() / 4]);
     }
@@ -80,8 +107,11 @@ pub fn daily_baseline(rows: &[&Row]) -> Option<f64> {
     })
 }
 
-pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline::Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
+    if !facts.conversion_known {
+        return Vec::new();
+    }
     let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
     if known.is_empty() {
         return Vec::new();
@@ -115,7 +145,7 @@ pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params) -> Vec
         c.0.extend(members);
         c.1 += conv;
     }
-    let Some(baseline) = base.conversion.or_else(|| daily_baseline(&known)) else { return Vec::new() };
+    let Some(baseline) = base.conversion.or(facts.account_conversion) else { return Vec::new() };
     let (min_sends, ratio, z, authgear) = (p.get(id, "min_sends"), p.get(id, "ratio"), p.get(id, "z"), p.get(id, "authgear") >= 1.0);
     let mut out = Vec::new();
     for ((kind, subject, day), (members, conv)) in &cells {
@@ -207,20 +237,26 @@ mod tests {
         let refs: Vec<&Row> = rows.iter().collect();
         // The lower quartile of the countries' rates: 70 %, not the pooled 61 % the pumped
         // country drags the day to.
-        assert_eq!(daily_baseline(&refs), Some(0.7));
+        assert_eq!(daily_baseline(refs.iter().copied()), Some(0.7));
         // Three days or more: the median day (here three days at 61 %).
         let more: Vec<Row> = (0..3).flat_map(|d| rows.iter().map(move |r| Row { ts: r.ts + d * DAY, ..*r })).collect();
         let refs: Vec<&Row> = more.iter().collect();
-        assert!((daily_baseline(&refs).unwrap() - 0.6125).abs() < 1e-9);
+        assert!((daily_baseline(refs.iter().copied()).unwrap() - 0.6125).abs() < 1e-9);
     }
 
     #[test]
     fn authgear_preset_fires_on_unverified_volume() {
         let mut p = Params::default();
         let rows = day_of(0, 100, 70, b"GB");
-        assert!(detect(&rows, &Default::default(), &p).is_empty(), "70% conversion is not low against itself");
+        assert!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Default::default(), &p).is_empty(),
+            "70% conversion is not low against itself"
+        );
         p.set("low-conversion.authgear", 1.0).expect("param");
-        let f: Vec<Finding> = detect(&rows, &Default::default(), &p).into_iter().filter(|f| f.subject_kind == "country").collect();
+        let f: Vec<Finding> = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Default::default(), &p)
+            .into_iter()
+            .filter(|f| f.subject_kind == "country")
+            .collect();
         assert_eq!(f.len(), 1, "30 unverified > max(20, 0.2 x 70)");
         assert!(f[0].signal.contains("Authgear"));
     }
@@ -239,7 +275,7 @@ mod tests {
             rows.extend(day_of(d, 100, 80, b"GB"));
         }
         rows.extend(day_of(6, 30, 1, b"LV"));
-        let f = detect(&rows, &Default::default(), &p);
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Default::default(), &p);
         assert_eq!(f.len(), 2, "the country-day and its range: {f:?}");
         assert_eq!(f[0].subject, "LV");
         assert_eq!(f[1].subject, "+3712000xxxx");
@@ -247,6 +283,6 @@ mod tests {
         // 29 sends are below min_sends
         let mut rows: Vec<Row> = rows.into_iter().filter(|r| !(r.country() == Some(*b"LV") && r.idx == 29)).collect();
         rows.retain(|r| r.ts < 6 * DAY || r.idx < 29);
-        assert!(detect(&rows, &Default::default(), &p).is_empty());
+        assert!(detect(&rows, &crate::detect::facts::Facts::of(&rows), &Default::default(), &p).is_empty());
     }
 }

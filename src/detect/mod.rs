@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod character;
 pub mod excess_unverified;
 pub mod explain;
+pub mod facts;
 pub mod fingerprint;
 pub mod incidents;
 pub mod low_conversion;
@@ -317,22 +318,31 @@ pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_,
 /// learn from `rows` themselves, robustly. `errors`: the provider's error code of each attrs
 /// index ([`crate::store::Store::error_codes`]).
 /// `currency`: what costs are in, for the findings' texts.
-pub fn run(rows: &[Row], base: &baseline::Baseline, params: &Params, selected: &[&str], errors: &[u32], currency: &str) -> Vec<Finding> {
+/// `facts`: [`facts::Facts::of`] the rows.
+pub fn run(
+    rows: &[Row],
+    facts: &facts::Facts,
+    base: &baseline::Baseline,
+    params: &Params,
+    selected: &[&str],
+    errors: &[u32],
+    currency: &str,
+) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
     // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
     // in the same order as on one thread.
     // new-numbers, the next heaviest (a set of every number), on a third: on two cores the
     // scheduler interleaves it with the light detectors while pumped-range runs.
     let (mut f, rest, fresh) = std::thread::scope(|s| {
-        let ranges = s.spawn(|| if on(pumped_range::DETECTOR.id) { pumped_range::detect(rows, base, params) } else { Vec::new() });
-        let fresh = s.spawn(|| if on(new_numbers::DETECTOR.id) { new_numbers::detect(rows, base, params) } else { Vec::new() });
-        let rest = others(rows, base, params, &on, errors, currency);
+        let ranges = s.spawn(|| timed(&on, &pumped_range::DETECTOR, || pumped_range::detect(rows, facts, base, params)));
+        let fresh = s.spawn(|| timed(&on, &new_numbers::DETECTOR, || new_numbers::detect(rows, facts, base, params)));
+        let rest = others(rows, facts, base, params, &on, errors, currency);
         let join = |h: std::thread::ScopedJoinHandle<'_, Vec<Finding>>| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (join(ranges), rest, join(fresh))
     });
     f.extend(rest);
     f.extend(fresh);
-    explain::explain(&mut f, rows);
+    crate::timings::part("explain", || explain::explain(&mut f, rows));
     f.sort_by(Finding::order);
     for (i, x) in f.iter_mut().enumerate() {
         x.id = format!("F{}", i + 1);
@@ -342,6 +352,7 @@ pub fn run(rows: &[Row], base: &baseline::Baseline, params: &Params, selected: &
 
 fn others(
     rows: &[Row],
+    facts: &facts::Facts,
     base: &baseline::Baseline,
     params: &Params,
     on: &dyn Fn(&str) -> bool,
@@ -349,22 +360,17 @@ fn others(
     currency: &str,
 ) -> Vec<Finding> {
     let mut f = Vec::new();
-    if on(spend_anomaly::DETECTOR.id) {
-        f.extend(spend_anomaly::detect(rows, base, params, currency));
-    }
-    if on(low_conversion::DETECTOR.id) {
-        f.extend(low_conversion::detect(rows, base, params));
-    }
-    if on(excess_unverified::DETECTOR.id) {
-        f.extend(excess_unverified::detect(rows, base, params));
-    }
-    if on(number_class::DETECTOR.id) {
-        f.extend(number_class::detect(rows, params));
-    }
-    if on(provider_blocks::DETECTOR.id) {
-        f.extend(provider_blocks::detect(rows, errors, params));
-    }
+    f.extend(timed(on, &spend_anomaly::DETECTOR, || spend_anomaly::detect(rows, facts, base, params, currency)));
+    f.extend(timed(on, &low_conversion::DETECTOR, || low_conversion::detect(rows, facts, base, params)));
+    f.extend(timed(on, &excess_unverified::DETECTOR, || excess_unverified::detect(rows, facts, base, params)));
+    f.extend(timed(on, &number_class::DETECTOR, || number_class::detect(rows, params)));
+    f.extend(timed(on, &provider_blocks::DETECTOR, || provider_blocks::detect(rows, errors, params)));
     f
+}
+
+/// A selected detector's findings, its time counted under its id for `--timings`.
+fn timed(on: &dyn Fn(&str) -> bool, d: &Detector, detect: impl FnOnce() -> Vec<Finding>) -> Vec<Finding> {
+    if on(d.id) { crate::timings::part(d.id, detect) } else { Vec::new() }
 }
 
 #[cfg(test)]

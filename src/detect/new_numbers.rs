@@ -24,7 +24,8 @@
 //! never verified. Known customers' numbers are never evidence.
 
 use super::baseline::{Baseline, Known};
-use super::low_conversion::{daily_baseline, wilson};
+use super::facts::{Facts, Order};
+use super::low_conversion::wilson;
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -79,15 +80,14 @@ pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
     new > med + k * mad.max(1.0) && new - med >= floor
 }
 
-pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
     // Which sends are a number's first: one pass in time order with a set of packed numbers (the
     // detector's main cost over every row). Exports are nearly always in time order, one way or
     // the other (the Console's newest first); other inputs are put in order through indices.
-    let ascending = rows.windows(2).all(|w| w[0].ts <= w[1].ts);
-    let descending = !ascending && rows.windows(2).all(|w| w[0].ts >= w[1].ts);
+    let (ascending, descending) = (facts.order == Order::Ascending, facts.order == Order::Descending);
     let order: Vec<u32> = if ascending || descending {
         Vec::new()
     } else {
@@ -105,8 +105,7 @@ pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
         }
     };
     let is_first = first_sends(rows, &at, &base.numbers);
-    let data_start = rows.iter().map(|r| r.ts).min().unwrap_or(0);
-    let data_end = rows.iter().map(|r| r.ts).max().unwrap_or(0);
+    let (data_start, data_end) = (facts.start, facts.end);
     // New numbers per country and hour, and per (country, operator) and day, counted into dense
     // tables (a hash map entry per new number had been a third of the detector's time).
     let (first_hour, first_day) = (data_start.div_euclid(HOUR), data_start.div_euclid(DAY));
@@ -161,10 +160,7 @@ pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
             (*k, robust(v))
         })
         .collect();
-    let account = {
-        let k: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
-        daily_baseline(&k)
-    };
+    let account = facts.account_conversion;
     let mut flagged: Vec<(usize, u32, i64, i64, f64, f64)> = Vec::new();
     // A country first seen after the data's first day (and not in `--baseline`) has no baseline
     // of its own: its days are weighed against the account's. From its first day to its last
@@ -450,7 +446,7 @@ mod tests {
         for i in 0..1500u64 {
             rows.push(row(n + i as u32, 9 * DAY + 8 * 3_600_000 + i as i64 * 24_000, 371, 29_500_000 + i * 61, 8));
         }
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         let op: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "operator_prefix").collect();
         assert!(
             op.iter().any(|f| f.severity == Severity::Medium && f.subject == "+371295"),
@@ -465,7 +461,7 @@ mod tests {
         for i in 0..2000u64 {
             rows.push(row(n + i as u32, 9 * DAY + 8 * 3_600_000 + i as i64 * 9_000, 371, 20_000_000 + (i * 4_999_999) % 9_900_000, 8));
         }
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         assert!(!f.is_empty());
         assert!(f.iter().all(|f| f.severity <= Severity::Low), "{:?}", f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>());
     }
@@ -483,7 +479,7 @@ mod tests {
             }
             rows
         };
-        let f = detect(&pumped(), &Baseline::default(), &Params::default());
+        let f = detect(&pumped(), &crate::detect::facts::Facts::of(&pumped()), &Baseline::default(), &Params::default());
         let bd = f.iter().find(|f| f.subject == "BD" && f.subject_kind == "country").expect("found");
         assert_eq!(bd.severity, Severity::Medium, "{}", bd.title);
         assert!(bd.title.contains("a country never sent to before"), "{}", bd.title);
@@ -500,10 +496,14 @@ mod tests {
                 k += 1;
             }
         }
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).iter().all(|f| f.subject != "BD"));
+        assert!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default())
+                .iter()
+                .all(|f| f.subject != "BD")
+        );
         // The same country in `--baseline`: not new, and its spike has no history here to beat.
         let base: Vec<Row> = rows.iter().filter(|r| r.region == *b"BD").copied().collect();
-        let f = detect(&pumped(), &Baseline::learn(&base), &Params::default());
+        let f = detect(&pumped(), &crate::detect::facts::Facts::of(&pumped()), &Baseline::learn(&base), &Params::default());
         assert!(f.iter().all(|f| !f.title.contains("never sent to")), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
     }
 
@@ -523,7 +523,7 @@ mod tests {
                 ));
             }
         }
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         let op: Vec<&Finding> = f.iter().filter(|f| f.subject == "+371295").collect();
         assert!(!op.is_empty(), "the new block is seen");
         assert!(
@@ -537,6 +537,10 @@ mod tests {
         for s in 0..1500u64 {
             first_day.push(row(n + s as u32, 3 * 3_600_000 + s as i64 * 20_000, 371, 29_500_000 + s * 7, 8));
         }
-        assert!(detect(&first_day, &Baseline::default(), &Params::default()).iter().all(|f| f.start >= DAY));
+        assert!(
+            detect(&first_day, &crate::detect::facts::Facts::of(&first_day), &Baseline::default(), &Params::default())
+                .iter()
+                .all(|f| f.start >= DAY)
+        );
     }
 }

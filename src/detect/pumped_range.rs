@@ -22,6 +22,7 @@
 
 use super::baseline::Baseline;
 use super::character;
+use super::facts::Facts;
 use super::occupancy::{MAX_LEVEL, Occupancy, Plan, low, plan_of, prefix};
 use super::{Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
@@ -83,7 +84,7 @@ fn spread(occ: &Occupancy, plan: Plan, min_blocks: f64) -> bool {
     occ.level(4).blocks.get(&plan).is_some_and(|&n| n as f64 >= min_blocks)
 }
 
-pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
+pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
@@ -184,11 +185,8 @@ pub fn detect(rows: &[Row], base: &Baseline, p: &Params) -> Vec<Finding> {
     }
     // What tells a customer's block from a pumped range: the period, the baseline's numbers and
     // the account's conversion.
-    let period = rows.iter().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r.ts), b.max(r.ts)));
-    let account = base.conversion.or_else(|| {
-        let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
-        super::low_conversion::daily_baseline(&known)
-    });
+    let period = (facts.start, facts.end);
+    let account = base.conversion.or(facts.account_conversion);
     accepted
         .iter()
         .zip(member_lists)
@@ -256,7 +254,7 @@ mod tests {
         for i in 0..40u64 {
             rows.push(row(1000 + i as u32, 3_600_000 + i as i64 * 1000, 371, 29_990_100 + i, 8));
         }
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].subject, "+371299901xx", "the 100-block, not the 1000- or 10-block");
         assert_eq!(f[0].destinations, 40);
@@ -275,7 +273,7 @@ mod tests {
         for i in 0..40u64 {
             rows.push(row(140 + i as u32, i as i64 * 1000, 370, 61_790_000 + (i % 5) * 1000 + i * 11, 8));
         }
-        let f = detect(&rows, &Baseline::default(), &Params::default());
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
         assert_eq!(f.len(), 1, "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
         assert_eq!(f[0].subject, "+3706179xxxx");
         assert_eq!(f[0].rows.len(), 180);
@@ -290,9 +288,16 @@ mod tests {
         for i in 0..14u64 {
             rows.push(row(1000 + i as u32, 0, 371, 29_990_100 + i * 3, 8));
         }
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "14 distinct: score 23.9");
+        assert!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).is_empty(),
+            "14 distinct: score 23.9"
+        );
         rows.push(row(2000, 0, 371, 29_990_199, 8));
-        assert_eq!(detect(&rows, &Baseline::default(), &Params::default()).len(), 1, "15 distinct: score 26.6");
+        assert_eq!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).len(),
+            1,
+            "15 distinct: score 26.6"
+        );
     }
 
     #[test]
@@ -302,9 +307,16 @@ mod tests {
         for i in 0..11u64 {
             rows.push(row(100 + i as u32, 0, 371, 29_990_100 + i, 8));
         }
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "11 distinct is under min_distinct");
+        assert!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).is_empty(),
+            "11 distinct is under min_distinct"
+        );
         rows.push(row(200, 0, 371, 29_990_111, 8));
-        assert_eq!(detect(&rows, &Baseline::default(), &Params::default()).len(), 1, "12 distinct is enough");
+        assert_eq!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).len(),
+            1,
+            "12 distinct is enough"
+        );
     }
 
     #[test]
@@ -316,7 +328,7 @@ mod tests {
                 rows.push(row((b * 100 + i) as u32, 0, 1, 2_015_000_000 + b * 10_000 + i * 487, 10));
             }
         }
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty());
+        assert!(detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).is_empty());
     }
 
     #[test]
@@ -330,7 +342,10 @@ mod tests {
                 rows.push(row((b * 100 + i) as u32, 0, 1, 2_015_000_000 + b * 10_000 + i * 241, 10));
             }
         }
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty(), "2x the typical block is under min_fold 3");
+        assert!(
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).is_empty(),
+            "2x the typical block is under min_fold 3"
+        );
     }
 
     #[test]
@@ -350,7 +365,7 @@ mod tests {
         for r in 0..4u64 {
             add(2_099_900_000 + r * 10_000);
         }
-        assert!(detect(&rows, &Baseline::default(), &Params::default()).is_empty());
+        assert!(detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default()).is_empty());
     }
 
     #[test]

@@ -20,7 +20,11 @@ pub const DETECTOR: Detector = Detector {
         Param { name: "floor_hour", default: 5.0, about: "excess cost an anomalous hour needs (currency units)" },
         Param { name: "floor_day", default: 25.0, about: "excess cost an anomalous day needs" },
         Param { name: "min_messages", default: 20.0, about: "messages an anomalous window needs" },
-        Param { name: "new_country_after", default: 0.25, about: "a country first seen after this share of the period is new" },
+        Param {
+            name: "new_country_after",
+            default: 0.25,
+            about: "a country first seen after this share of the period (and after its first day) is new",
+        },
     ],
 };
 
@@ -126,13 +130,13 @@ struct Pending {
 }
 
 /// `currency`: what the costs are in, for the texts.
-pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params, currency: &str) -> Vec<Finding> {
+pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline::Baseline, p: &Params, currency: &str) -> Vec<Finding> {
     let money = |v: f64| crate::units::money(v, currency);
     let id = DETECTOR.id;
     if rows.is_empty() {
         return Vec::new();
     }
-    let (first, last) = rows.iter().fold((i64::MAX, i64::MIN), |(a, b), r| (a.min(r.ts), b.max(r.ts)));
+    let (first, last) = (facts.start, facts.end);
     let first_hour = first.div_euclid(HOUR) * HOUR;
     let first_day = first.div_euclid(DAY) * DAY;
     let slots = |first_w: i64, width: i64| ((last - first_w) / width + 1).max(1) as usize;
@@ -234,7 +238,10 @@ pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params, curren
                 flag(&mut out, finding, Some((w.start, w.end)));
             }
         }
-        let new_after = first + ((last - first) as f64 * p.get(id, "new_country_after")) as i64;
+        // After the data's first day too: within a day, a country's first send comes with its
+        // waking hours, not with the account's first use of it (a one-day export had found
+        // every country of later time zones new).
+        let new_after = (first + ((last - first) as f64 * p.get(id, "new_country_after")) as i64).max(first + DAY);
         let is_new = if have_base { learned_here.is_none() } else { sp.seen > new_after && last > first };
         if is_new && sp.total >= p.get(id, "floor_day") {
             let mut metrics = BTreeMap::new();
@@ -245,7 +252,7 @@ pub fn detect(rows: &[Row], base: &super::baseline::Baseline, p: &Params, curren
                 start: sp.seen,
                 signal: "new destination country".into(),
                 threshold: format!(
-                    "first message after {:.0}% of the period, spend ≥ {}",
+                    "first message after {:.0}% of the period and after its first day, spend ≥ {}",
                     p.get(id, "new_country_after") * 100.0,
                     money(p.get(id, "floor_day"))
                 ),
@@ -352,8 +359,10 @@ mod tests {
         for i in 0..600u64 {
             rows.push(row(10_000 + i as u32, 30 * HOUR + (i as i64 % 2) * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
-        let f: Vec<Finding> =
-            detect(&rows, &Default::default(), &Params::default(), "USD").into_iter().filter(|f| f.signal.contains("hour")).collect();
+        let f: Vec<Finding> = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Default::default(), &Params::default(), "USD")
+            .into_iter()
+            .filter(|f| f.signal.contains("hour"))
+            .collect();
         assert_eq!(f.len(), 1, "two consecutive hours merge: {f:?}");
         assert_eq!((f[0].start, f[0].end), (30 * HOUR, 32 * HOUR));
         assert_eq!(f[0].severity, Severity::Low);
@@ -367,9 +376,34 @@ mod tests {
             rows.push(row(10_000 + i as u32, 30 * HOUR + i as i64, 371, 29_000_000 + i, 8));
         }
         assert!(
-            detect(&rows, &Default::default(), &Params::default(), "USD").iter().all(|f| !f.signal.contains("hour")),
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Default::default(), &Params::default(), "USD")
+                .iter()
+                .all(|f| !f.signal.contains("hour")),
             "19 messages is under min_messages"
         );
+    }
+
+    #[test]
+    fn a_country_is_new_only_when_first_seen_after_the_data_s_first_day() {
+        // 30.00 to LT (600 sends at 0.05) from `from` on, beside a steady LV.
+        let with_lt = |hours: i64, from: i64| {
+            let mut rows = steady(hours, 1);
+            for i in 0..600u64 {
+                rows.push(Row { region: *b"LT", ..row(10_000 + i as u32, from + i as i64 * 1000, 370, 69_000_000 + i, 8) });
+            }
+            rows.sort_by_key(|r| r.ts);
+            rows
+        };
+        let new = |rows: &[Row]| {
+            detect(rows, &crate::detect::facts::Facts::of(rows), &Default::default(), &Params::default(), "USD")
+                .iter()
+                .any(|f| f.signal == "new destination country")
+        };
+        // One day: first seen at 07:00 (after a quarter of it) is its waking hours, not new.
+        assert!(!new(&with_lt(24, 7 * HOUR)));
+        // Four days: first seen on the second day is new; in the first day's last hour, not.
+        assert!(new(&with_lt(96, 30 * HOUR)));
+        assert!(!new(&with_lt(96, 23 * HOUR)));
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod listing;
 pub mod twilio;
 pub mod vonage;
 
+use crate::detect::facts::Facts;
 use crate::detect::incidents::Incident;
 use crate::detect::{Countries, Finding, Row, Severity};
 use crate::hash::{Map, Set};
@@ -237,8 +238,8 @@ struct Users {
 }
 
 /// Propose rules for `incidents` at or above `s.min_severity`. `rows`: the scanned messages;
-/// `store`: for each row's attack status by store index.
-pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[Incident], s: &Settings) -> Proposal {
+/// `store`: for each row's attack status by store index; `facts`: the rows' ([`Facts::of`]).
+pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding], incidents: &[Incident], s: &Settings) -> Proposal {
     let strong: Vec<&Incident> = incidents.iter().filter(|i| i.severity >= s.min_severity).collect();
     if strong.is_empty() {
         return Proposal::default();
@@ -249,7 +250,7 @@ pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[I
             attack[r as usize] = true;
         }
     }
-    let conversion_known = rows.iter().any(|r| r.converted().is_some());
+    let conversion_known = facts.conversion_known;
     // The legit users of the incidents' countries, for the rules' texts and the safe list.
     let mut wanted: Set<[u8; 2]> = Set::default();
     for i in &strong {
@@ -263,7 +264,17 @@ pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[I
     let mut countries = Countries::default();
     let mut weight: Vec<f64> = Vec::new();
     let mut users: Map<[u8; 2], Users> = Map::default();
-    for r in rows.iter().filter(|r| !attack[r.idx as usize]) {
+    // Rules are about the attack's calling codes: the rows of those, for what the rules would
+    // have matched (gathered in this pass, not a second over every row).
+    let codes = crate::detect::CallingCodes::of(strong.iter().flat_map(|i| i.rows.iter()).map(|&r| store.rows[r as usize].calling_code));
+    let mut of_codes: Vec<u32> = Vec::new();
+    for (at, r) in rows.iter().enumerate() {
+        if codes.has(r) {
+            of_codes.push(at as u32);
+        }
+        if attack[r.idx as usize] {
+            continue;
+        }
         let country = r.country();
         let c = countries.id(country);
         if c == weight.len() {
@@ -372,7 +383,7 @@ pub fn propose(store: &Store, rows: &[Row], findings: &[Finding], incidents: &[I
             }
         }
     }
-    what_if(&mut rules, rows, &attack);
+    what_if(&mut rules, of_codes.iter().map(|&at| &rows[at as usize]), &attack);
     rules.sort_by(|a, b| {
         (first_incident(a, incidents), a.country.as_str(), a.scope, a.action, a.subject.as_str()).cmp(&(
             first_incident(b, incidents),
@@ -522,8 +533,9 @@ fn safelist(verified: Option<&Set<(u16, u64)>>, rows: &[Row], attack: &[bool], c
 }
 
 /// What each rule would have matched in the scanned period, attack and legit apart: one pass
-/// over the rows, each row tried only against the rules of its calling code.
-fn what_if(rules: &mut [Rule], rows: &[Row], attack: &[bool]) {
+/// over `rows` (those of the rules' calling codes), each tried only against the rules of its
+/// calling code.
+fn what_if<'a>(rules: &mut [Rule], rows: impl Iterator<Item = &'a Row>, attack: &[bool]) {
     type Seen = (Impact, Set<(u16, u64)>);
     let mut by_code: Map<u16, Vec<usize>> = Map::default();
     for (i, r) in rules.iter().enumerate() {
