@@ -363,7 +363,7 @@ fn write_batches(
     let mut writer = match format {
         TableFormat::Parquet(c) => {
             let compression = match c {
-                Compression::Zstd => ParquetCompression::Zstd(None),
+                Compression::Zstd => ParquetCompression::Zstd(Some(zstd_level()?)),
                 Compression::Snappy => ParquetCompression::Snappy,
                 Compression::Lz4 => ParquetCompression::Lz4Raw,
                 Compression::None => ParquetCompression::Uncompressed,
@@ -397,6 +397,12 @@ fn write_batches(
         Writer::Parquet(p) => p.finish().map(|_| ()),
         Writer::Csv(mut c) => c.finish(),
     }
+}
+
+/// The zstd level of exports: 1. At 9.7M Console rows level 1 wrote 241.8 MB in 9.08-9.09 s,
+/// polars' default (3) 256.9 MB in 10.43-10.47 s (bench/README.md, export).
+fn zstd_level() -> PolarsResult<polars_parquet::write::ZstdLevel> {
+    polars_parquet::write::ZstdLevel::try_new(1)
 }
 
 /// Rows a batch: each becomes a Parquet row group; memory holds two batches' tables at a time
