@@ -7,7 +7,7 @@
 //!
 //! A spike of new numbers in one operator's slice is wide too when a pumped range (or another
 //! narrow finding) inside it names the excess: the operator's usual new users of those hours
-//! are not evidence. It still explains the country-wide findings with all it names, as before.
+//! are not evidence. It then explains the country-wide findings with what it kept.
 
 use super::incidents::MESSAGE_LEVEL;
 use super::{Finding, Row, Severity};
@@ -53,27 +53,41 @@ fn excess(f: &Finding) -> Option<(f64, f64, bool)> {
     }
 }
 
-/// Narrow findings explain first (new-numbers among them, while it is itself explained by the
-/// others); then wide ones at medium (an excess of unverified sends, new numbers) explain
-/// others with what they kept.
+/// Which findings explain which, in turn.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Narrow findings (a range, a number class) explain spikes of new numbers.
+    NewNumbers,
+    /// Narrow findings and new-number spikes (with what they kept) explain country-wide ones.
+    Narrow,
+    /// Country-wide findings at medium (an excess of unverified sends) explain others with what
+    /// they kept.
+    Wide,
+}
+
+/// The passes in their order.
 pub fn explain(findings: &mut [Finding], rows: &[Row]) {
-    for narrow_only in [true, false] {
-        explain_by(findings, rows, narrow_only);
+    for pass in [Pass::NewNumbers, Pass::Narrow, Pass::Wide] {
+        explain_by(findings, rows, pass);
     }
 }
 
-fn explain_by(findings: &mut [Finding], rows: &[Row], narrow_only: bool) {
+fn explain_by(findings: &mut [Finding], rows: &[Row], pass: Pass) {
+    let is_new = |i: usize| findings[i].detector == NEW_NUMBERS;
     let strong: Vec<usize> = (0..findings.len())
         .filter(|&i| findings[i].severity >= Severity::Medium && MESSAGE_LEVEL.contains(&findings[i].detector))
-        .filter(|&i| !narrow_only || excess(&findings[i]).is_none() || findings[i].detector == NEW_NUMBERS)
+        .filter(|&i| match pass {
+            Pass::NewNumbers => excess(&findings[i]).is_none(),
+            Pass::Narrow => excess(&findings[i]).is_none() || is_new(i),
+            Pass::Wide => true,
+        })
         .collect();
     if strong.is_empty() {
         return;
     }
     let wide: Vec<(usize, f64, f64, bool)> = (0..findings.len())
         .filter(|&i| !findings[i].rows.is_empty())
-        // New numbers are explained only by narrow findings.
-        .filter(|&i| narrow_only || findings[i].detector != NEW_NUMBERS)
+        .filter(|&i| (pass == Pass::NewNumbers) == is_new(i))
         .filter_map(|i| excess(&findings[i]).map(|(e, usual, by_cost)| (i, e, usual, by_cost)))
         .collect();
     let mut cost: Map<u32, f64> = Map::default();
@@ -253,13 +267,15 @@ mod tests {
         let mut spike = finding("new-numbers", Severity::Medium, &rows, None);
         spike.subject_kind = "operator_prefix";
         spike.metrics.extend([("new_numbers", 120.0), ("median_new_numbers", 16.0)]);
-        // And a spend spike over the same sends, which the (untrimmed) spike explains as before.
-        let spend = finding("spend-anomaly", Severity::Low, &rows, Some((5.5, 0.5)));
+        // And a spend spike over the same sends (6.00, 1.00 usual), which the spike explains
+        // with what it kept: the operator's 20 usual new users are not the spike's evidence,
+        // so not the spend's either.
+        let spend = finding("spend-anomaly", Severity::Low, &rows, Some((5.0, 1.0)));
         let mut fs = vec![range.clone(), spike.clone(), spend];
         explain(&mut fs, &rows);
         assert_eq!(fs[1].rows.len(), 100, "{}", fs[1].note);
         assert!(fs[1].note.contains("excess of new numbers; the rest are the operator's usual traffic"), "{}", fs[1].note);
-        assert_eq!(fs[2].rows.len(), 120);
+        assert_eq!(fs[2].rows.len(), 100, "{}", fs[2].note);
         // 30 left out do not fit in a usual 16: the spike keeps all it names.
         let rows2: Vec<Row> = (0..130u32).map(|i| row(i, i64::from(i) * 1000, 371, 20_000_000 + u64::from(i) * 997, 8)).collect();
         let mut spike2 = finding("new-numbers", Severity::Medium, &rows2, None);

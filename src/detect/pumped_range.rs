@@ -196,8 +196,11 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
             distinct.sort_unstable();
             distinct.dedup();
             let run = longest_run(&distinct);
-            let cost: f64 = members.iter().map(|r| r.cost).sum();
             let ch = character::of(&members, period, &base.numbers);
+            // Evidence: the range's sends while it was pumped, not its ordinary traffic of
+            // other days (a legit user whose number is in the block).
+            let evidence = busy_span(&members, c.lambda, period);
+            let cost: f64 = evidence.iter().map(|r| r.cost).sum();
             let by_density = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
             let (severity, note) = match ch.cap(account) {
                 Some((cap, why)) if cap < by_density => (cap, why),
@@ -232,10 +235,49 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
                 baseline: format!("{:.2} distinct expected in a block of {div} for this country", c.lambda),
                 metrics,
                 note,
-                ..Finding::over(DETECTOR.id, "number_range", range, &members)
+                ..Finding::over(DETECTOR.id, "number_range", range, &evidence)
             }
         })
         .collect()
+}
+
+/// Distinct numbers an hour of a range needs to be busy beyond its ordinary traffic: at least
+/// this many, and above the Poisson 99.9th percentile of its hourly share of the expected count.
+const BUSY_HOUR: f64 = 3.0;
+
+/// The members sent from an hour before the range's first busy hour to an hour after its last
+/// (a busy hour has more distinct numbers than its share of `lambda`, the distinct count
+/// expected over `period`, explains: see [`BUSY_HOUR`]), when the numbers sent outside that span
+/// are no more than the range's ordinary traffic there (its share of `lambda`, up to the Poisson
+/// 99.9th percentile): a legit user whose number is in the block. Else, or when no hour is busy
+/// (a slow attack spreads a few a day), all of them.
+fn busy_span<'a>(members: &[&'a Row], lambda: f64, period: (i64, i64)) -> Vec<&'a Row> {
+    const HOUR: i64 = 3_600_000;
+    let hours = ((period.1 - period.0) / HOUR + 1).max(1) as f64;
+    let per_hour = lambda / hours;
+    let need = BUSY_HOUR.max(per_hour + 3.1 * per_hour.sqrt() + 1.0);
+    let mut by_hour: Vec<(i64, u64)> = members.iter().map(|r| (r.ts.div_euclid(HOUR), r.national)).collect();
+    by_hour.sort_unstable();
+    by_hour.dedup();
+    let (mut first, mut last) = (None, None);
+    for run in by_hour.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() as f64 >= need {
+            first = first.or(Some(run[0].0));
+            last = Some(run[0].0);
+        }
+    }
+    let (Some(first), Some(last)) = (first, last) else { return members.to_vec() };
+    let (from, to) = ((first - 1) * HOUR, (last + 2) * HOUR);
+    let inside = |r: &Row| r.ts >= from && r.ts < to;
+    let mut outside: Vec<u64> = members.iter().filter(|r| !inside(r)).map(|r| r.national).collect();
+    outside.sort_unstable();
+    outside.dedup();
+    let ordinary = per_hour * (hours - (last - first + 3) as f64).max(0.0);
+    if super::explain::fits(outside.len() as f64, ordinary, 1.0) {
+        members.iter().copied().filter(|r| inside(r)).collect()
+    } else {
+        members.to_vec()
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +288,38 @@ mod tests {
     fn legit_spread(n: u64) -> Vec<Row> {
         // one number per 10^5 block: a customer base spread over the numbering plan
         (0..n).map(|i| row(i as u32, i as i64 * 60_000, 371, 20_000_000 + i * 97_613 % 9_000_000, 8)).collect()
+    }
+
+    #[test]
+    fn the_evidence_is_the_range_s_busy_hours_not_its_ordinary_traffic() {
+        const HOUR: i64 = 3_600_000;
+        let period = (0, 14 * 24 * HOUR);
+        // Five legit users of the block on other days, one an hour (two sends each), and 50 new
+        // numbers in two hours.
+        let mut rows: Vec<Row> =
+            (0..5u64).flat_map(|i| [0, 60_000].map(|d| row(0, (24 + 30 * i as i64) * HOUR + d, 371, 29_990_000 + i * 7, 8))).collect();
+        rows.extend((0..50u64).map(|i| row(0, 100 * HOUR + 5 * 60_000 + i as i64 * 140_000, 371, 29_990_100 + i, 8)));
+        let members: Vec<&Row> = rows.iter().collect();
+        let evidence = busy_span(&members, 4.0, period);
+        assert_eq!(evidence.len(), 50);
+        assert!(evidence.iter().all(|r| r.national >= 29_990_100));
+        // Five numbers outside where the range's ordinary traffic is one number (lambda 1.0 over
+        // the period): not ordinary traffic (a slow attack's start), so all are kept.
+        assert_eq!(busy_span(&members, 1.0, period).len(), 60);
+        // Two distinct numbers an hour are not busy (BUSY_HOUR 3): a slow spread keeps all.
+        let slow: Vec<Row> = (0..60u64).map(|i| row(0, (i as i64 / 2) * 5 * HOUR, 371, 29_990_000 + i, 8)).collect();
+        let members: Vec<&Row> = slow.iter().collect();
+        assert_eq!(busy_span(&members, 2.0, period).len(), 60);
+        // Three in an hour are, and the span runs from an hour before the first busy hour to an
+        // hour after the last, when what is outside is ordinary (here, lambda 60).
+        let mut edge = slow.clone();
+        edge.push(row(0, 5 * HOUR + 1000, 371, 29_990_900, 8));
+        edge.push(row(0, 50 * HOUR + 1000, 371, 29_990_901, 8));
+        let members: Vec<&Row> = edge.iter().collect();
+        let span = busy_span(&members, 60.0, period);
+        assert!(span.iter().all(|r| r.ts >= 4 * HOUR && r.ts < 52 * HOUR));
+        assert_eq!(span.len(), edge.iter().filter(|r| r.ts >= 4 * HOUR && r.ts < 52 * HOUR).count());
+        assert!(span.len() < edge.len());
     }
 
     #[test]
