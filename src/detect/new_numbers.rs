@@ -18,7 +18,10 @@
 //! - **conversion**, when known: a window whose new numbers verify as the account's do is `info`,
 //!   whatever its shape (new users converting normally are new users);
 //! - a country never sent to whose busiest day brings `min_new_day` and half the account's
-//!   usual day of new numbers is `medium`.
+//!   usual day of new numbers is `medium`; so is one whose new numbers, however few a day (60
+//!   or more in all), fall 90 % under one operator prefix: a market's users spread over its
+//!   operators, an operator paid for traffic gets all of it (not in +1's shared plan, where the
+//!   first three digits are an area code).
 //!
 //! Evidence: the window's sends to numbers first seen in it (and never in `--baseline`) that
 //! never verified. Known customers' numbers are never evidence.
@@ -114,11 +117,14 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
     let mut countries = Countries::default();
     let mut hours: Vec<Vec<f64>> = Vec::new();
     let mut op_days: Vec<Vec<f64>> = Vec::new();
+    // Each country's calling code (its first new number's).
+    let mut calling: Vec<u16> = Vec::new();
     for (r, _) in rows.iter().zip(&is_first).filter(|(_, first)| **first) {
         let c = countries.id(r.country());
         if c == hours.len() {
             hours.push(vec![0.0; n_hours]);
             op_days.push(Vec::new());
+            calling.push(r.calling_code);
         }
         hours[c][(r.ts.div_euclid(HOUR) - first_hour) as usize] += 1.0;
         let op = operator(r);
@@ -166,11 +172,11 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
     // of its own: its days are weighed against the account's. From its first day to its last
     // with new numbers, it is one window when its busiest day brings at least `min_new_day` and
     // half the account's usual daily new numbers (a new market starts with a trickle and grows).
-    let mut first_seen = first_seen_countries(&cells, data_start, min_day);
+    let mut first_seen = first_seen_countries(&cells, data_start, min_day, |c| calling[c] == 1);
     // A country of `--baseline` is not new.
     let base_countries: Set<usize> = base.countries().filter_map(|c| countries.get(c)).collect();
-    first_seen.retain(|f| !base_countries.contains(&f.0.0));
-    flagged.extend(first_seen.iter().map(|&((c, start, end), _, _)| {
+    first_seen.retain(|f| !base_countries.contains(&f.window.0));
+    flagged.extend(first_seen.iter().map(|&FirstSeen { window: (c, start, end), .. }| {
         let n = cells.range((c, 0, HOUR, start / HOUR)..(c, 0, HOUR, end / HOUR)).map(|(_, n)| n).sum();
         (c, 0, start, end, n, 0.0)
     }));
@@ -259,7 +265,7 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
                 .collect();
             median(&mut shares)
         };
-        let new_country = op == 0 && first_seen.iter().any(|f| f.0 == (c, start, end));
+        let new_country = op == 0 && first_seen.iter().any(|f| f.window == (c, start, end));
         let concentrated = new_country || (op != 0 && share >= 0.5 && share >= concentration * usual);
         // Conversion of the window's new numbers, when known.
         let judged: Vec<bool> = new_in[i].iter().filter_map(|r| r.converted()).collect();
@@ -324,15 +330,22 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
             note,
             ..Finding::over(id, kind, subject, &members)
         };
-        if let Some(&(_, busiest, usual_day)) = first_seen.iter().find(|f| f.0 == (c, start, end)) {
+        if let Some(&FirstSeen { busiest, usual: usual_day, one_operator, .. }) = first_seen.iter().find(|f| f.window == (c, start, end)) {
             f.title = format!(
-                "{country}: {n:.0} new numbers from its first send, a country never sent to before; busiest day {busiest:.0}, the account's usual day {usual_day:.0} new numbers"
+                "{country}: {n:.0} new numbers from its first send, a country never sent to before; busiest day {busiest:.0}, the account's usual day {usual_day:.0} new numbers{}",
+                one_operator.map_or(String::new(), |s| format!("; {:.0}% under one operator prefix", s * 100.0))
             );
             f.signal = "sends to never-seen numbers in a country first seen after the data's first day".into();
-            f.threshold = format!("busiest day >= {min_day} and >= half the account's usual day");
+            f.threshold = format!(
+                "busiest day >= {min_day} and >= half the account's usual day, or >= {ONE_OPERATOR_MIN} new numbers, {:.0}% under one operator prefix",
+                ONE_OPERATOR * 100.0
+            );
             f.baseline = format!("the account's median {usual_day:.0} new numbers per day, all countries");
             f.metrics.insert("busiest_day_new_numbers", busiest);
             f.metrics.insert("account_median_new_numbers_per_day", usual_day);
+            if let Some(s) = one_operator {
+                f.metrics.insert("one_operator_share", s);
+            }
         }
         f.country = Some(country);
         out.push(f);
@@ -375,17 +388,27 @@ fn first_sends(rows: &[Row], at: &dyn Fn(usize) -> usize, known: &Known) -> Vec<
 }
 
 /// Countries first seen after the data's first day whose busiest day of new numbers reaches
-/// `min_day` and half the account's median day (all countries): (country, start, end of the
-/// days of its new numbers), its busiest day, the account's median day.
-#[allow(clippy::type_complexity)]
+/// `min_day` and half the account's median day (all countries), or whose new numbers, at least
+/// [`ONE_OPERATOR_MIN`], fall [`ONE_OPERATOR`] under one operator prefix (a market's users spread
+/// over its operators; an operator that pays for traffic gets all of it): the country, its
+/// window, busiest day, the account's median day and that share. `shared_plan(c)`: the
+/// country shares its calling code's plan with others (+1), where the first three national
+/// digits are an area code, not an operator.
 fn first_seen_countries(
     cells: &BTreeMap<(usize, u32, i64, i64), f64>,
     data_start: i64,
     min_day: f64,
-) -> Vec<((usize, i64, i64), f64, f64)> {
+    shared_plan: impl Fn(usize) -> bool,
+) -> Vec<FirstSeen> {
     let mut account: BTreeMap<i64, f64> = BTreeMap::new();
     let mut per_country: BTreeMap<usize, (i64, i64, f64)> = BTreeMap::new();
+    // New numbers per country, and per country and operator prefix.
+    let mut total: BTreeMap<usize, f64> = BTreeMap::new();
+    let mut by_operator: BTreeMap<(usize, u32), f64> = BTreeMap::new();
     for (&(c, op, w, idx), &n) in cells {
+        if w == DAY {
+            *(if op == 0 { total.entry(c).or_default() } else { by_operator.entry((c, op)).or_default() }) += n;
+        }
         if op != 0 {
             continue;
         }
@@ -403,13 +426,47 @@ fn first_seen_countries(
     let first_day = data_start.div_euclid(DAY);
     let mut days: Vec<f64> = account.iter().filter(|(d, _)| **d != first_day).map(|(_, n)| *n).collect();
     let usual = median(&mut days);
+    let mut top: BTreeMap<usize, f64> = BTreeMap::new();
+    for (&(c, _), &n) in &by_operator {
+        let e = top.entry(c).or_default();
+        *e = e.max(n);
+    }
     per_country
         .into_iter()
-        .filter(|(_, (start, _, busiest))| *start >= (first_day + 1) * DAY && *busiest >= min_day && *busiest >= usual / 2.0)
-        // Whole days, so that the country's day and operator windows fall inside it.
-        .map(|(c, (start, end, busiest))| ((c, start.div_euclid(DAY) * DAY, (end - 1).div_euclid(DAY) * DAY + DAY), busiest, usual))
+        .filter(|(_, (start, _, _))| *start >= (first_day + 1) * DAY)
+        .filter_map(|(c, (start, end, busiest))| {
+            let all = total.get(&c).copied().unwrap_or(0.0);
+            let share = top.get(&c).copied().unwrap_or(0.0) / all.max(1.0);
+            let one_operator = (all >= ONE_OPERATOR_MIN && share >= ONE_OPERATOR && !shared_plan(c)).then_some(share);
+            let busy = busiest >= min_day && busiest >= usual / 2.0;
+            // Whole days, so that the country's day and operator windows fall inside it.
+            (busy || one_operator.is_some()).then(|| FirstSeen {
+                window: (c, start.div_euclid(DAY) * DAY, (end - 1).div_euclid(DAY) * DAY + DAY),
+                busiest,
+                usual,
+                one_operator,
+            })
+        })
         .collect()
 }
+
+/// A country first seen after the data's first day that is flagged.
+#[derive(Debug, Clone, Copy)]
+struct FirstSeen {
+    /// (country, start, end) of the days of its new numbers.
+    window: (usize, i64, i64),
+    busiest: f64,
+    /// The account's median day of new numbers.
+    usual: f64,
+    /// The share of its new numbers under one operator prefix, when that flagged it.
+    one_operator: Option<f64>,
+}
+
+/// A country first seen whose new numbers fall this much under one operator prefix is pumped
+/// (with [`ONE_OPERATOR_MIN`] of them), however few a day.
+pub const ONE_OPERATOR: f64 = 0.9;
+/// New numbers a country first seen needs for [`ONE_OPERATOR`].
+pub const ONE_OPERATOR_MIN: f64 = 60.0;
 
 #[cfg(test)]
 mod tests {
@@ -428,6 +485,33 @@ mod tests {
             }
         }
         v
+    }
+
+    #[test]
+    fn a_country_first_seen_whose_few_numbers_share_one_operator_is_medium() {
+        // 14 days of LV; from day 3, `n` new numbers over eight days to a country never sent to
+        // (45 a day: under min_new_day), under `prefixes` operator prefixes.
+        let with = |cc: u16, region: [u8; 2], n: u64, prefixes: u64| {
+            let mut rows = steady(14, 400);
+            let base = rows.len() as u32;
+            for i in 0..n {
+                let national = 3_000_000_000 + (i % prefixes) * 10_000_000 + i * 7_919 % 1_000_000;
+                rows.push(Row { region, ..row(base + i as u32, 3 * DAY + i as i64 * (8 * DAY / n as i64), cc, national, 10) });
+            }
+            rows.sort_by_key(|r| r.ts);
+            let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
+            f.into_iter().find(|f| f.subject == std::str::from_utf8(&region).expect("code"))
+        };
+        let one = with(92, *b"PK", 365, 1).expect("flagged");
+        assert_eq!(one.severity, Severity::Medium, "{}", one.title);
+        assert!(one.title.contains("100% under one operator prefix"), "{}", one.title);
+        assert_eq!(one.metrics["one_operator_share"], 1.0);
+        // At the edges: 60 numbers are enough, 59 not.
+        assert!(with(92, *b"PK", 60, 1).is_some());
+        assert!(with(92, *b"PK", 59, 1).is_none());
+        assert!(with(92, *b"PK", 365, 2).is_none(), "half under each of two prefixes: a market");
+        // +1: the first three digits are an area code, not an operator.
+        assert!(with(1, *b"KY", 365, 1).is_none());
     }
 
     #[test]
