@@ -116,19 +116,6 @@ fn attack_numbers() -> BTreeSet<String> {
     rows.records().map(|r| r.expect("record")).filter(|r| attack.contains(&r[sid])).map(|r| r[to].to_string()).collect()
 }
 
-/// A Python that has botocore: `PUMPHOUND_PYTHON` (set by .ci/run), else python3.
-fn botocore_python() -> Option<String> {
-    let candidates = std::env::var("PUMPHOUND_PYTHON").ok().into_iter().chain(["python3".to_string()]);
-    for py in candidates {
-        if Command::new(&py).args(["-c", "import botocore"]).output().is_ok_and(|o| o.status.success()) {
-            return Some(py);
-        }
-    }
-    assert!(std::env::var_os("CI").is_none(), "botocore is needed under CI: .ci/run installs it into a venv and sets PUMPHOUND_PYTHON");
-    eprintln!("skipped: no Python with botocore (set PUMPHOUND_PYTHON to one)");
-    None
-}
-
 fn validate(py: &str, files: &[PathBuf]) -> (bool, String) {
     let out = Command::new(py).arg(root().join("tests/validate_aws.py")).args(files).output().expect("python");
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
@@ -136,7 +123,7 @@ fn validate(py: &str, files: &[PathBuf]) -> (bool, String) {
 
 #[test]
 fn aws_files_validate_against_the_botocore_service_model() {
-    let Some(py) = botocore_python() else { return };
+    let Some(py) = crate::util::python_with("botocore") else { return };
     let (dir, _) = block(&["--target", "aws-protect"]);
     let files: Vec<PathBuf> =
         files_under(&dir.path().join("rules/aws-protect")).into_iter().filter(|f| f.extension().is_some_and(|e| e == "json")).collect();

@@ -20,5 +20,6 @@ mod output_files;
 mod samples;
 mod scan;
 mod simulate;
+mod sql;
 mod terminal;
 mod util;

@@ -89,3 +89,17 @@ pub fn on_terminal(cols: usize, args: &str) -> Option<String> {
     assert!(matches!(out.status.code(), Some(0 | 1)), "{args} on a terminal: {}", String::from_utf8_lossy(&out.stdout));
     Some(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
 }
+
+/// A Python that can import `module`: `PUMPHOUND_PYTHON` (set by .ci/run, a venv with botocore
+/// and duckdb), else python3. None, with a printed reason, outside CI; under CI its absence fails.
+pub fn python_with(module: &str) -> Option<String> {
+    let candidates = std::env::var("PUMPHOUND_PYTHON").ok().into_iter().chain(["python3".to_string()]);
+    for py in candidates {
+        if std::process::Command::new(&py).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success()) {
+            return Some(py);
+        }
+    }
+    assert!(std::env::var_os("CI").is_none(), "{module} is needed under CI: .ci/run installs it into a venv and sets PUMPHOUND_PYTHON");
+    eprintln!("skipped: no Python with {module} (set PUMPHOUND_PYTHON to one)");
+    None
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Run sql/pumphound.spark.sql in a local Spark (pyspark) over a `pumphound export` directory and
+compare its pumped ranges and spend anomalies with a `pumphound scan -f json` report of the same
+input. Prints one JSON object: Spark's time, the result counts, and the matches.
+
+Usage: spark_check.py EXPORT_DIR SCAN.json [--sql sql/pumphound.spark.sql]
+Run through bench/spark_check.sh, which makes the export, the scan and the venv.
+"""
+import argparse, json, os, sys, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "sql"))
+from run_duckdb import statements  # noqa: E402  (one splitter of the SQL files)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("export")
+    ap.add_argument("scan")
+    ap.add_argument("--sql", default=os.path.join(ROOT, "sql", "pumphound.spark.sql"))
+    a = ap.parse_args()
+    from pyspark.sql import SparkSession
+
+    t0 = time.time()
+    spark = (SparkSession.builder.master("local[*]").appName("pumphound-sql-check")
+             .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "6g"))
+             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    started = time.time() - t0
+    t1 = time.time()
+    spark.read.parquet(a.export).createOrReplaceTempView("messages")
+    with open(a.sql) as f:
+        for s in statements(f.read()):
+            spark.sql(s)
+    ranges = [r.asDict() for r in spark.sql("SELECT * FROM pumped_ranges").collect()]
+    spend = [r.asDict() for r in spark.sql("SELECT * FROM spend_anomalies").collect()]
+    queried = time.time() - t1
+    rows = spark.sql("SELECT count(*) AS n FROM messages").collect()[0]["n"]
+    spark.stop()
+
+    with open(a.scan) as f:
+        report = json.load(f)
+    kind = lambda s: "hour" if "per hour" in s else "day" if "per day" in s else "new country"
+    scan_ranges = sorted(f["subject"]["value"] for f in report["findings"] if f["detector"] == "pumped-range")
+    scan_spend = sorted((f["subject"]["value"], kind(f["signal"])) for f in report["findings"] if f["detector"] == "spend-anomaly")
+    sql_ranges = sorted(r["range"] for r in ranges)
+    sql_spend = sorted((r["country"], r["kind"]) for r in spend)
+    out = {
+        "rows": rows,
+        "spark_start_s": round(started, 1),
+        "spark_queries_s": round(queried, 1),
+        "pumped_ranges": {"scan": len(scan_ranges), "sql": len(sql_ranges), "same": scan_ranges == sql_ranges,
+                          "only_scan": sorted(set(scan_ranges) - set(sql_ranges)), "only_sql": sorted(set(sql_ranges) - set(scan_ranges))},
+        "spend_anomalies": {"scan": len(scan_spend), "sql": len(sql_spend), "same": scan_spend == sql_spend,
+                            "only_scan": sorted(set(map(tuple, scan_spend)) - set(sql_spend)),
+                            "only_sql": sorted(set(sql_spend) - set(map(tuple, scan_spend)))},
+    }
+    json.dump(out, sys.stdout, indent=1, default=str)
+    print()
+    sys.exit(0 if out["pumped_ranges"]["same"] and out["spend_anomalies"]["same"] else 1)
+
+
+if __name__ == "__main__":
+    main()
