@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Run sql/pumphound.spark.sql in a local Spark (pyspark) over a `pumphound export` directory and
-compare its pumped ranges and spend anomalies with a `pumphound scan -f json` report of the same
+compare its pumped ranges, spend anomalies, new-number spikes and excess-unverified windows with a `pumphound scan -f json` report of the same
 input. Prints one JSON object: Spark's time, the result counts, and the matches.
 
 Usage: spark_check.py EXPORT_DIR SCAN.json [--sql sql/pumphound.spark.sql]
@@ -34,6 +34,8 @@ def main():
             spark.sql(s)
     ranges = [r.asDict() for r in spark.sql("SELECT * FROM pumped_ranges").collect()]
     spend = [r.asDict() for r in spark.sql("SELECT * FROM spend_anomalies").collect()]
+    fresh = [r.asDict() for r in spark.sql("SELECT * FROM new_number_spikes").collect()]
+    unverified = [r.asDict() for r in spark.sql("SELECT * FROM excess_unverified").collect()]
     queried = time.time() - t1
     rows = spark.sql("SELECT count(*) AS n FROM messages").collect()[0]["n"]
     spark.stop()
@@ -43,6 +45,10 @@ def main():
     kind = lambda s: "hour" if "per hour" in s else "day" if "per day" in s else "new country"
     scan_ranges = sorted(f["subject"]["value"] for f in report["findings"] if f["detector"] == "pumped-range")
     scan_spend = sorted((f["subject"]["value"], kind(f["signal"])) for f in report["findings"] if f["detector"] == "spend-anomaly")
+    scan_fresh = sorted(f["subject"]["value"] for f in report["findings"] if f["detector"] == "new-numbers")
+    sql_fresh = sorted(r["subject"] for r in fresh)
+    scan_unv = sorted(f["subject"]["value"] for f in report["findings"] if f["detector"] == "excess-unverified")
+    sql_unv = sorted(r["subject"] for r in unverified)
     sql_ranges = sorted(r["range"] for r in ranges)
     sql_spend = sorted((r["country"], r["kind"]) for r in spend)
     out = {
@@ -54,10 +60,14 @@ def main():
         "spend_anomalies": {"scan": len(scan_spend), "sql": len(sql_spend), "same": scan_spend == sql_spend,
                             "only_scan": sorted(set(map(tuple, scan_spend)) - set(sql_spend)),
                             "only_sql": sorted(set(sql_spend) - set(map(tuple, scan_spend)))},
+        "new_number_spikes": {"scan": len(scan_fresh), "sql": len(sql_fresh), "same": scan_fresh == sql_fresh,
+                              "only_scan": sorted(set(scan_fresh) - set(sql_fresh)), "only_sql": sorted(set(sql_fresh) - set(scan_fresh))},
+        "excess_unverified": {"scan": len(scan_unv), "sql": len(sql_unv), "same": scan_unv == sql_unv,
+                              "only_scan": sorted(set(scan_unv) - set(sql_unv)), "only_sql": sorted(set(sql_unv) - set(scan_unv))},
     }
     json.dump(out, sys.stdout, indent=1, default=str)
     print()
-    sys.exit(0 if out["pumped_ranges"]["same"] and out["spend_anomalies"]["same"] else 1)
+    sys.exit(0 if all(out[k]["same"] for k in ("pumped_ranges", "spend_anomalies", "new_number_spikes", "excess_unverified")) else 1)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,18 @@
 -- Trino (Hive connector): CREATE TABLE hive.sms.messages (...the same columns, varchar for
 --   string...) WITH (external_location = 's3://bucket/pumphound/', format = 'PARQUET');
 -- Then run this file (trino --file sql/pumphound.trino.sql, or each statement in the Athena
--- console) and read the result views: pumped_ranges, spend_anomalies.
+-- console) and read the result views: pumped_ranges, spend_anomalies, new_number_spikes,
+-- excess_unverified.
 --
--- Thresholds are the defaults of `pumphound detectors`, in the view `params` (the CI check fails
--- when they drift).
+-- Thresholds are the defaults of `pumphound detectors`, in the view `params` (excess-unverified's
+-- prefixed `unverified_`; the CI check fails when they drift).
 
 CREATE OR REPLACE VIEW params AS
 SELECT 12 AS min_distinct, 25 AS min_score, 60 AS strong_score, 3 AS min_fold, 30 AS min_blocks,
-       8 AS k_hour, 6 AS k_day, 5 AS floor_hour, 25 AS floor_day, 20 AS min_messages, 0.25 AS new_country_after;
+       8 AS k_hour, 6 AS k_day, 5 AS floor_hour, 25 AS floor_day, 20 AS min_messages, 0.25 AS new_country_after,
+       8 AS k, 150 AS min_new_day, 60 AS min_new_hour, 3 AS concentration,
+       25 AS unverified_min_score, 20 AS unverified_min_excess, 15 AS unverified_min_excess_hour,
+       60 AS unverified_strong_score, 30 AS unverified_min_strong_excess;
 
 -- The rows detectors read: a send time and, for number blocks, an E.164 destination whose
 -- calling code is known. nlen: the national number's digits.
@@ -224,3 +228,271 @@ SELECT c.country, 'new country' AS kind, c.seen AS start_ms, p.last_ts AS end_ms
 CROSS JOIN params q
 WHERE p.last_ts > p.first_ts AND c.cost >= q.floor_day
   AND c.seen > greatest(p.first_ts + floor((p.last_ts - p.first_ts) * q.new_country_after), p.first_ts + 86400000);
+
+-- 3. new-numbers. Sends to numbers never seen before, per country (by hour and by day) and per
+--    operator prefix (the national number's first three digits, by day), against the slice's
+--    median + k·MAD over every window of the period (none as zero; the median of an even count
+--    is the mean of the middle two): a spike has k (8) MADs (at least 1) over the median and
+--    min_new_day (150) / min_new_hour (60) more than it, and starts after the data's first day
+--    (on it every number is new). A country first seen after the first day is one window from
+--    its first to its last day of new numbers when its busiest day has min_new_day and half the
+--    account's median day, or its new numbers (60 or more) fall 90 % under one operator prefix
+--    (not in +1, whose first digits are area codes). Days before hours, operators before their
+--    country: a window already covered by a flagged one is not flagged again.
+CREATE OR REPLACE VIEW new_params AS
+SELECT 'hour' AS width, 3600000 AS ms, k, min_new_hour AS min_new FROM params
+UNION ALL SELECT 'day', 86400000, k, min_new_day FROM params;
+
+-- Each number's first send: when, to which country (the first send's), under which operator.
+CREATE OR REPLACE VIEW first_sends AS
+SELECT calling_code AS cc, destination, min(ts) AS first_ts,
+       min_by(coalesce(country, '??'), ts) AS country,
+       CASE WHEN length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) >= 6
+            THEN CAST(substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), 3) AS INT) END AS operator
+FROM messages
+WHERE ts IS NOT NULL AND calling_code IS NOT NULL AND destination LIKE '+%'
+  AND length(destination) - 1 > length(CAST(calling_code AS VARCHAR))
+GROUP BY calling_code, destination;
+
+-- New numbers per slice (country, and country and operator; operator -1 is the whole country)
+-- and window; operators by day only.
+CREATE OR REPLACE VIEW new_cells AS
+SELECT f.country, max(f.cc) AS cc, -1 AS operator, w.width, floor(f.first_ts / w.ms) AS idx, count(*) AS n
+FROM first_sends f CROSS JOIN new_params w
+GROUP BY f.country, w.width, floor(f.first_ts / w.ms)
+UNION ALL
+SELECT f.country, max(f.cc), f.operator, 'day', floor(f.first_ts / 86400000), count(*)
+FROM first_sends f WHERE f.operator IS NOT NULL
+GROUP BY f.country, f.operator, floor(f.first_ts / 86400000);
+
+-- Median and MAD of each slice's windows, those without a new number as one row of weight.
+CREATE OR REPLACE VIEW new_series AS
+SELECT country, operator, width, n, 1 AS weight FROM new_cells
+UNION ALL
+SELECT c.country, c.operator, c.width, 0 AS n,
+       max(floor(p.last_ts / w.ms) - floor(p.first_ts / w.ms) + 1) - count(*) AS weight
+FROM new_cells c JOIN new_params w ON w.width = c.width CROSS JOIN period p
+GROUP BY c.country, c.operator, c.width;
+
+CREATE OR REPLACE VIEW new_median AS
+SELECT country, operator, width,
+       (min(CASE WHEN upto > floor((total - 1) / 2.0) THEN n END) + min(CASE WHEN upto > floor(total / 2.0) THEN n END)) / 2.0 AS med
+FROM (
+  SELECT country, operator, width, n,
+         sum(weight) OVER (PARTITION BY country, operator, width ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+         sum(weight) OVER (PARTITION BY country, operator, width) AS total
+  FROM new_series WHERE weight > 0
+) x
+GROUP BY country, operator, width;
+
+CREATE OR REPLACE VIEW new_mad AS
+SELECT country, operator, width,
+       (min(CASE WHEN upto > floor((total - 1) / 2.0) THEN dev END) + min(CASE WHEN upto > floor(total / 2.0) THEN dev END)) / 2.0 AS mad
+FROM (
+  SELECT s.country, s.operator, s.width, abs(s.n - m.med) AS dev,
+         sum(s.weight) OVER (PARTITION BY s.country, s.operator, s.width ORDER BY abs(s.n - m.med) ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto,
+         sum(s.weight) OVER (PARTITION BY s.country, s.operator, s.width) AS total
+  FROM new_series s JOIN new_median m ON m.country = s.country AND m.operator = s.operator AND m.width = s.width
+  WHERE s.weight > 0
+) x
+GROUP BY country, operator, width;
+
+CREATE OR REPLACE VIEW new_spikes AS
+SELECT c.country, c.cc, c.operator, c.width, c.idx * w.ms AS start_ms, (c.idx + 1) * w.ms AS end_ms, c.n, m.med
+FROM new_cells c
+JOIN new_params w ON w.width = c.width
+JOIN new_median m ON m.country = c.country AND m.operator = c.operator AND m.width = c.width
+JOIN new_mad d ON d.country = c.country AND d.operator = c.operator AND d.width = c.width
+CROSS JOIN period p
+WHERE c.n > m.med + w.k * greatest(d.mad, 1) AND c.n - m.med >= w.min_new
+  AND c.idx * w.ms >= p.first_ts + 86400000;
+
+-- Countries first seen after the data's first day.
+CREATE OR REPLACE VIEW new_countries AS
+SELECT c.country, c.cc, -1 AS operator, 'first seen' AS width,
+       floor(c.start_ms / 86400000) * 86400000 AS start_ms, (floor((c.end_ms - 1) / 86400000) + 1) * 86400000 AS end_ms,
+       c.total AS n, u.usual AS med
+FROM (
+  SELECT country, max(cc) AS cc,
+         min(CASE WHEN width = 'hour' THEN idx * 3600000 END) AS start_ms,
+         max(CASE WHEN width = 'hour' THEN (idx + 1) * 3600000 END) AS end_ms,
+         max(CASE WHEN width = 'day' THEN n END) AS busiest,
+         sum(CASE WHEN width = 'day' THEN n END) AS total
+  FROM new_cells WHERE operator = -1 GROUP BY country
+) c
+LEFT JOIN (
+  SELECT country, max(n) AS top FROM (
+    SELECT country, operator, sum(n) AS n FROM new_cells WHERE operator >= 0 GROUP BY country, operator
+  ) o GROUP BY country
+) o ON o.country = c.country
+CROSS JOIN (
+  -- The account's median day of new numbers, its first day left out (days with none are not counted).
+  SELECT (min(CASE WHEN upto > floor((total - 1) / 2.0) THEN n END) + min(CASE WHEN upto > floor(total / 2.0) THEN n END)) / 2.0 AS usual
+  FROM (
+    SELECT n, row_number() OVER (ORDER BY n) AS upto, count(*) OVER () AS total FROM (
+      SELECT idx, sum(n) AS n FROM new_cells CROSS JOIN period p
+      WHERE operator = -1 AND width = 'day' AND idx <> floor(p.first_ts / 86400000) GROUP BY idx
+    ) d
+  ) r
+) u
+CROSS JOIN period p CROSS JOIN params q
+WHERE c.start_ms >= (floor(p.first_ts / 86400000) + 1) * 86400000
+  AND ((c.busiest >= q.min_new_day AND c.busiest >= coalesce(u.usual, 0) / 2)
+    OR (c.total >= 60 AND coalesce(o.top, 0) / greatest(c.total, 1) >= 0.9 AND c.cc <> 1));
+
+-- Days before hours, operators before their country; a window inside one flagged before it is
+-- left out (an operator's by its own or its country's, a country's by any of it).
+CREATE OR REPLACE VIEW new_day_operators AS
+SELECT s.* FROM new_spikes s WHERE s.width = 'day' AND s.operator >= 0
+  AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
+
+CREATE OR REPLACE VIEW new_days AS
+SELECT s.* FROM new_spikes s WHERE s.width = 'day' AND s.operator = -1
+  AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
+  AND NOT EXISTS (SELECT 1 FROM new_day_operators f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
+
+CREATE OR REPLACE VIEW new_earlier AS
+SELECT country, operator, start_ms, end_ms FROM new_countries
+UNION ALL SELECT country, operator, start_ms, end_ms FROM new_day_operators
+UNION ALL SELECT country, operator, start_ms, end_ms FROM new_days;
+
+CREATE OR REPLACE VIEW new_hour_operators AS
+SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator >= 0
+  AND NOT EXISTS (SELECT 1 FROM new_earlier f WHERE f.country = s.country AND (f.operator = s.operator OR f.operator = -1)
+                  AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
+
+CREATE OR REPLACE VIEW new_number_spikes AS
+SELECT country, CASE WHEN operator = -1 THEN country ELSE concat('+', CAST(cc AS VARCHAR), CAST(operator AS VARCHAR)) END AS subject,
+       CASE WHEN operator = -1 THEN 'country' ELSE 'operator_prefix' END AS kind, width, start_ms, end_ms, n AS new_numbers, med AS usual
+FROM (
+  SELECT * FROM new_countries
+  UNION ALL SELECT * FROM new_day_operators
+  UNION ALL SELECT * FROM new_days
+  UNION ALL SELECT * FROM new_hour_operators
+  UNION ALL
+  SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
+    AND NOT EXISTS (SELECT 1 FROM new_earlier f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
+    AND NOT EXISTS (SELECT 1 FROM new_hour_operators f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
+) x;
+
+-- 4. excess-unverified (only where conversion is known: the converted column). Per country and
+--    per operator prefix (the national number's first two digits), per day and per hour: the
+--    verified sends V predict λ = V·(1 − p)/p unverified ones at the slice's usual conversion p
+--    (p within 0.01 .. 0.999); flagged when the unverified U score U·ln(U/λ') − U + λ' ≥
+--    min_score (λ' = max(λ, 0.5)) and U − λ is at least min_excess a day (20) or min_excess_hour
+--    an hour (15). Failed, undelivered and blocked sends are not judged (nobody could verify).
+--    p: the slice's own median daily conversion when it has 3 or more days of 20 or more sends,
+--    else (an operator) its country's; else, with under 3 days of data and 2 or more other
+--    countries of 20 sends, the worst of theirs and never over 0.65; else the account's (the
+--    median day; with under 3 days of 20 sends but 3 or more such countries, the lower quartile
+--    of the countries' rates). Days first; a window inside a flagged one of its country (or of
+--    its own operator) is left out.
+CREATE OR REPLACE VIEW judged AS
+SELECT ts, coalesce(country, '??') AS country, calling_code AS cc,
+       CASE WHEN calling_code IS NOT NULL AND destination LIKE '+%'
+                 AND length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) >= 4
+            THEN CAST(substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), 2) AS INT) END AS operator,
+       CASE WHEN converted THEN 1 ELSE 0 END AS verified
+FROM messages
+WHERE ts IS NOT NULL AND converted IS NOT NULL AND coalesce(status, '') NOT IN ('failed', 'undelivered', 'blocked');
+
+-- Slices: operator -1 is the whole country.
+CREATE OR REPLACE VIEW judged_slices AS
+SELECT country, cc, -1 AS operator, ts, verified FROM judged
+UNION ALL SELECT country, cc, operator, ts, verified FROM judged WHERE operator IS NOT NULL;
+
+CREATE OR REPLACE VIEW slice_days AS
+SELECT country, operator, floor(ts / 86400000) AS day, count(*) AS n, sum(verified) AS k
+FROM judged_slices GROUP BY country, operator, floor(ts / 86400000);
+
+-- A slice's own rate: the upper median of its days of 20 or more sends, given 3 such days.
+CREATE OR REPLACE VIEW slice_rates AS
+SELECT country, operator, max(rate) AS rate FROM (
+  SELECT country, operator, k / n AS rate,
+         row_number() OVER (PARTITION BY country, operator ORDER BY k / n) - 1 AS r,
+         count(*) OVER (PARTITION BY country, operator) AS days
+  FROM slice_days WHERE n >= 20
+) x
+WHERE days >= 3 AND r = floor(days / 2.0)
+GROUP BY country, operator;
+
+CREATE OR REPLACE VIEW account_rate AS
+SELECT CASE WHEN d.good < 3 AND c.good >= 3 THEN c.q1
+            WHEN d.good = 0 THEN t.k / greatest(t.n, 1)
+            ELSE d.med END AS rate,
+       t.days
+FROM (
+  SELECT count(*) AS good, max(CASE WHEN r = floor(total / 2.0) THEN rate END) AS med FROM (
+    SELECT k / n AS rate, row_number() OVER (ORDER BY k / n) - 1 AS r, count(*) OVER () AS total
+    FROM (SELECT day, sum(n) AS n, sum(k) AS k FROM slice_days WHERE operator = -1 GROUP BY day) a WHERE n >= 20
+  ) x
+) d CROSS JOIN (
+  SELECT count(*) AS good, max(CASE WHEN r = floor(total / 4.0) THEN rate END) AS q1 FROM (
+    SELECT k / n AS rate, row_number() OVER (ORDER BY k / n) - 1 AS r, count(*) OVER () AS total
+    FROM (SELECT country, sum(n) AS n, sum(k) AS k FROM slice_days WHERE operator = -1 GROUP BY country) a WHERE n >= 20
+  ) x
+) c CROSS JOIN (
+  SELECT sum(n) AS n, sum(k) AS k, count(DISTINCT day) AS days FROM slice_days WHERE operator = -1
+) t;
+
+-- The worst other country's rate (over 20 or more sends), for data of under 3 days.
+CREATE OR REPLACE VIEW worst_other AS
+SELECT a.country, least(min(b.k / b.n), 0.65) AS rate
+FROM (SELECT DISTINCT country FROM judged) a
+JOIN (SELECT country, sum(n) AS n, sum(k) AS k FROM slice_days WHERE operator = -1 GROUP BY country HAVING sum(n) >= 20) b
+  ON b.country <> a.country
+CROSS JOIN account_rate t
+WHERE t.days < 3
+GROUP BY a.country HAVING count(*) >= 2;
+
+CREATE OR REPLACE VIEW slice_conversion AS
+SELECT s.country, s.operator,
+       coalesce(own.rate, co.rate, w.rate, t.rate) AS p
+FROM (SELECT DISTINCT country, operator FROM judged_slices) s
+LEFT JOIN slice_rates own ON own.country = s.country AND own.operator = s.operator
+LEFT JOIN slice_rates co ON co.country = s.country AND co.operator = -1 AND s.operator >= 0
+LEFT JOIN worst_other w ON w.country = s.country
+CROSS JOIN account_rate t;
+
+CREATE OR REPLACE VIEW unverified_windows AS
+SELECT c.country, c.cc, c.operator, c.width, c.start_ms, c.end_ms, c.n, c.u, c.expected,
+       CASE WHEN c.u > greatest(c.expected, 0.5)
+            THEN c.u * ln(c.u / greatest(c.expected, 0.5)) - c.u + greatest(c.expected, 0.5) ELSE 0 END AS score
+FROM (
+  SELECT j.country, max(j.cc) AS cc, j.operator, w.width, floor(j.ts / w.ms) * w.ms AS start_ms,
+         (floor(j.ts / w.ms) + 1) * w.ms AS end_ms, count(*) AS n, count(*) - sum(j.verified) AS u,
+         sum(j.verified) * (1 - least(greatest(max(v.p), 0.01), 0.999)) / least(greatest(max(v.p), 0.01), 0.999) AS expected
+  FROM judged_slices j
+  JOIN slice_conversion v ON v.country = j.country AND v.operator = j.operator
+  CROSS JOIN new_params w
+  GROUP BY j.country, j.operator, w.width, floor(j.ts / w.ms), w.ms
+) c;
+
+CREATE OR REPLACE VIEW unverified_spikes AS
+SELECT u.* FROM unverified_windows u CROSS JOIN params q
+WHERE u.score >= q.unverified_min_score
+  AND u.u - u.expected >= CASE WHEN u.width = 'day' THEN q.unverified_min_excess ELSE q.unverified_min_excess_hour END;
+
+CREATE OR REPLACE VIEW unverified_days AS
+SELECT s.* FROM unverified_spikes s WHERE s.width = 'day'
+  AND (s.operator = -1 OR NOT EXISTS (SELECT 1 FROM unverified_spikes f
+                                      WHERE f.width = 'day' AND f.country = s.country AND f.operator = -1 AND f.start_ms = s.start_ms));
+
+CREATE OR REPLACE VIEW unverified_hour_countries AS
+SELECT s.* FROM unverified_spikes s WHERE s.width = 'hour' AND s.operator = -1
+  AND NOT EXISTS (SELECT 1 FROM unverified_days f WHERE f.country = s.country AND f.operator = -1
+                  AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
+
+CREATE OR REPLACE VIEW excess_unverified AS
+SELECT country, CASE WHEN operator = -1 THEN country ELSE concat('+', CAST(cc AS VARCHAR), CAST(operator AS VARCHAR)) END AS subject,
+       CASE WHEN operator = -1 THEN 'country' ELSE 'operator_prefix' END AS kind, width, start_ms, end_ms,
+       n AS sends, u AS unverified, expected, score
+FROM (
+  SELECT * FROM unverified_days
+  UNION ALL SELECT * FROM unverified_hour_countries
+  UNION ALL
+  SELECT s.* FROM unverified_spikes s WHERE s.width = 'hour' AND s.operator >= 0
+    AND NOT EXISTS (SELECT 1 FROM unverified_days f WHERE f.country = s.country AND (f.operator = -1 OR f.operator = s.operator)
+                    AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
+    AND NOT EXISTS (SELECT 1 FROM unverified_hour_countries f WHERE f.country = s.country AND f.start_ms = s.start_ms)
+) x;
