@@ -32,7 +32,7 @@ HEADER = """-- pumphound's detectors as SQL over the canonical table that `pumph
 --   string...) WITH (external_location = 's3://bucket/pumphound/', format = 'PARQUET');
 -- Then run this file (trino --file sql/pumphound.trino.sql, or each statement in the Athena
 -- console) and read the result views: pumped_ranges, spend_anomalies, new_number_spikes,
--- excess_unverified.
+-- excess_unverified, low_conversion.
 --
 -- Thresholds are the defaults of `pumphound detectors`, in the view `params` (excess-unverified's
 -- prefixed `unverified_`; the CI check fails when they drift).

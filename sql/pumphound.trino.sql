@@ -17,7 +17,7 @@
 --   string...) WITH (external_location = 's3://bucket/pumphound/', format = 'PARQUET');
 -- Then run this file (trino --file sql/pumphound.trino.sql, or each statement in the Athena
 -- console) and read the result views: pumped_ranges, spend_anomalies, new_number_spikes,
--- excess_unverified.
+-- excess_unverified, low_conversion.
 --
 -- Thresholds are the defaults of `pumphound detectors`, in the view `params` (excess-unverified's
 -- prefixed `unverified_`; the CI check fails when they drift).
@@ -27,7 +27,8 @@ SELECT 12 AS min_distinct, 25 AS min_score, 60 AS strong_score, 3 AS min_fold, 3
        8 AS k_hour, 6 AS k_day, 5 AS floor_hour, 25 AS floor_day, 20 AS min_messages, 0.25 AS new_country_after,
        8 AS k, 150 AS min_new_day, 60 AS min_new_hour, 3 AS concentration,
        25 AS unverified_min_score, 20 AS unverified_min_excess, 15 AS unverified_min_excess_hour,
-       60 AS unverified_strong_score, 30 AS unverified_min_strong_excess;
+       60 AS unverified_strong_score, 30 AS unverified_min_strong_excess,
+       30 AS min_sends, 0.5 AS ratio, 1.96 AS z, 0 AS authgear;
 
 -- The rows detectors read: a send time and, for number blocks, an E.164 destination whose
 -- calling code is known. nlen: the national number's digits.
@@ -416,24 +417,41 @@ SELECT country, operator, max(rate) AS rate FROM (
 WHERE days >= 3 AND r = floor(days / 2.0)
 GROUP BY country, operator;
 
-CREATE OR REPLACE VIEW account_rate AS
-SELECT CASE WHEN d.good < 3 AND c.good >= 3 THEN c.q1
-            WHEN d.good = 0 THEN t.k / greatest(t.n, 1)
+-- The account's usual conversion, per population: 'judged' (excess-unverified: delivered or
+-- pending sends) and 'known' (low-conversion: every send whose conversion is known). The median
+-- day of 20 or more sends given 3 such days; else, with 3 or more countries of 20 sends, the lower
+-- quartile of their rates; else the median day, else the pooled rate.
+CREATE OR REPLACE VIEW conversion_days AS
+SELECT 'judged' AS population, country, floor(ts / 86400000) AS day, count(*) AS n, sum(verified) AS k
+FROM judged GROUP BY country, floor(ts / 86400000)
+UNION ALL
+SELECT 'known', coalesce(country, '??'), floor(ts / 86400000), count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END)
+FROM messages WHERE ts IS NOT NULL AND converted IS NOT NULL GROUP BY coalesce(country, '??'), floor(ts / 86400000);
+
+CREATE OR REPLACE VIEW account_rates AS
+SELECT t.population,
+       CASE WHEN coalesce(d.good, 0) < 3 AND coalesce(c.good, 0) >= 3 THEN c.q1
+            WHEN coalesce(d.good, 0) = 0 THEN t.k / greatest(t.n, 1)
             ELSE d.med END AS rate,
        t.days
 FROM (
-  SELECT count(*) AS good, max(CASE WHEN r = floor(total / 2.0) THEN rate END) AS med FROM (
-    SELECT k / n AS rate, row_number() OVER (ORDER BY k / n) - 1 AS r, count(*) OVER () AS total
-    FROM (SELECT day, sum(n) AS n, sum(k) AS k FROM slice_days WHERE operator = -1 GROUP BY day) a WHERE n >= 20
-  ) x
-) d CROSS JOIN (
-  SELECT count(*) AS good, max(CASE WHEN r = floor(total / 4.0) THEN rate END) AS q1 FROM (
-    SELECT k / n AS rate, row_number() OVER (ORDER BY k / n) - 1 AS r, count(*) OVER () AS total
-    FROM (SELECT country, sum(n) AS n, sum(k) AS k FROM slice_days WHERE operator = -1 GROUP BY country) a WHERE n >= 20
-  ) x
-) c CROSS JOIN (
-  SELECT sum(n) AS n, sum(k) AS k, count(DISTINCT day) AS days FROM slice_days WHERE operator = -1
-) t;
+  SELECT population, sum(n) AS n, sum(k) AS k, count(DISTINCT day) AS days FROM conversion_days GROUP BY population
+) t LEFT JOIN (
+  SELECT population, count(*) AS good, max(CASE WHEN r = floor(total / 2.0) THEN rate END) AS med FROM (
+    SELECT population, k / n AS rate, row_number() OVER (PARTITION BY population ORDER BY k / n) - 1 AS r,
+           count(*) OVER (PARTITION BY population) AS total
+    FROM (SELECT population, day, sum(n) AS n, sum(k) AS k FROM conversion_days GROUP BY population, day) a WHERE n >= 20
+  ) x GROUP BY population
+) d ON d.population = t.population LEFT JOIN (
+  SELECT population, count(*) AS good, max(CASE WHEN r = floor(total / 4.0) THEN rate END) AS q1 FROM (
+    SELECT population, k / n AS rate, row_number() OVER (PARTITION BY population ORDER BY k / n) - 1 AS r,
+           count(*) OVER (PARTITION BY population) AS total
+    FROM (SELECT population, country, sum(n) AS n, sum(k) AS k FROM conversion_days GROUP BY population, country) a WHERE n >= 20
+  ) x GROUP BY population
+) c ON c.population = t.population;
+
+CREATE OR REPLACE VIEW account_rate AS
+SELECT rate, days FROM account_rates WHERE population = 'judged';
 
 -- The worst other country's rate (over 20 or more sends), for data of under 3 days.
 CREATE OR REPLACE VIEW worst_other AS
@@ -496,3 +514,35 @@ FROM (
                     AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
     AND NOT EXISTS (SELECT 1 FROM unverified_hour_countries f WHERE f.country = s.country AND f.start_ms = s.start_ms)
 ) x;
+
+-- 5. low-conversion (only where conversion is known). Per country and per range (the number
+--    without its last four digits) and day: with min_sends (30) or more sends whose conversion
+--    is known, flagged when the Wilson upper bound (z 1.96) of its conversion is under ratio (0.5)
+--    times the account's usual conversion (population 'known' above). The Authgear preset of
+--    `pumphound` (off by default) is not here.
+CREATE OR REPLACE VIEW conversion_cells AS
+SELECT 'country' AS kind, coalesce(country, '??') AS subject, floor(ts / 86400000) AS day, count(*) AS n,
+       sum(CASE WHEN converted THEN 1 ELSE 0 END) AS k
+FROM messages WHERE ts IS NOT NULL AND converted IS NOT NULL
+GROUP BY coalesce(country, '??'), floor(ts / 86400000)
+UNION ALL
+SELECT 'number_range', concat('+', CAST(calling_code AS VARCHAR),
+         substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), length(destination) - 5 - length(CAST(calling_code AS VARCHAR))), 'xxxx'),
+       floor(ts / 86400000), count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END)
+FROM messages
+WHERE ts IS NOT NULL AND converted IS NOT NULL AND calling_code IS NOT NULL AND destination LIKE '+%'
+  AND length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) > 4
+GROUP BY calling_code, substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), length(destination) - 5 - length(CAST(calling_code AS VARCHAR))),
+         floor(ts / 86400000);
+
+CREATE OR REPLACE VIEW low_conversion AS
+SELECT c.kind, c.subject, c.day * 86400000 AS start_ms, c.n AS sends, c.k AS verified, c.k / c.n AS conversion,
+       (c.k / c.n + q.z * q.z / (2 * c.n)
+         + q.z * sqrt((c.k / c.n) * (1 - c.k / c.n) / c.n + q.z * q.z / (4 * c.n * c.n))) / (1 + q.z * q.z / c.n) AS wilson_high,
+       a.rate AS baseline
+FROM conversion_cells c
+CROSS JOIN params q
+JOIN account_rates a ON a.population = 'known'
+WHERE c.n >= q.min_sends
+  AND least((c.k / c.n + q.z * q.z / (2 * c.n)
+         + q.z * sqrt((c.k / c.n) * (1 - c.k / c.n) / c.n + q.z * q.z / (4 * c.n * c.n))) / (1 + q.z * q.z / c.n), 1) < q.ratio * a.rate;

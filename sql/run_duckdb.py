@@ -13,6 +13,7 @@ RESULTS = {
     "spend_anomalies": "country, kind, start_ms",
     "new_number_spikes": "subject, start_ms, width",
     "excess_unverified": "subject, start_ms, width",
+    "low_conversion": "kind, subject, start_ms",
 }
 
 

@@ -1,8 +1,8 @@
 //! The SQL in `sql/` (Spark and the Trino file made from it) checked against `scan`: each
 //! bundled simulator fixture is exported to Parquet, the SQL is run over it in DuckDB
 //! (`sql/run_duckdb.py`), and it must flag what `scan` flags (pumped ranges, spend anomalies by
-//! country and kind, new-number spikes and excess unverified sends by subject), over the whole
-//! period and over one day alone, with the thresholds of `pumphound detectors`.
+//! country and kind, new-number spikes, excess unverified sends and low conversion by subject),
+//! over the whole period and over one day alone, with the thresholds of `pumphound detectors`.
 
 use crate::util::{bin, json_out, root};
 use std::path::Path;
@@ -13,6 +13,9 @@ use std::process::Command;
 const EXCEPTIONS: &[(&str, &str)] = &[];
 
 const DIALECTS: [&str; 2] = ["sql/pumphound.spark.sql", "sql/pumphound.trino.sql"];
+
+/// The detectors the SQL holds (number-class and provider-blocks are not in it).
+const COVERED: [&str; 5] = ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified", "low-conversion"];
 
 fn run_sql(py: &str, sql: &str, export: &Path) -> serde_json::Value {
     let out = Command::new(py)
@@ -45,6 +48,7 @@ fn scan_flags(report: &serde_json::Value) -> Flagged {
         let signal = f["signal"].as_str().expect("signal");
         match f["detector"].as_str().expect("detector") {
             "pumped-range" => "range",
+            "low-conversion" => f["subject"]["kind"].as_str().expect("kind"),
             "new-numbers" => "spike",
             _ if signal.contains("per hour") => "hour",
             _ if signal.contains("per day") => "day",
@@ -56,7 +60,7 @@ fn scan_flags(report: &serde_json::Value) -> Flagged {
         .as_array()
         .expect("findings")
         .iter()
-        .filter(|f| ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified"].iter().any(|d| f["detector"] == *d))
+        .filter(|f| COVERED.iter().any(|d| f["detector"] == *d))
         .map(|f| {
             (f["detector"].as_str().expect("detector").to_string(), f["subject"]["value"].as_str().expect("subject").to_string(), kind(f))
         })
@@ -74,6 +78,7 @@ fn sql_flags(result: &serde_json::Value) -> Flagged {
     v.extend(rows("spend_anomalies").iter().map(|r| ("spend-anomaly".into(), text(r, "country"), text(r, "kind"))));
     v.extend(rows("new_number_spikes").iter().map(|r| ("new-numbers".into(), text(r, "subject"), "spike".into())));
     v.extend(rows("excess_unverified").iter().map(|r| ("excess-unverified".into(), text(r, "subject"), text(r, "width"))));
+    v.extend(rows("low_conversion").iter().map(|r| ("low-conversion".into(), text(r, "subject"), text(r, "kind"))));
     v.sort();
     v
 }
@@ -120,7 +125,7 @@ fn the_sql_flags_what_scan_flags_on_every_fixture() {
     }
     // Each detector the SQL covers must have findings on several fixtures for the check to mean
     // anything.
-    for d in ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified"] {
+    for d in COVERED {
         assert!(by_detector.get(d).copied().unwrap_or(0) >= 5, "{d}: {by_detector:?}");
     }
 }
