@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Run sql/pumphound.spark.sql in a local Spark (pyspark) over a `pumphound export` directory and
-compare its pumped ranges, spend anomalies, new-number spikes and excess-unverified windows with a `pumphound scan -f json` report of the same
+compare its pumped ranges, spend anomalies, new-number spikes, excess-unverified windows and
+low-conversion cells with a `pumphound scan -f json` report of the same
 input. Prints one JSON object: Spark's time, the result counts, and the matches.
 
 Usage: spark_check.py EXPORT_DIR SCAN.json [--sql sql/pumphound.spark.sql]
@@ -42,6 +43,7 @@ def main():
     spend = [r.asDict() for r in spark.sql("SELECT * FROM spend_anomalies").collect()]
     fresh = [r.asDict() for r in spark.sql("SELECT * FROM new_number_spikes").collect()]
     unverified = [r.asDict() for r in spark.sql("SELECT * FROM excess_unverified").collect()]
+    low = [r.asDict() for r in spark.sql("SELECT * FROM low_conversion").collect()]
     queried = time.time() - t1
     rows = spark.sql("SELECT count(*) AS n FROM messages").collect()[0]["n"]
     spark.stop()
@@ -55,6 +57,8 @@ def main():
     sql_fresh = sorted(r["subject"] for r in fresh)
     scan_unv = sorted(f["subject"]["value"] for f in report["findings"] if f["detector"] == "excess-unverified")
     sql_unv = sorted(r["subject"] for r in unverified)
+    scan_low = sorted(f["subject"]["value"] for f in report["findings"] if f["detector"] == "low-conversion")
+    sql_low = sorted(r["subject"] for r in low)
     sql_ranges = sorted(r["range"] for r in ranges)
     sql_spend = sorted((r["country"], r["kind"]) for r in spend)
     out = {
@@ -70,10 +74,12 @@ def main():
                               "only_scan": sorted(set(scan_fresh) - set(sql_fresh)), "only_sql": sorted(set(sql_fresh) - set(scan_fresh))},
         "excess_unverified": {"scan": len(scan_unv), "sql": len(sql_unv), "same": scan_unv == sql_unv,
                               "only_scan": sorted(set(scan_unv) - set(sql_unv)), "only_sql": sorted(set(sql_unv) - set(scan_unv))},
+        "low_conversion": {"scan": len(scan_low), "sql": len(sql_low), "same": scan_low == sql_low,
+                           "only_scan": sorted(set(scan_low) - set(sql_low)), "only_sql": sorted(set(sql_low) - set(scan_low))},
     }
     json.dump(out, sys.stdout, indent=1, default=str)
     print()
-    sys.exit(0 if all(out[k]["same"] for k in ("pumped_ranges", "spend_anomalies", "new_number_spikes", "excess_unverified")) else 1)
+    sys.exit(0 if all(out[k]["same"] for k in ("pumped_ranges", "spend_anomalies", "new_number_spikes", "excess_unverified", "low_conversion")) else 1)
 
 
 if __name__ == "__main__":
