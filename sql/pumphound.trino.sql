@@ -30,15 +30,25 @@ SELECT 12 AS min_distinct, 25 AS min_score, 60 AS strong_score, 3 AS min_fold, 3
        60 AS unverified_strong_score, 30 AS unverified_min_strong_excess,
        30 AS min_sends, 0.5 AS ratio, 1.96 AS z, 0 AS authgear;
 
--- The rows detectors read: a send time and, for number blocks, an E.164 destination whose
--- calling code is known. nlen: the national number's digits.
+-- The rows detectors read: those with a send time. nlen and national: the national number's
+-- digits and the number itself, for an E.164 destination whose calling code is known (else
+-- NULL: such a send counts for its country, never for a number).
+CREATE OR REPLACE VIEW sends AS
+SELECT m.*,
+       CASE WHEN e164 THEN length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) END AS nlen,
+       CASE WHEN e164 THEN substr(destination, 2 + length(CAST(calling_code AS VARCHAR))) END AS national
+FROM (
+  SELECT *, coalesce(calling_code IS NOT NULL AND destination LIKE '+%'
+                     AND length(destination) - 1 > length(CAST(calling_code AS VARCHAR)), false) AS e164
+  FROM messages WHERE ts IS NOT NULL
+) m;
+
 CREATE OR REPLACE VIEW numbers AS
-SELECT DISTINCT calling_code AS cc,
-       length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) AS nlen,
-       substr(destination, 2 + length(CAST(calling_code AS VARCHAR))) AS national
-FROM messages
-WHERE ts IS NOT NULL AND calling_code IS NOT NULL AND destination LIKE '+%'
-  AND length(destination) - 1 > length(CAST(calling_code AS VARCHAR));
+SELECT DISTINCT calling_code AS cc, nlen, national FROM sends WHERE nlen IS NOT NULL;
+
+-- The windows of the detectors that count per hour and per day.
+CREATE OR REPLACE VIEW widths AS
+SELECT 'hour' AS width, 3600000 AS ms UNION ALL SELECT 'day', 86400000;
 
 CREATE OR REPLACE VIEW levels AS
 SELECT 1 AS l UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6;
@@ -154,17 +164,17 @@ CROSS JOIN params p;
 --    period and after its first day, with floor_day or more spent, is new. Costs in one
 --    currency (scan reports the others apart).
 CREATE OR REPLACE VIEW spend_params AS
-SELECT 'hour' AS width, 3600000 AS ms, k_hour AS k, floor_hour AS floor_cost, min_messages FROM params
-UNION ALL SELECT 'day', 86400000, k_day, floor_day, min_messages FROM params;
+SELECT w.width, w.ms, CASE WHEN w.width = 'hour' THEN p.k_hour ELSE p.k_day END AS k,
+       CASE WHEN w.width = 'hour' THEN p.floor_hour ELSE p.floor_day END AS floor_cost, p.min_messages
+FROM widths w CROSS JOIN params p;
 
 CREATE OR REPLACE VIEW period AS
-SELECT min(ts) AS first_ts, max(ts) AS last_ts FROM messages WHERE ts IS NOT NULL;
+SELECT min(ts) AS first_ts, max(ts) AS last_ts FROM sends;
 
 CREATE OR REPLACE VIEW spend_windows AS
 SELECT coalesce(m.country, '??') AS country, w.width, floor(m.ts / w.ms) AS idx,
        sum(coalesce(m.cost, 0)) AS cost, count(*) AS messages
-FROM messages m CROSS JOIN spend_params w
-WHERE m.ts IS NOT NULL
+FROM sends m CROSS JOIN spend_params w
 GROUP BY coalesce(m.country, '??'), w.width, floor(m.ts / w.ms);
 
 -- Every country's windows, those without a send as one row of cost 0 weighing their number.
@@ -224,7 +234,7 @@ WHERE r.width = 'hour'
 UNION ALL
 SELECT c.country, 'new country' AS kind, c.seen AS start_ms, p.last_ts AS end_ms, c.cost, 0.0 AS expected FROM (
   SELECT coalesce(country, '??') AS country, min(ts) AS seen, sum(coalesce(cost, 0)) AS cost
-  FROM messages WHERE ts IS NOT NULL GROUP BY coalesce(country, '??')
+  FROM sends GROUP BY coalesce(country, '??')
 ) c CROSS JOIN period p
 CROSS JOIN params q
 WHERE p.last_ts > p.first_ts AND c.cost >= q.floor_day
@@ -241,19 +251,17 @@ WHERE p.last_ts > p.first_ts AND c.cost >= q.floor_day
 --    (not in +1, whose first digits are area codes). Days before hours, operators before their
 --    country: a window already covered by a flagged one is not flagged again.
 CREATE OR REPLACE VIEW new_params AS
-SELECT 'hour' AS width, 3600000 AS ms, k, min_new_hour AS min_new FROM params
-UNION ALL SELECT 'day', 86400000, k, min_new_day FROM params;
+SELECT w.width, w.ms, p.k, CASE WHEN w.width = 'hour' THEN p.min_new_hour ELSE p.min_new_day END AS min_new
+FROM widths w CROSS JOIN params p;
 
 -- Each number's first send: when, to which country (the first send's), under which operator.
 CREATE OR REPLACE VIEW first_sends AS
-SELECT calling_code AS cc, destination, min(ts) AS first_ts,
+SELECT calling_code AS cc, national, min(ts) AS first_ts,
        min_by(coalesce(country, '??'), ts) AS country,
-       CASE WHEN length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) >= 6
-            THEN CAST(substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), 3) AS INT) END AS operator
-FROM messages
-WHERE ts IS NOT NULL AND calling_code IS NOT NULL AND destination LIKE '+%'
-  AND length(destination) - 1 > length(CAST(calling_code AS VARCHAR))
-GROUP BY calling_code, destination;
+       CASE WHEN nlen >= 6 THEN CAST(substr(national, 1, 3) AS INT) END AS operator
+FROM sends
+WHERE nlen IS NOT NULL
+GROUP BY calling_code, nlen, national;
 
 -- New numbers per slice (country, and country and operator; operator -1 is the whole country)
 -- and window; operators by day only.
@@ -390,12 +398,10 @@ FROM (
 --    its own operator) is left out.
 CREATE OR REPLACE VIEW judged AS
 SELECT ts, coalesce(country, '??') AS country, calling_code AS cc,
-       CASE WHEN calling_code IS NOT NULL AND destination LIKE '+%'
-                 AND length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) >= 4
-            THEN CAST(substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), 2) AS INT) END AS operator,
+       CASE WHEN nlen >= 4 THEN CAST(substr(national, 1, 2) AS INT) END AS operator,
        CASE WHEN converted THEN 1 ELSE 0 END AS verified
-FROM messages
-WHERE ts IS NOT NULL AND converted IS NOT NULL AND coalesce(status, '') NOT IN ('failed', 'undelivered', 'blocked');
+FROM sends
+WHERE converted IS NOT NULL AND coalesce(status, '') NOT IN ('failed', 'undelivered', 'blocked');
 
 -- Slices: operator -1 is the whole country.
 CREATE OR REPLACE VIEW judged_slices AS
@@ -426,7 +432,7 @@ SELECT 'judged' AS population, country, floor(ts / 86400000) AS day, count(*) AS
 FROM judged GROUP BY country, floor(ts / 86400000)
 UNION ALL
 SELECT 'known', coalesce(country, '??'), floor(ts / 86400000), count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END)
-FROM messages WHERE ts IS NOT NULL AND converted IS NOT NULL GROUP BY coalesce(country, '??'), floor(ts / 86400000);
+FROM sends WHERE converted IS NOT NULL GROUP BY coalesce(country, '??'), floor(ts / 86400000);
 
 CREATE OR REPLACE VIEW account_rates AS
 SELECT t.population,
@@ -482,7 +488,7 @@ FROM (
          sum(j.verified) * (1 - least(greatest(max(v.p), 0.01), 0.999)) / least(greatest(max(v.p), 0.01), 0.999) AS expected
   FROM judged_slices j
   JOIN slice_conversion v ON v.country = j.country AND v.operator = j.operator
-  CROSS JOIN new_params w
+  CROSS JOIN widths w
   GROUP BY j.country, j.operator, w.width, floor(j.ts / w.ms), w.ms
 ) c;
 
@@ -523,17 +529,14 @@ FROM (
 CREATE OR REPLACE VIEW conversion_cells AS
 SELECT 'country' AS kind, coalesce(country, '??') AS subject, floor(ts / 86400000) AS day, count(*) AS n,
        sum(CASE WHEN converted THEN 1 ELSE 0 END) AS k
-FROM messages WHERE ts IS NOT NULL AND converted IS NOT NULL
+FROM sends WHERE converted IS NOT NULL
 GROUP BY coalesce(country, '??'), floor(ts / 86400000)
 UNION ALL
-SELECT 'number_range', concat('+', CAST(calling_code AS VARCHAR),
-         substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), length(destination) - 5 - length(CAST(calling_code AS VARCHAR))), 'xxxx'),
+SELECT 'number_range', concat('+', CAST(calling_code AS VARCHAR), substr(national, 1, nlen - 4), 'xxxx'),
        floor(ts / 86400000), count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END)
-FROM messages
-WHERE ts IS NOT NULL AND converted IS NOT NULL AND calling_code IS NOT NULL AND destination LIKE '+%'
-  AND length(destination) - 1 - length(CAST(calling_code AS VARCHAR)) > 4
-GROUP BY calling_code, substr(destination, 2 + length(CAST(calling_code AS VARCHAR)), length(destination) - 5 - length(CAST(calling_code AS VARCHAR))),
-         floor(ts / 86400000);
+FROM sends
+WHERE converted IS NOT NULL AND nlen > 4
+GROUP BY calling_code, substr(national, 1, nlen - 4), floor(ts / 86400000);
 
 CREATE OR REPLACE VIEW low_conversion AS
 SELECT c.kind, c.subject, c.day * 86400000 AS start_ms, c.n AS sends, c.k AS verified, c.k / c.n AS conversion,
