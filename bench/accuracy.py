@@ -71,7 +71,7 @@ def draw(name, seed):
         return f"hidden:country={r.choice(SERVED)},messages={r.randint(300, 1500)},hours={hours:.1f},start={start_for(r, hours)}"
     if name == "faked-conversion":
         hours = r.uniform(1, 12)
-        return f"faked-conversion:countries={r.choice(UNSERVED + SERVED)},messages={r.randint(300, 6000)},hours={hours:.1f},conversion={r.uniform(0.5, 0.9):.2f},start={start_for(r, hours)}"
+        return f"faked-conversion:countries={r.choice(UNSERVED + SERVED)},messages={r.randint(300, 6000)},hours={hours:.1f},conversion={r.uniform(0.5, 0.9):.2f},sequential={r.uniform(0.3, 0.9):.2f},start={start_for(r, hours)}"
     if name == "operator-spread":
         hours = r.choice([r.uniform(1, 24), r.uniform(24, DAYS * 24 - 60)])
         return f"operator-spread:country={r.choice(UNSERVED + SERVED)},messages={r.randint(300, 6000)},hours={hours:.1f},start={start_for(r, hours)}"

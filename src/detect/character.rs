@@ -7,13 +7,21 @@
 //! - **repetition**: messages per number, and the share of numbers that return on another day;
 //! - **time shape**: the days the range is active over the days the data covers;
 //! - **conversion**, when known: the Wilson interval of the range's conversion against the
-//!   account's median daily conversion.
+//!   account's median daily conversion;
+//! - **sequential numbers**: the share of gaps between the range's sorted numbers that are 1 or
+//!   2, against the share random numbers at the same density would give (DETECTION.md: "faked
+//!   conversion: conversion looks normal; range concentration and sequential numbers remain").
 //!
 //! A long-lived range whose numbers come back day after day, or that the known-clean
 //! `--baseline` period already had (a nightly scan of one day), is a customer's block (staff on a
 //! company plan, a call centre): at most `low` without conversion data, `info` when its
 //! conversion is known and not below the account's. Pumped numbers are the attacker's: they are
 //! new and do not return, whatever the conversion says (attackers fake verifications).
+//!
+//! Without history (the data covers fewer than [`MIN_DAYS`] days and there is no `--baseline`),
+//! novelty and repetition cannot be measured: a range converting as well as the account whose
+//! numbers are no more sequential than chance is then at most `low`, and the text asks for a
+//! baseline. Faked conversion still leaves sequential numbers, which keep the range's strength.
 
 use super::baseline::Known;
 use super::low_conversion::wilson;
@@ -29,6 +37,9 @@ pub const RETURNING: f64 = 0.5;
 pub const MIN_DAYS: u64 = 3;
 /// Sends with known conversion a range needs before its conversion speaks.
 pub const MIN_KNOWN: usize = 20;
+/// −ln p (binomial upper tail, Chernoff bound) from which a range's short gaps are sequential
+/// numbers rather than chance: p < 5e-5.
+pub const SEQUENTIAL_SCORE: f64 = 10.0;
 
 /// The character of a range's traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,11 +54,46 @@ pub struct Character {
     pub known: f64,
     /// Converted share and its Wilson interval, when at least [`MIN_KNOWN`] sends are known.
     pub conversion: Option<(f64, f64, f64)>,
+    /// Whether novelty and repetition can be measured: the data covers [`MIN_DAYS`] days or a
+    /// `--baseline` holds the history.
+    pub history: bool,
+    /// Gaps of 1 or 2 between the sorted distinct numbers: (observed share, chance share, score).
+    pub sequential: (f64, f64, f64),
 }
 
-/// `members`: the range's messages; `period`: the first and last message of the data;
-/// `baseline`: numbers of the `--baseline` period.
-pub fn of(members: &[&Row], period: (i64, i64), baseline: &Known) -> Character {
+/// Short gaps (1 or 2) between `sorted` distinct numbers of a block of `block` numbers: the
+/// observed share of the gaps, the share random numbers at that density give (1 − (1 − p)²,
+/// p = distinct / the smallest aligned power of ten up to `block` that holds them all: a
+/// customer's 100 numbers inside a range flagged at 1000 are judged at their own density), and
+/// −ln of the binomial upper tail of the observed count (Chernoff).
+pub fn sequential(sorted: &[u64], block: u64) -> (f64, f64, f64) {
+    let m = sorted.len().saturating_sub(1);
+    let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else { return (0.0, 0.0, 0.0) };
+    if m == 0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let mut span = 10u64;
+    while span < block && lo / span != hi / span {
+        span *= 10;
+    }
+    let short = sorted.windows(2).filter(|w| w[1] - w[0] <= 2).count() as f64;
+    let p = (sorted.len() as f64 / span.min(block).max(1) as f64).min(1.0);
+    let chance = 1.0 - (1.0 - p) * (1.0 - p);
+    let (m, share) = (m as f64, short / m as f64);
+    let score = if share <= chance || chance <= 0.0 {
+        0.0
+    } else if share >= 1.0 {
+        -m * chance.ln()
+    } else {
+        m * (share * (share / chance).ln() + (1.0 - share) * ((1.0 - share) / (1.0 - chance)).ln())
+    };
+    (share, chance, score)
+}
+
+/// `members`: the range's messages; `sorted`: their distinct national numbers, sorted; `block`:
+/// the range's size; `period`: the first and last message of the data; `baseline`: numbers of
+/// the `--baseline` period (`has_baseline`: one was given).
+pub fn of(members: &[&Row], sorted: &[u64], block: u64, period: (i64, i64), baseline: &Known, has_baseline: bool) -> Character {
     let mut days_of: Map<u64, Set<i64>> = Map::default();
     let mut first: Map<u64, i64> = Map::default();
     let mut days: Set<i64> = Set::default();
@@ -81,6 +127,8 @@ pub fn of(members: &[&Row], period: (i64, i64), baseline: &Known) -> Character {
         presence: days.len() as f64 / period_days,
         known: in_baseline as f64 / distinct,
         conversion,
+        history: period_days >= MIN_DAYS as f64 || has_baseline,
+        sequential: sequential(sorted, block),
     }
 }
 
@@ -96,7 +144,7 @@ impl Character {
     /// `account`: the account's median daily conversion, when known.
     pub fn cap(&self, account: Option<f64>) -> Option<(Severity, String)> {
         if !self.long_lived() {
-            return None;
+            return self.cap_without_history(account);
         }
         let shape = if self.returning >= RETURNING && self.active_days >= MIN_DAYS {
             format!(
@@ -123,6 +171,25 @@ impl Character {
         }
     }
 
+    /// No history to measure novelty and repetition: a range converting as the account does,
+    /// with no more sequential numbers than chance, is at most low.
+    fn cap_without_history(&self, account: Option<f64>) -> Option<(Severity, String)> {
+        let (share, chance, score) = self.sequential;
+        match (self.history, self.conversion, account) {
+            (false, Some((c, _, hi)), Some(base)) if hi >= base && score < SEQUENTIAL_SCORE => Some((
+                Severity::Low,
+                format!(
+                    "no history to tell a customer's block from pumping (under {MIN_DAYS} days of data, no --baseline): conversion {:.0}% (the account's {:.0}%) and numbers no more sequential than chance ({:.0}% short gaps, {:.0}% by chance), so at most low; scan with --baseline to decide",
+                    c * 100.0,
+                    base * 100.0,
+                    share * 100.0,
+                    chance * 100.0
+                ),
+            )),
+            _ => None,
+        }
+    }
+
     pub fn metrics(&self, m: &mut BTreeMap<&'static str, f64>) {
         m.insert("novelty", self.novelty);
         m.insert("messages_per_number", self.messages_per_number);
@@ -132,6 +199,8 @@ impl Character {
         if self.known > 0.0 {
             m.insert("known_share", self.known);
         }
+        m.insert("sequential_share", self.sequential.0);
+        m.insert("sequential_chance", self.sequential.1);
         if let Some((c, lo, hi)) = self.conversion {
             m.insert("conversion", c);
             m.insert("conversion_low", lo);
@@ -169,7 +238,14 @@ mod tests {
     }
 
     fn character(rows: &[Row], baseline: &Known) -> Character {
-        of(&rows.iter().collect::<Vec<_>>(), (0, 14 * DAY - 1), baseline)
+        of_period(rows, baseline, 14)
+    }
+
+    fn of_period(rows: &[Row], baseline: &Known, days: i64) -> Character {
+        let mut sorted: Vec<u64> = rows.iter().map(|r| r.national).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        of(&rows.iter().collect::<Vec<_>>(), &sorted, 1000, (0, days * DAY - 1), baseline, !baseline.is_empty())
     }
 
     #[test]
@@ -221,6 +297,109 @@ mod tests {
         assert!(!character(&day, &fewer).long_lived(), "59 of 120 known: under the edge");
         // Without conversion data: at most low.
         assert_eq!(character(&block(120, 1, None), &half).cap(Some(0.8)).map(|c| c.0), Some(Severity::Low));
+    }
+
+    /// `n` distinct random numbers of the block 29_000_000-29_000_999 (xorshift, fixed seed).
+    fn random_numbers(n: usize) -> Vec<u64> {
+        let (mut x, mut out) = (0x9E37_79B9_7F4A_7C15u64, Vec::new());
+        while out.len() < n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let v = 29_000_000 + x % 1000;
+            if !out.contains(&v) {
+                out.push(v);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sequential_numbers_against_chance() {
+        let mut random = random_numbers(300);
+        random.sort_unstable();
+        let (share, chance, score) = sequential(&random, 1000);
+        assert!((chance - 0.51).abs() < 1e-9, "1 - 0.7²: {chance}");
+        assert!((share - chance).abs() < 0.1 && score < SEQUENTIAL_SCORE, "random: {share} {chance} {score}");
+        let run: Vec<u64> = (0..300).map(|i| 29_000_000 + i * 2).collect();
+        let (share, _, score) = sequential(&run, 1000);
+        assert_eq!(share, 1.0);
+        assert!(score > 100.0, "{score}");
+        // The edge: 21 gaps at density 0.022 (chance 0.0435), short ones counted one by one.
+        let edge = |short: usize| {
+            let v: Vec<u64> = (0..22usize)
+                .scan(0u64, |n, i| {
+                    *n += if i == 0 {
+                        0
+                    } else if i <= short {
+                        1
+                    } else {
+                        40
+                    };
+                    Some(*n)
+                })
+                .collect();
+            sequential(&v, 1000).2
+        };
+        let scores: Vec<f64> = (0..=21).map(edge).collect();
+        let first = scores.iter().position(|s| *s >= SEQUENTIAL_SCORE).expect("some count is sequential");
+        // 21 × KL(k/21 ‖ 0.0435): 7 short gaps score 9.2, 8 score 11.7.
+        assert_eq!(first, 8, "{scores:?}");
+        assert!((scores[7] - 9.19).abs() < 0.05 && (scores[8] - 11.7).abs() < 0.05, "{scores:?}");
+        // (Up to 18 short gaps the numbers span more than one block of 100: same density.)
+        assert!(scores[..=18].windows(2).all(|w| w[1] >= w[0]), "more short gaps never score less: {scores:?}");
+        assert_eq!(sequential(&[5], 1000), (0.0, 0.0, 0.0));
+        // Random numbers of one block of 100, in a range flagged at 1000: judged at 100.
+        let hundred: Vec<u64> =
+            random.iter().map(|n| 29_000_500 + n % 100).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let (share, chance, score) = sequential(&hundred, 1000);
+        let p = hundred.len() as f64 / 100.0;
+        assert!((chance - (1.0 - (1.0 - p) * (1.0 - p))).abs() < 1e-9 && score < SEQUENTIAL_SCORE, "{share} {chance} {score}");
+        // 300 consecutive numbers across two blocks of 100 are judged at 1000: sequential.
+        let run: Vec<u64> = (0..300).map(|i| 29_000_050 + i).collect();
+        assert!(sequential(&run, 10_000).2 > 100.0);
+    }
+
+    #[test]
+    fn without_history_a_converting_random_block_is_at_most_low() {
+        let day = |numbers: &[u64], conv: bool| -> Vec<Row> {
+            numbers
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| {
+                    let mut r = row(i as u32, 9 * HOUR + i as i64 * 60_000, 371, n, 8);
+                    r.set_converted(Some(conv || i % 20 == 0));
+                    r
+                })
+                .collect()
+        };
+        let staff = day(&random_numbers(250), true);
+        let c = of_period(&staff, &Known::default(), 1);
+        assert!(!c.history && !c.long_lived());
+        let (sev, why) = c.cap(Some(0.8)).expect("capped");
+        assert_eq!(sev, Severity::Low);
+        assert!(why.contains("no history") && why.contains("--baseline"), "{why}");
+        // Sequential numbers (faked conversion leaves them): density decides.
+        let run: Vec<u64> = (0..250).map(|i| 29_000_000 + i).collect();
+        assert_eq!(of_period(&day(&run, true), &Known::default(), 1).cap(Some(0.8)), None);
+        // Converting below the account: density decides.
+        assert_eq!(of_period(&day(&random_numbers(250), false), &Known::default(), 1).cap(Some(0.8)), None);
+        // No conversion data, or no account conversion: density decides.
+        let unknown: Vec<Row> = staff
+            .iter()
+            .map(|r| {
+                let mut r = *r;
+                r.set_converted(None);
+                r
+            })
+            .collect();
+        assert_eq!(of_period(&unknown, &Known::default(), 1).cap(Some(0.8)), None);
+        assert_eq!(c.cap(None), None);
+        // With history (three days of data, or a baseline), novelty decides: not capped here.
+        assert!(of_period(&staff, &Known::default(), 3).history);
+        assert_eq!(of_period(&staff, &Known::default(), 3).cap(Some(0.8)), None);
+        let other = Known::of([(371u16, 1u64)].into_iter());
+        assert_eq!(of_period(&staff, &other, 1).cap(Some(0.8)), None);
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             }
         }
     }
-    flagged
+    let mut out: Vec<Finding> = flagged
         .into_iter()
         .zip(evidence)
         .map(|((slice, start, end, n, u, expected, s), members)| {
@@ -245,7 +245,41 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             f.country = Some(country);
             f
         })
-        .collect()
+        .collect();
+    together(&mut out, strong_score, strong_excess);
+    out
+}
+
+/// Countries flagged in the same window, each far beyond chance (score ≥ `strong_score`) but
+/// each under `strong_excess`, whose excesses together reach it: one campaign spread over
+/// countries to stay under each one's threshold (a few dozen a day to each of two or three
+/// countries the account never verifies in). Each becomes medium, and says with which.
+fn together(out: &mut [Finding], strong_score: f64, strong_excess: f64) {
+    let mut windows: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
+    for (i, f) in out.iter().enumerate() {
+        if f.subject_kind == "country" && f.metrics.get("score").is_some_and(|s| *s >= strong_score) {
+            windows.entry((f.start, f.end)).or_default().push(i);
+        }
+    }
+    for ((start, end), members) in windows {
+        let excess: f64 = members.iter().map(|&i| out[i].metrics.get("excess_unverified").copied().unwrap_or(0.0)).sum();
+        if members.len() < 2 || excess < strong_excess {
+            continue;
+        }
+        let names: Vec<String> = members.iter().map(|&i| out[i].subject.clone()).collect();
+        let label = if end - start == DAY { "day" } else { "hour" };
+        for &i in &members {
+            let f = &mut out[i];
+            if f.severity < Severity::Medium {
+                f.severity = Severity::Medium;
+                f.note = format!(
+                    "{} countries together ({}): {excess:.0} unverified sends above the expected count in this {label}, each far beyond chance (score ≥ {strong_score}); medium from {strong_excess} together",
+                    members.len(),
+                    names.join(", ")
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -294,6 +328,42 @@ mod tests {
                 r
             })
             .collect()
+    }
+
+    #[test]
+    fn countries_under_the_strong_excess_are_medium_together() {
+        // Five days of LV converting at 80 %, then on day 5 a few dozen unverified sends to fresh
+        // numbers of EE and BD, countries nobody there ever verifies in.
+        let fresh = |region: [u8; 2], cc: u16, n: u64, first_idx: u32| -> Vec<Row> {
+            (0..n)
+                .map(|i| {
+                    let mut r = row(first_idx + i as u32, 5 * DAY + HOUR + i as i64 * 1_800_000, cc, 50_000_000 + i * 7_919, 8);
+                    r.set_country(Some(region));
+                    r.set_converted(Some(false));
+                    r
+                })
+                .collect()
+        };
+        let scan = |ee: u64, bd: u64| -> Vec<(String, Severity)> {
+            let mut rows = legit(6, 100, 0.8, 1);
+            let at = rows.len() as u32;
+            rows.extend(fresh(*b"EE", 372, ee, at));
+            rows.extend(fresh(*b"BD", 880, bd, at + 1000));
+            let facts = crate::detect::facts::Facts::of(&rows);
+            detect(&rows, &facts, &Baseline::default(), &Params::default())
+                .into_iter()
+                .filter(|f| f.subject_kind == "country" && f.end - f.start == DAY)
+                .map(|f| (f.subject, f.severity))
+                .collect()
+        };
+        // 25 each: far beyond chance (score 73), each under 30 above the expected count.
+        let one = scan(25, 0);
+        assert_eq!(one, vec![("EE".to_string(), Severity::Low)], "alone: low");
+        let both = scan(25, 25);
+        assert_eq!(both.len(), 2, "{both:?}");
+        assert!(both.iter().all(|(_, s)| *s == Severity::Medium), "together 50: medium {both:?}");
+        // 14 and 15: under the day's floor of 20 each, never flagged, so never together.
+        assert!(scan(14, 15).is_empty());
     }
 
     #[test]

@@ -196,7 +196,7 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
             distinct.sort_unstable();
             distinct.dedup();
             let run = longest_run(&distinct);
-            let ch = character::of(&members, period, &base.numbers);
+            let ch = character::of(&members, &distinct, div, period, &base.numbers, !base.is_empty());
             // Evidence: the range's sends while it was pumped, not its ordinary traffic of
             // other days (a legit user whose number is in the block).
             let evidence = busy_span(&members, c.lambda, period);

@@ -47,7 +47,7 @@ pub const SCENARIOS: &[ScenarioDef] = &[
         name: "faked-conversion",
         kind: "attack",
         about: "a burst whose conversion looks normal (the attacker completes verifications)",
-        params: "countries= ranges=N messages=N start=ISO hours=H conversion=",
+        params: "countries= ranges=N messages=N start=ISO hours=H sequential=0..1 conversion=",
     },
     ScenarioDef {
         name: "operator-spread",
