@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""The ad hoc DuckDB script a responder would write over a Twilio Console CSV export.
+"""The ad hoc DuckDB script a responder would write over a Twilio Console CSV export (or, with
+--format, an SNS delivery-log, EUM events or BulkExport JSON-lines export).
 
 It is the yardstick for bench/perf: the same file, the work a person would do by hand.
   * country by calling-code prefix (longest of 1-3 digits, from an ITU table),
@@ -7,7 +8,7 @@ It is the yardstick for bench/perf: the same file, the work a person would do by
   * hourly spend per country against that country's median hour.
 It prints a small JSON summary on stdout (the top ranges and the anomalous hours).
 
-Usage: bench/duckdb_adhoc.py FILE.csv [--threads N]
+Usage: bench/duckdb_adhoc.py FILE [--format console|sns|eum|bulkexport] [--threads N]
 """
 import argparse
 import json
@@ -29,11 +30,59 @@ CALLING_CODES = """
 """.split()
 
 
+# The messages table from each export: explicit columns, outbound sends only, spend positive.
+SOURCES = {
+    "console": """
+        CREATE TABLE m AS
+        SELECT "To" AS dest,
+               Status AS status,
+               strptime(SentDate, '%a, %d %b %Y %H:%M:%S %z') AS ts,
+               -TRY_CAST(Price AS DOUBLE) AS spend
+        FROM read_csv(?, header = true, all_varchar = true)
+        WHERE Direction LIKE 'outbound%'
+    """,
+    "sns": """
+        CREATE TABLE m AS
+        SELECT delivery.destination AS dest,
+               status,
+               CAST(notification.timestamp AS TIMESTAMP) AS ts,
+               TRY_CAST(delivery.priceInUSD AS DOUBLE) AS spend
+        FROM read_ndjson(?, columns = {
+            notification: 'STRUCT(messageId VARCHAR, timestamp VARCHAR)',
+            delivery: 'STRUCT(destination VARCHAR, priceInUSD VARCHAR)',
+            status: 'VARCHAR'})
+    """,
+    # One row a message: its final event (EUM writes several events per message).
+    "eum": """
+        CREATE TABLE m AS
+        SELECT arg_max(destinationPhoneNumber, eventTimestamp) AS dest,
+               arg_max(messageStatus, eventTimestamp) AS status,
+               to_timestamp(min(messageRequestTimestamp) / 1000) AS ts,
+               max(TRY_CAST(totalMessagePrice AS DOUBLE)) AS spend
+        FROM read_ndjson(?, columns = {
+            messageId: 'VARCHAR', destinationPhoneNumber: 'VARCHAR', messageStatus: 'VARCHAR',
+            eventTimestamp: 'BIGINT', messageRequestTimestamp: 'BIGINT', totalMessagePrice: 'VARCHAR'})
+        GROUP BY messageId
+    """,
+    "bulkexport": """
+        CREATE TABLE m AS
+        SELECT "to" AS dest,
+               status,
+               CAST(date_sent AS TIMESTAMP) AS ts,
+               -TRY_CAST(price AS DOUBLE) AS spend
+        FROM read_ndjson(?, columns = {
+            "to": 'VARCHAR', status: 'VARCHAR', date_sent: 'VARCHAR', price: 'VARCHAR', direction: 'VARCHAR'})
+        WHERE direction LIKE 'outbound%'
+    """,
+}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
     ap.add_argument("--threads", type=int, default=0, help="0 = DuckDB's default (all cores)")
     ap.add_argument("--spike-factor", type=float, default=10.0)
+    ap.add_argument("--format", default="console", choices=sorted(SOURCES))
     args = ap.parse_args()
 
     con = duckdb.connect()
@@ -42,18 +91,7 @@ def main() -> int:
     con.execute("CREATE TABLE cc(code VARCHAR PRIMARY KEY)")
     con.executemany("INSERT INTO cc VALUES (?)", [[c] for c in CALLING_CODES])
 
-    con.execute(
-        """
-        CREATE TABLE m AS
-        SELECT "To" AS dest,
-               Status AS status,
-               strptime(SentDate, '%a, %d %b %Y %H:%M:%S %z') AS ts,
-               -TRY_CAST(Price AS DOUBLE) AS spend
-        FROM read_csv(?, header = true, all_varchar = true)
-        WHERE Direction LIKE 'outbound%'
-        """,
-        [args.file],
-    )
+    con.execute(SOURCES[args.format], [args.file])
     con.execute(
         """
         CREATE TABLE mc AS

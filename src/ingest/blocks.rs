@@ -36,6 +36,22 @@ pub trait BlockParser: Sync {
     /// The records of `block` (starting at `at`; `eof`: it ends the input) into `chunk` (empty),
     /// and where the last, cut-off record starts when the block ends inside one.
     fn parse(&self, block: &[u8], at: Pos, eof: bool, chunk: &mut Chunk) -> Option<(usize, Pos)>;
+
+    /// Where a block may end: just past a newline that ends a record, and whether that
+    /// newline was a CRLF's (see [`csv_split::cut`], the default: CSV, quotes and all).
+    fn cut(&self, block: &[u8]) -> Option<(usize, bool)> {
+        csv_split::cut(block)
+    }
+
+    /// Bytes a record may hold: a longer one is read past to its newline, never kept whole,
+    /// and [`BlockParser::overlong`] reports it. None: no limit (a CSV record may hold
+    /// newlines, so only the parse can tell where it ends).
+    fn max_record(&self) -> Option<usize> {
+        None
+    }
+
+    /// Report the record at `at`, read past as longer than [`BlockParser::max_record`].
+    fn overlong(&self, _at: Pos, _chunk: &mut Chunk) {}
 }
 
 struct Job<'m> {
@@ -48,6 +64,8 @@ struct Job<'m> {
     mapped: Option<(&'m [u8], usize)>,
     at: Pos,
     eof: bool,
+    /// A record longer than the parser's `max_record`, read past: the job holds none of it.
+    overlong: bool,
 }
 
 impl Job<'_> {
@@ -122,9 +140,9 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
     let path = em.stats.path.clone();
     std::thread::scope(|s| {
         let reader_thread = s.spawn(move || match input {
-            Input::Read { head, reader } => read_blocks(reader, head, at, &read_tx, &back_rx, &path, block),
+            Input::Read { head, reader } => read_blocks(p, reader, head, at, &read_tx, &back_rx, &path, block),
             Input::Mapped { map, bar, drop } => {
-                map_blocks(map, from as usize, at, &read_tx, (bar, read as usize), block, drop);
+                map_blocks(p, map, from as usize, at, &read_tx, (bar, read as usize), block, drop);
                 Ok(())
             }
         });
@@ -153,7 +171,9 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
 /// into another), each cut after a newline once it holds `size` bytes; the bytes after the cut
 /// begin the next block. (Reading into pieces and appending them to blocks had copied every
 /// byte once more, and zero-filled each piece first.)
+#[allow(clippy::too_many_arguments)]
 fn read_blocks(
+    p: &impl BlockParser,
     reader: &mut (dyn Read + Send),
     mut carry: Vec<u8>,
     mut at: Pos,
@@ -177,9 +197,36 @@ fn read_blocks(
         // Read until a cut is found past `size` bytes (or the input ends).
         let cut = loop {
             if len >= size
-                && let Some(c) = csv_split::cut(&block[..len])
+                && let Some(c) = p.cut(&block[..len])
             {
                 break Some(c);
+            }
+            if let Some(max) = p.max_record()
+                && len > max.saturating_add(size)
+            {
+                // No newline in all of it: one record too long to keep. Read past its end.
+                let (rest, more) = skip_line(reader, &mut block).map_err(io)?;
+                carry.extend_from_slice(&rest);
+                let job = Job { seq, block, len: 0, mapped: None, at, eof: false, overlong: true };
+                if blocks.send(job).is_err() {
+                    return Ok(());
+                }
+                seq += 1;
+                at = Pos { line: at.line + 1, reported: at.line + 1 };
+                if !more && carry.is_empty() {
+                    let job = Job { seq, block: Vec::new(), len: 0, mapped: None, at, eof: true, overlong: false };
+                    let _ = blocks.send(job);
+                    return Ok(());
+                }
+                block = back.try_recv().unwrap_or_default();
+                let room = room.max(carry.len() + size / 4 + 1);
+                if block.len() < room {
+                    block.resize(room, 0);
+                }
+                block[..carry.len()].copy_from_slice(&carry);
+                len = carry.len();
+                carry.clear();
+                continue;
             }
             if len == block.len() {
                 // No place to cut yet (a record longer than a block): more room.
@@ -201,7 +248,7 @@ fn read_blocks(
             csv_split::pos_after(&block[..len], at, c)
         });
         if len > 0 || eof {
-            if blocks.send(Job { seq, block, len, mapped: None, at, eof }).is_err() {
+            if blocks.send(Job { seq, block, len, mapped: None, at, eof, overlong: false }).is_err() {
                 return Ok(());
             }
             seq += 1;
@@ -213,13 +260,31 @@ fn read_blocks(
     }
 }
 
+/// Read past the rest of a line, using `buf` as scratch: the bytes read after its newline, and
+/// whether the input goes on (false: it ended, with or without a newline).
+fn skip_line(reader: &mut (dyn Read + Send), buf: &mut [u8]) -> std::io::Result<(Vec<u8>, bool)> {
+    loop {
+        let n = match reader.read(buf) {
+            Ok(0) => return Ok((Vec::new(), false)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+            return Ok((buf[i + 1..n].to_vec(), true));
+        }
+    }
+}
+
 /// How far ahead of the block being read a mapped input is asked to be read from disk.
 const READ_AHEAD: usize = 32 << 20;
 
 /// The reading thread for a mapped input: blocks cut as [`read_blocks`] cuts them, each
 /// slice's pages faulted in at once (one call, not a fault every few pages on the threads that
 /// read it). The progress bar moves by the bytes past the first `counted` (read before).
+#[allow(clippy::too_many_arguments)]
 fn map_blocks<'m>(
+    p: &impl BlockParser,
     map: &'m memmap2::Mmap,
     from: usize,
     mut at: Pos,
@@ -234,14 +299,34 @@ fn map_blocks<'m>(
         let mut window = size + size / 4 + 1;
         let (len, cut) = loop {
             let stop = start.saturating_add(window).min(end);
+            if let Some(max) = p.max_record()
+                && stop - start > max.saturating_add(size)
+                && memchr::memchr(b'\n', &map[start..stop]).is_none()
+            {
+                // One record too long to keep: past it, to its newline (or the end).
+                let next = memchr::memchr(b'\n', &map[stop..]).map_or(end, |i| stop + i + 1);
+                bar.inc((next.saturating_sub(counted.max(start))) as u64);
+                let job = Job { seq, block: Vec::new(), len: 0, mapped: Some((&map[start..start], next)), at, eof: false, overlong: true };
+                if blocks.send(job).is_err() {
+                    return;
+                }
+                seq += 1;
+                at = Pos { line: at.line + 1, reported: at.line + 1 };
+                start = next;
+                window = 0;
+                break (0, None);
+            }
             if stop == end {
                 break (end - start, None);
             }
-            if let Some(c) = csv_split::cut(&map[start..stop]) {
+            if let Some(c) = p.cut(&map[start..stop]) {
                 break (c.0, Some(c));
             }
             window *= 2;
         };
+        if window == 0 {
+            continue;
+        }
         timings::time(Stage::Read, || {
             // What is not in the page cache is asked for ahead (the disk reads while this block
             // is faulted in and parsed): populating waits for each page it reads, and at 100M
@@ -260,7 +345,7 @@ fn map_blocks<'m>(
             timings::time(Stage::Read, || d.passed(start as u64));
         }
         let bytes = &map[start..start + len];
-        let job = Job { seq, block: Vec::new(), len, mapped: Some((bytes, start + len)), at, eof: cut.is_none() };
+        let job = Job { seq, block: Vec::new(), len, mapped: Some((bytes, start + len)), at, eof: cut.is_none(), overlong: false };
         if blocks.send(job).is_err() {
             return;
         }
@@ -315,7 +400,12 @@ fn work<'m>(p: &impl BlockParser, jobs: &Mutex<Receiver<Job<'m>>>, done: &SyncSe
             Err(_) => return,
         };
         let mut chunk = chunks.lock().ok().and_then(|rx| rx.try_recv().ok()).unwrap_or_default();
-        let tail = timings::time(Stage::Parse, || p.parse(job.bytes(), job.at, job.eof, &mut chunk));
+        let tail = if job.overlong {
+            p.overlong(job.at, &mut chunk);
+            None
+        } else {
+            timings::time(Stage::Parse, || p.parse(job.bytes(), job.at, job.eof, &mut chunk))
+        };
         if done.send(Done { job, chunk, tail }).is_err() {
             return;
         }

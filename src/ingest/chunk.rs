@@ -4,7 +4,7 @@
 //! (folding by id, the phone lookup, appending the row).
 
 use super::record::Skip;
-use super::stats::{Emitter, Loc};
+use super::stats::{Emitter, Item, Loc};
 use crate::error::Error;
 use crate::ids::{IdHasher, Kind, Packed};
 use crate::schema::Status;
@@ -40,6 +40,9 @@ pub struct Chunk {
     /// Records read but not used, in order.
     pub skips: Vec<(Loc, Skip)>,
     pub strings: Interner,
+    /// Records parsed into drafts (JSON lines), in order: the store normalises them as it does
+    /// those of the one-thread readers.
+    pub items: Vec<Item>,
     attrs: Vec<Attrs>,
     attrs_index: crate::hash::Map<Attrs, u32>,
 }
@@ -74,6 +77,7 @@ impl Chunk {
     pub fn clear(&mut self) {
         self.recs.clear();
         self.skips.clear();
+        self.items.clear();
         self.strings.clear();
         self.attrs.clear();
         self.attrs_index.clear();
@@ -130,6 +134,9 @@ impl Chunk {
             };
             let id = r.has_id.then(|| crate::ids::Incoming { packed: r.id, text: strings.get(r.id_text).unwrap_or(""), hash: r.id_hash });
             em.store.push(&inc, id);
+        }
+        for item in self.items.drain(..) {
+            super::stats::consume(em, item)?;
         }
         Ok(())
     }

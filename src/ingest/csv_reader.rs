@@ -149,7 +149,7 @@ pub struct Mappable<'a> {
 
 /// The file mapped, when it still begins with the bytes read from it so far (`read`) and it can
 /// be mapped; otherwise it is read on. (A file replaced since it was opened is read as opened.)
-fn map_file(file: &Mappable, read: &[u8]) -> Option<(memmap2::Mmap, std::fs::File)> {
+pub(crate) fn map_file(file: &Mappable, read: &[u8]) -> Option<(memmap2::Mmap, std::fs::File)> {
     let f = std::fs::File::open(file.path).ok()?;
     if !f.metadata().ok()?.is_file() {
         return None;

@@ -33,14 +33,29 @@ fn dispatch(format: InputFormat, v: &Value) -> Vec<Parsed> {
     }
 }
 
-struct Walker<'e, O: Out> {
+pub(crate) struct Walker<'e, O: Out> {
     em: &'e mut O,
     records: u64,
     /// Line of the current NDJSON line (line mode), else none.
     line: Option<u64>,
 }
 
-impl<O: Out> Walker<'_, O> {
+impl<'e, O: Out> Walker<'e, O> {
+    /// A walker of NDJSON lines (each record's location is its line).
+    pub(crate) fn lines(em: &'e mut O) -> Self {
+        Walker { em, records: 0, line: None }
+    }
+
+    /// Walk the JSON value of line `line` (records, pages or envelopes), or count it as a
+    /// malformed line.
+    pub(crate) fn line(&mut self, line: u64, bytes: &[u8]) -> Result<(), Error> {
+        self.line = Some(line);
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => self.walk(v, 0),
+            Err(_) => self.em.malformed(Loc::Line(line), Skip::new("malformed JSON line")),
+        }
+    }
+
     fn loc(&self) -> Loc {
         match self.line {
             Some(l) => Loc::Line(l),
@@ -134,7 +149,7 @@ impl<O: Out> Walker<'_, O> {
 }
 
 /// Whether the first non-blank line is a complete JSON value on its own.
-fn is_lines(head: &[u8]) -> bool {
+pub fn is_lines(head: &[u8]) -> bool {
     let h = super::detect::trim_head(head);
     let first = h.split(|&b| b == b'\n').next().unwrap_or(h);
     serde_json::from_slice::<Value>(first).is_ok()
@@ -188,11 +203,7 @@ pub fn read<O: Out>(mut reader: Box<dyn BufRead + Send>, head: &[u8], em: &mut O
             if line.is_empty() {
                 continue;
             }
-            w.line = Some(line_no);
-            match serde_json::from_slice::<Value>(line) {
-                Ok(v) => w.walk(v, 0)?,
-                Err(_) => w.em.malformed(Loc::Line(line_no), Skip::new("malformed JSON line"))?,
-            }
+            w.line(line_no, line)?;
         }
         return Ok(());
     }

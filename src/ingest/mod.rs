@@ -9,6 +9,7 @@ pub mod csv_split;
 pub mod detect;
 pub mod format;
 pub mod formats;
+pub mod json_lines;
 pub mod json_reader;
 pub mod page_cache;
 pub mod record;
@@ -134,6 +135,14 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
                 _ => None,
             };
             csv_reader::read_console(reader, &mut em, digest, file)?;
+        } else if !format.is_csv() && json_reader::is_lines(head) {
+            // JSON lines: the same parallel block reader (hashed beside it unless gzip).
+            let digest = (!opened.gzip).then(|| opened.digest.clone());
+            let file = match input {
+                InputPath::File(p) | InputPath::Walked(p) if !opened.gzip => Some(csv_reader::Mappable { path: p, bar }),
+                _ => None,
+            };
+            json_lines::read(reader, &mut em, digest, file, blocks::BLOCK_SIZE)?;
         } else {
             stats::pipeline(&mut em, |out| {
                 if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }

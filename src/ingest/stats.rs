@@ -179,7 +179,7 @@ impl Out for Emitter<'_> {
 
 // Nearly every item is a Push: boxing the draft would add an allocation per row.
 #[allow(clippy::large_enum_variant)]
-enum Item {
+pub enum Item {
     Push(Loc, Parsed),
     Malformed(Loc, Skip),
     Container(String),
@@ -243,6 +243,18 @@ impl Out for Piped {
 /// Parse on a second thread while this one normalises into the store: `produce` reads the
 /// input and hands records to a [`Piped`]; they reach `em` in the order they were read, so the
 /// result is the same as reading on one thread.
+/// Hand one item to the store, as [`pipeline`] does.
+pub fn consume(em: &mut Emitter, item: Item) -> Result<(), Error> {
+    match item {
+        Item::Push(loc, parsed) => em.push(loc, parsed),
+        Item::Malformed(loc, skip) => em.malformed(loc, skip),
+        Item::Container(name) => {
+            Out::container(em, &name);
+            Ok(())
+        }
+    }
+}
+
 pub fn pipeline<F>(em: &mut Emitter, produce: F) -> Result<(), Error>
 where
     F: FnOnce(&mut Piped) -> Result<(), Error> + Send,
@@ -258,14 +270,7 @@ where
         let mut consumed = Ok(());
         'recv: for mut batch in rx.iter() {
             for item in batch.drain(..) {
-                consumed = match item {
-                    Item::Push(loc, parsed) => em.push(loc, parsed),
-                    Item::Malformed(loc, skip) => em.malformed(loc, skip),
-                    Item::Container(name) => {
-                        Out::container(em, &name);
-                        Ok(())
-                    }
-                };
+                consumed = consume(em, item);
                 if consumed.is_err() {
                     break 'recv;
                 }

@@ -1,0 +1,279 @@
+//! JSON lines (NDJSON: SNS delivery logs, EUM and Pinpoint events, BulkExport, Event Streams,
+//! Messages pages one a line) through the parallel block reader ([`super::blocks`]): blocks are
+//! cut just past a newline (a newline inside a JSON string is always escaped, so every raw one
+//! ends a line), each block's lines are parsed on the parser threads into the drafts the
+//! one-thread reader makes (envelopes removed by the same [`Walker`]), and the store takes them
+//! in input order: the same rows, folds, skips and line numbers as reading line by line.
+
+use super::blocks::BlockParser;
+use super::chunk::Chunk;
+use super::csv_split::Pos;
+use super::format::InputFormat;
+use super::json_reader::{MAX_LINE, Walker};
+use super::record::{Parsed, Skip};
+use super::stats::{Item, Loc, Out};
+use crate::error::Error;
+
+/// The block parser of a JSON-lines input of `format`.
+pub struct JsonLines {
+    pub format: InputFormat,
+    /// A longer line is a counted skip, never held whole ([`MAX_LINE`]; tests use less).
+    pub max_line: usize,
+}
+
+/// A block's records, collected for the store in order.
+struct Collect<'c> {
+    format: InputFormat,
+    items: &'c mut Vec<Item>,
+    /// A container is noted once a block (the store keeps the first one named).
+    noted: bool,
+}
+
+impl Out for Collect<'_> {
+    fn format(&self) -> InputFormat {
+        self.format
+    }
+    fn path(&self) -> &str {
+        ""
+    }
+    fn push(&mut self, loc: Loc, mut parsed: Parsed) -> Result<(), Error> {
+        if let Ok(d) = &mut parsed {
+            d.prepare();
+        }
+        self.items.push(Item::Push(loc, parsed));
+        Ok(())
+    }
+    fn malformed(&mut self, loc: Loc, skip: Skip) -> Result<(), Error> {
+        self.items.push(Item::Malformed(loc, skip));
+        Ok(())
+    }
+    fn container(&mut self, name: &str) {
+        if !self.noted {
+            self.noted = true;
+            self.items.push(Item::Container(name.to_string()));
+        }
+    }
+}
+
+fn too_long() -> Skip {
+    Skip::new(format!("line longer than {} MiB", MAX_LINE >> 20))
+}
+
+impl BlockParser for JsonLines {
+    fn parse(&self, block: &[u8], at: Pos, _eof: bool, chunk: &mut Chunk) -> Option<(usize, Pos)> {
+        let mut out = Collect { format: self.format, items: &mut chunk.items, noted: false };
+        let mut line = at.line;
+        let mut rest = block;
+        while !rest.is_empty() {
+            let (this, next) = match memchr::memchr(b'\n', rest) {
+                Some(i) => (&rest[..i], &rest[i + 1..]),
+                None => (rest, &rest[rest.len()..]),
+            };
+            rest = next;
+            let trimmed = super::detect::trim_head(this);
+            // (Collecting never fails.)
+            if trimmed.len() > self.max_line {
+                let _ = out.malformed(Loc::Line(line), too_long());
+            } else if !trimmed.is_empty() {
+                let _ = Walker::lines(&mut out).line(line, trimmed);
+            }
+            line += 1;
+        }
+        None
+    }
+
+    fn cut(&self, block: &[u8]) -> Option<(usize, bool)> {
+        memchr::memrchr(b'\n', block).map(|i| (i + 1, false))
+    }
+
+    fn max_record(&self) -> Option<usize> {
+        Some(self.max_line)
+    }
+
+    fn overlong(&self, at: Pos, chunk: &mut Chunk) {
+        chunk.items.push(Item::Malformed(Loc::Line(at.line), too_long()));
+    }
+}
+
+/// A JSON-lines input read in blocks of `block` bytes on every core; `reader` from its first
+/// byte. `digest`: the input's, hashed on the parsing side (not gzip: see
+/// [`super::blocks::Rest::digest`]); `file`: mapped instead of read when it can be.
+pub fn read(
+    reader: Box<dyn std::io::BufRead + Send>,
+    em: &mut super::stats::Emitter,
+    digest: Option<super::source::Digest>,
+    file: Option<super::csv_reader::Mappable>,
+    block: usize,
+) -> Result<(), Error> {
+    read_with(reader, em, digest, file, block, MAX_LINE as usize)
+}
+
+fn read_with(
+    mut reader: Box<dyn std::io::BufRead + Send>,
+    em: &mut super::stats::Emitter,
+    digest: Option<super::source::Digest>,
+    file: Option<super::csv_reader::Mappable>,
+    block: usize,
+    max_line: usize,
+) -> Result<(), Error> {
+    let parser = JsonLines { format: em.format, max_line };
+    let map = file.as_ref().and_then(|f| super::csv_reader::map_file(f, &[]));
+    let input = match (&map, &file) {
+        (Some((map, _)), Some(m)) => super::blocks::Input::Mapped { map, bar: m.bar, drop: None },
+        _ => super::blocks::Input::Read { head: Vec::new(), reader: &mut reader },
+    };
+    super::blocks::run(&parser, super::blocks::Rest { input, at: Pos::START, from: 0, digest, block }, em)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::stats::{Emitter, InputStats};
+    use crate::ingest::{IngestOptions, detect, json_reader};
+    use crate::store::Store;
+    use std::io::Read;
+
+    /// What a read gives: the rows as the store holds them, and the input's counts.
+    type Read_ = (Vec<String>, String);
+
+    fn summary(store: &Store, stats: &InputStats) -> Read_ {
+        let rows = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
+        let counts =
+            format!("read {} used {} skipped {:?} container {:?}", stats.rows_read, stats.rows_used, stats.skipped, stats.container);
+        (rows, counts)
+    }
+
+    /// Read line by line on one thread (the reader before blocks, kept for JSON documents).
+    fn by_lines(bytes: &[u8], format: InputFormat) -> Read_ {
+        let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.ndjson".into()), IngestOptions::default());
+        let mut em = Emitter { format, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+        let reader: Box<dyn std::io::BufRead + Send> = Box::new(std::io::Cursor::new(bytes.to_vec()));
+        crate::ingest::stats::pipeline(&mut em, |out| json_reader::read(reader, bytes, out)).expect("reads");
+        summary(&store, &stats)
+    }
+
+    /// Read in blocks of `block` bytes (from a mapped file when `path` is given), with the digest
+    /// hashed beside the reader: the read and the digest.
+    fn by_blocks(bytes: &[u8], format: InputFormat, block: usize, path: Option<&std::path::Path>, max_line: usize) -> (Read_, String) {
+        let input = match path {
+            Some(p) => crate::ingest::source::InputPath::File(p.to_path_buf()),
+            None => crate::ingest::source::InputPath::Memory("export.ndjson".into(), bytes.to_vec().into()),
+        };
+        let bar = indicatif::ProgressBar::hidden();
+        let opened = crate::ingest::source::open(&input, &bar).expect("opens");
+        let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.ndjson".into()), IngestOptions::default());
+        let mut em = Emitter { format, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+        let file = path.map(|p| crate::ingest::csv_reader::Mappable { path: p, bar: &bar });
+        read_with(opened.reader, &mut em, Some(opened.digest.clone()), file, block, max_line).expect("reads");
+        (summary(&store, &stats), opened.digest.hex())
+    }
+
+    fn sha(bytes: &[u8]) -> String {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn testdata(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(name);
+        let raw = std::fs::read(&path).expect("a bundled file");
+        if name.ends_with(".gz") {
+            let mut out = Vec::new();
+            flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).expect("gunzips");
+            out
+        } else {
+            raw
+        }
+    }
+
+    /// Every block size from one byte (a cut in every line) up, mapped and read, gives what the
+    /// line reader gives, and the digest of every byte.
+    fn same_in_blocks(bytes: &[u8], what: &str) {
+        let detect::Detected::Format(format) = detect::detect(bytes) else { panic!("{what}: not detected") };
+        let want = by_lines(bytes, format);
+        assert!(!want.0.is_empty() || want.1.contains("skipped {\""), "{what}: reads something");
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("export.ndjson");
+        std::fs::write(&path, bytes).expect("writes");
+        for block in [1, 7, 64, 4096, 65_536, super::super::blocks::BLOCK_SIZE] {
+            for mapped in [None, Some(path.as_path())] {
+                let (got, digest) = by_blocks(bytes, format, block, mapped, MAX_LINE as usize);
+                assert_eq!(got, want, "{what}: blocks of {block}, mapped {}", mapped.is_some());
+                assert_eq!(digest, sha(bytes), "{what}: blocks of {block}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_json_lines_format_reads_the_same_in_blocks_of_any_size() {
+        for name in [
+            "formats/eum-events.ndjson",
+            "formats/pinpoint-events.ndjson",
+            "formats/sns-delivery-logs.ndjson",
+            "formats/twilio-messages.ndjson",
+            "formats/twilio-bulkexport-2019-06-02.json.gz",
+            "bad/malformed-lines.ndjson",
+            "bad/duplicate-conflicting.ndjson",
+            "bad/changes-format.ndjson",
+        ] {
+            let bytes = testdata(name);
+            assert!(json_reader::is_lines(&bytes), "{name} is JSON lines");
+            same_in_blocks(&bytes, name);
+            // CRLF lines, and the last line without its newline.
+            let crlf: Vec<u8> = bytes.iter().flat_map(|&b| if b == b'\n' { vec![b'\r', b'\n'] } else { vec![b] }).collect();
+            same_in_blocks(&crlf, &format!("{name}, CRLF"));
+            let cut = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            same_in_blocks(cut, &format!("{name}, no last newline"));
+        }
+    }
+
+    /// SNS delivery-log lines whose message text holds escaped quotes and newlines, a blank
+    /// line, and a malformed line in the middle.
+    fn tricky(n: usize) -> Vec<u8> {
+        let mut out = String::new();
+        for i in 0..n {
+            if i == n / 2 {
+                out.push_str("{\"notification\": {\"messageId\": \"broken\"\n\n");
+            }
+            out.push_str(&format!(
+                "{{\"notification\":{{\"messageId\":\"m{i}\",\"timestamp\":\"2024-03-01 00:{:02}:00.000\"}},\"delivery\":{{\"destination\":\"+4474001{i:05}\",\"priceInUSD\":0.05,\"smsType\":\"Transactional\",\"providerResponse\":\"Message has been accepted by phone carrier\",\"note\":\"say \\\"hi\\\"\\nnext line\\r\\n{{not json}}\"}},\"status\":\"SUCCESS\"}}\n",
+                i % 60
+            ));
+        }
+        out.into_bytes()
+    }
+
+    #[test]
+    fn cuts_inside_escaped_strings_and_a_malformed_line_in_the_middle() {
+        let bytes = tricky(200);
+        let (rows, counts) = by_lines(&bytes, InputFormat::SnsDeliveryLogs);
+        assert_eq!(rows.len(), 200, "{counts}");
+        assert!(counts.contains("malformed JSON line"), "{counts}");
+        same_in_blocks(&bytes, "escaped strings");
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_read_past_and_counted() {
+        let mut bytes = tricky(40);
+        let long = format!("{{\"notification\":{{\"messageId\":\"{}\"}}}}\n", "x".repeat(5_000));
+        // After line 10, and as the last line without a newline (40 records, a malformed line).
+        let tenth = bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').nth(9).map_or(0, |(i, _)| i + 1);
+        bytes.splice(tenth..tenth, long.bytes());
+        let mut last = bytes.clone();
+        last.extend_from_slice(long.trim_end().as_bytes());
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        for (bytes, lines) in [(&bytes, 42u64), (&last, 43)] {
+            let path = dir.path().join("long.ndjson");
+            std::fs::write(&path, bytes).expect("writes");
+            for block in [1, 64, 1000, 100_000] {
+                for mapped in [None, Some(path.as_path())] {
+                    let ((rows, counts), digest) = by_blocks(bytes, InputFormat::SnsDeliveryLogs, block, mapped, 1000);
+                    assert_eq!(rows.len(), 40, "blocks of {block}: {counts}");
+                    assert!(counts.contains("line longer than 64 MiB"), "blocks of {block}: {counts}");
+                    assert!(counts.contains(&format!("read {lines} ")), "blocks of {block}, {lines} lines: {counts}");
+                    assert!(counts.contains("line 11"), "the long line is line 11: {counts}");
+                    assert_eq!(digest, sha(bytes));
+                }
+            }
+        }
+    }
+}
