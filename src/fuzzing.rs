@@ -57,6 +57,16 @@ pub fn check(target: Target, data: &[u8]) {
     if format == Some(InputFormat::TwilioConsoleCsv) {
         console_blocks_agree(data);
     }
+    let json = match format {
+        Some(f) => Some(f),
+        None => match ingest::detect::detect(data) {
+            ingest::detect::Detected::Format(f) => Some(f),
+            _ => None,
+        },
+    };
+    if let Some(f) = json.filter(|f| !f.is_csv() && ingest::json_reader::is_lines(data)) {
+        json_blocks_agree(data, f);
+    }
     let opts = LoadOptions { input_format: format, map, ..LoadOptions::default() };
     let Ok(loaded) = ingest::load(&[input], &opts, &bar) else { return };
     for s in &loaded.inputs {
@@ -89,6 +99,21 @@ fn console_blocks_agree(data: &[u8]) {
     assert_eq!(
         (whole_stats.rows_read, whole_stats.rows_used, format!("{:?}", whole_stats.skipped)),
         (cut_stats.rows_read, cut_stats.rows_used, format!("{:?}", cut_stats.skipped)),
+        "blocks of {size} count otherwise"
+    );
+}
+
+/// JSON lines are read in blocks cut after newlines, parsed apart and merged in order: in
+/// blocks of any size they must read as line by line on one thread.
+fn json_blocks_agree(data: &[u8], format: InputFormat) {
+    use crate::ingest::json_lines::read_rows;
+    let size = 1 + data.len() % 97;
+    let (lines, line_stats) = read_rows(data, format, None);
+    let (cut, cut_stats) = read_rows(data, format, Some(size));
+    assert_eq!(lines, cut, "blocks of {size} read other rows than lines");
+    assert_eq!(
+        (line_stats.rows_read, line_stats.rows_used, format!("{:?}", line_stats.skipped), &line_stats.container),
+        (cut_stats.rows_read, cut_stats.rows_used, format!("{:?}", cut_stats.skipped), &cut_stats.container),
         "blocks of {size} count otherwise"
     );
 }
