@@ -7,6 +7,7 @@
 
 use super::format::InputFormat;
 use super::formats::*;
+use super::lite::{Json, Lite};
 use super::record::{Parsed, Skip};
 use super::stats::{Loc, Out};
 use crate::error::Error;
@@ -16,7 +17,7 @@ use std::io::{BufRead, Read};
 const LIST_KEYS: [&str; 5] = ["messages", "attempts", "usage_records", "days", "types"];
 const MAX_DEPTH: u8 = 6;
 
-fn dispatch(format: InputFormat, v: &Value) -> Vec<Parsed> {
+pub(crate) fn dispatch<J: Json>(format: InputFormat, v: &J) -> Vec<Parsed> {
     match format {
         InputFormat::TwilioMessagesJson | InputFormat::TwilioBulkexport => vec![twilio_message::parse(v)],
         InputFormat::TwilioVerifyAttempts => vec![twilio_verify_attempts::parse(v)],
@@ -48,12 +49,28 @@ impl<'e, O: Out> Walker<'e, O> {
 
     /// Walk the JSON value of line `line` (records, pages or envelopes), or count it as a
     /// malformed line.
+    /// A plain record is read borrowed ([`Lite`]); a line holding an envelope or a list page
+    /// is walked as a `Value`, which takes them apart.
     pub(crate) fn line(&mut self, line: u64, bytes: &[u8]) -> Result<(), Error> {
         self.line = Some(line);
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => self.walk(v, 0),
+        match serde_json::from_slice::<Lite>(bytes) {
+            Ok(v) if !v.is_wrapped() => self.records(&v),
+            Ok(_) => match serde_json::from_slice::<Value>(bytes) {
+                Ok(v) => self.walk(v, 0),
+                Err(_) => self.em.malformed(Loc::Line(line), Skip::new("malformed JSON line")),
+            },
             Err(_) => self.em.malformed(Loc::Line(line), Skip::new("malformed JSON line")),
         }
+    }
+
+    /// The records of one value with its envelopes removed.
+    fn records<J: Json>(&mut self, v: &J) -> Result<(), Error> {
+        for parsed in dispatch(self.em.format(), v) {
+            self.records += 1;
+            let loc = self.loc();
+            self.em.push(loc, parsed)?;
+        }
+        Ok(())
     }
 
     fn loc(&self) -> Loc {
@@ -139,12 +156,7 @@ impl<'e, O: Out> Walker<'e, O> {
                 return self.walk(detail, depth + 1);
             }
         }
-        for parsed in dispatch(self.em.format(), &v) {
-            self.records += 1;
-            let loc = self.loc();
-            self.em.push(loc, parsed)?;
-        }
-        Ok(())
+        self.records(&v)
     }
 }
 

@@ -1,22 +1,31 @@
-//! Small accessors over `serde_json::Value` that accept what exports really write: numbers as
-//! strings ("1"), strings as numbers (310), nulls and missing keys alike.
+//! Small accessors over a JSON value (`serde_json::Value` or the borrowed [`Lite`]) that accept
+//! what exports really write: numbers as strings ("1"), strings as numbers (310), nulls and
+//! missing keys alike.
+//!
+//! [`Lite`]: super::lite::Lite
 
-use serde_json::Value;
+use super::lite::Json;
 
 /// Follow a dotted path of object keys.
-pub fn path<'a>(v: &'a Value, p: &str) -> Option<&'a Value> {
-    p.split('.').try_fold(v, |cur, key| cur.get(key)).filter(|v| !v.is_null())
+pub fn path<'a, J: Json>(v: &'a J, p: &str) -> Option<&'a J> {
+    let mut cur = v;
+    for key in p.split('.') {
+        cur = cur.get(key)?;
+    }
+    (!cur.is_null()).then_some(cur)
 }
 
 /// A scalar as text (strings as they are, numbers and booleans printed); empty strings are none.
-pub fn text(v: &Value, p: &str) -> Option<String> {
-    match path(v, p)? {
-        Value::String(s) if s.trim().is_empty() => None,
-        Value::String(s) => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+pub fn text<J: Json>(v: &J, p: &str) -> Option<String> {
+    let v = path(v, p)?;
+    if let Some(s) = v.as_str() {
+        let t = s.trim();
+        return (!t.is_empty()).then(|| t.to_string());
     }
+    if let Some(n) = v.as_number() {
+        return Some(n.to_string());
+    }
+    v.as_bool().map(|b| b.to_string())
 }
 
 /// Why a field could not be read as a number.
@@ -24,24 +33,26 @@ pub fn text(v: &Value, p: &str) -> Option<String> {
 pub struct BadNumber;
 
 /// A number or a numeric string; `Ok(None)` when absent or null.
-pub fn number(v: &Value, p: &str) -> Result<Option<f64>, BadNumber> {
-    match path(v, p) {
-        None => Ok(None),
-        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or(BadNumber),
-        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(s)) => s.trim().parse::<f64>().map(Some).map_err(|_| BadNumber),
-        Some(_) => Err(BadNumber),
+pub fn number<J: Json>(v: &J, p: &str) -> Result<Option<f64>, BadNumber> {
+    let Some(v) = path(v, p) else { return Ok(None) };
+    if let Some(n) = v.as_number() {
+        return n.as_f64().map(Some).ok_or(BadNumber);
+    }
+    match v.as_str() {
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| BadNumber),
+        None => Err(BadNumber),
     }
 }
 
-pub fn boolean(v: &Value, p: &str) -> Option<bool> {
-    match path(v, p)? {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" => Some(true),
-            "false" | "0" | "no" => Some(false),
-            _ => None,
-        },
+pub fn boolean<J: Json>(v: &J, p: &str) -> Option<bool> {
+    let v = path(v, p)?;
+    if let Some(b) = v.as_bool() {
+        return Some(b);
+    }
+    match v.as_str()?.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
         _ => None,
     }
 }

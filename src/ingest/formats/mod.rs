@@ -1,4 +1,4 @@
-//! One module per input format. JSON formats take a `serde_json::Value` record (envelopes
+//! One module per input format. JSON formats take a JSON record (`serde_json::Value` or the borrowed `Lite`, envelopes
 //! already removed); CSV formats take a header mapping and a row.
 
 pub mod eum_events;

@@ -2,11 +2,11 @@
 //! code was verified; `price` is an object with a positive value; the destination, country and
 //! network are in `channel_data`.
 
+use crate::ingest::lite::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_field, ts_field};
 use crate::ingest::value::text;
 use crate::schema::Status;
 use crate::status;
-use serde_json::Value;
 
 pub fn converted(conversion_status: Option<&str>) -> Option<bool> {
     match conversion_status?.trim().to_ascii_lowercase().as_str() {
@@ -16,7 +16,7 @@ pub fn converted(conversion_status: Option<&str>) -> Option<bool> {
     }
 }
 
-pub fn parse(v: &Value) -> Parsed {
+pub fn parse<J: Json>(v: &J) -> Parsed {
     if v.get("channel_data").is_none() && v.get("conversion_status").is_none() {
         return Err(Skip::new("record is not a Verify attempt"));
     }
@@ -27,7 +27,7 @@ pub fn parse(v: &Value) -> Parsed {
     let error_code = text(v, "channel_data.error_code");
     let message_status = text(v, "channel_data.message_status");
     let price = match v.get("price") {
-        Some(Value::Object(_)) => text(v, "price.value"),
+        Some(p) if p.is_object() => text(v, "price.value"),
         _ => text(v, "price"),
     };
     let currency = text(v, "price.currency").or_else(|| text(v, "price_unit"));

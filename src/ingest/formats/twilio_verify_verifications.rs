@@ -3,9 +3,9 @@
 //! attempt read from `/v2/Attempts`. `status` approved means converted; expired, canceled,
 //! failed and max_attempts_reached mean not converted; pending says nothing yet.
 
+use crate::ingest::lite::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, ts_field};
 use crate::ingest::value::text;
-use serde_json::Value;
 
 pub fn converted(status: Option<&str>) -> Option<bool> {
     match status?.trim().to_ascii_lowercase().replace('-', "_").as_str() {
@@ -17,12 +17,12 @@ pub fn converted(status: Option<&str>) -> Option<bool> {
 
 /// Expand one verification into its SMS attempts. `attempts` is the array of attempts (the
 /// resource's `send_code_attempts`, the event's `send_code_attempts.attempts`).
-pub fn expand(v: &Value, attempts: Option<&Value>, status: Option<String>) -> Vec<Parsed> {
+pub fn expand<J: Json>(v: &J, attempts: Option<&J>, status: Option<String>) -> Vec<Parsed> {
     let Some(destination) = text(v, "to") else {
         return vec![Err(Skip::missing("to"))];
     };
-    let list = match attempts {
-        Some(Value::Array(a)) if !a.is_empty() => a,
+    let list = match attempts.and_then(Json::as_slice) {
+        Some(a) if !a.is_empty() => a,
         _ => return vec![Err(Skip::new("verification lists no send attempt"))],
     };
     let conv = converted(status.as_deref());
@@ -46,7 +46,7 @@ pub fn expand(v: &Value, attempts: Option<&Value>, status: Option<String>) -> Ve
         .collect()
 }
 
-pub fn parse(v: &Value) -> Vec<Parsed> {
+pub fn parse<J: Json>(v: &J) -> Vec<Parsed> {
     if !text(v, "sid").is_some_and(|s| s.starts_with("VE")) {
         return vec![Err(Skip::new("record is not a Verify verification"))];
     }
