@@ -6,13 +6,22 @@
 
 use super::lite::Json;
 
-/// Follow a dotted path of object keys.
+/// Follow a dotted path of object keys. (Split by bytes: `str::split('.')`'s char searcher was
+/// 4 % of reading SNS delivery logs, a dozen paths a record.)
 pub fn path<'a, J: Json>(v: &'a J, p: &str) -> Option<&'a J> {
-    let mut cur = v;
-    for key in p.split('.') {
-        cur = cur.get(key)?;
+    let (mut cur, mut rest) = (v, p);
+    loop {
+        match rest.bytes().position(|b| b == b'.') {
+            Some(i) => {
+                cur = cur.get(&rest[..i])?;
+                rest = &rest[i + 1..];
+            }
+            None => {
+                cur = cur.get(rest)?;
+                return (!cur.is_null()).then_some(cur);
+            }
+        }
     }
-    (!cur.is_null()).then_some(cur)
 }
 
 /// A scalar as text (strings as they are, numbers and booleans printed); empty strings are none.
@@ -54,5 +63,23 @@ pub fn boolean<J: Json>(v: &J, p: &str) -> Option<bool> {
         "true" | "1" | "yes" => Some(true),
         "false" | "0" | "no" => Some(false),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn paths_of_one_and_several_keys_and_their_edges() {
+        let v = json!({"a": {"b": {"c": " x "}}, "n": null, "": {"": 1}, "d": 2});
+        assert_eq!(text(&v, "a.b.c").as_deref(), Some("x"));
+        assert_eq!(text(&v, "d").as_deref(), Some("2"));
+        assert!(path(&v, "a.b").is_some() && path(&v, "a.x").is_none() && path(&v, "a.b.c.d").is_none());
+        assert!(path(&v, "n").is_none(), "null is missing");
+        // Empty keys, as `split('.')` gave them.
+        assert_eq!(number(&v, ".").ok().flatten(), Some(1.0));
+        assert!(path(&v, "a.").is_none() && path(&v, ".a").is_none());
     }
 }
