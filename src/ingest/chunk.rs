@@ -40,9 +40,12 @@ pub struct Chunk {
     /// Records read but not used, in order.
     pub skips: Vec<(Loc, Skip)>,
     pub strings: Interner,
-    /// Records parsed into drafts (JSON lines), in order: the store normalises them as it does
-    /// those of the one-thread readers.
+    /// Notes for the store (a JSON input's container), in order.
     pub items: Vec<Item>,
+    /// Made from drafts (JSON lines): destination and id texts are kept apart in `texts`, and
+    /// the store interns the records' strings row by row, in the order `Store::add` does.
+    pub rowwise: bool,
+    pub texts: Interner,
     attrs: Vec<Attrs>,
     attrs_index: crate::hash::Map<Attrs, u32>,
 }
@@ -60,13 +63,14 @@ impl Chunk {
     }
 
     /// An id as read: packed, whether there is one, its text's symbol (kept only when it does
-    /// not pack), and its hash.
+    /// not pack; in `texts` when the chunk is `rowwise`), and its hash.
     pub fn id(&mut self, text: Option<&str>, hasher: &IdHasher) -> (Packed, bool, Sym, u64) {
         match text {
             None => (Packed { kind: Kind::Text, bytes: [0; 16] }, false, 0, 0),
             Some(t) => {
                 let p = crate::ids::pack(t.as_bytes());
-                let sym = if p.kind == Kind::Text { self.strings.intern(Some(t)) } else { 0 };
+                let table = if self.rowwise { &mut self.texts } else { &mut self.strings };
+                let sym = if p.kind == Kind::Text { table.intern(Some(t)) } else { 0 };
                 (p, true, sym, hasher.hash(&p, t))
             }
         }
@@ -78,6 +82,7 @@ impl Chunk {
         self.recs.clear();
         self.skips.clear();
         self.items.clear();
+        self.texts.clear();
         self.strings.clear();
         self.attrs.clear();
         self.attrs_index.clear();
@@ -87,6 +92,9 @@ impl Chunk {
     pub fn merge(&mut self, em: &mut Emitter) -> Result<(), Error> {
         for (loc, skip) in self.skips.drain(..) {
             em.malformed(loc, skip)?;
+        }
+        if self.rowwise {
+            return self.merge_rowwise(em);
         }
         // Local symbols and attrs to the store's, each distinct one once.
         let syms: Vec<Sym> = (0..self.strings.len() as Sym).map(|s| em.store.strings.intern(self.strings.get(s))).collect();
@@ -133,6 +141,78 @@ impl Chunk {
                 attrs: attrs.get(r.attrs as usize).copied().unwrap_or(0),
             };
             let id = r.has_id.then(|| crate::ids::Incoming { packed: r.id, text: strings.get(r.id_text).unwrap_or(""), hash: r.id_hash });
+            em.store.push(&inc, id);
+        }
+        for item in self.items.drain(..) {
+            super::stats::consume(em, item)?;
+        }
+        Ok(())
+    }
+
+    /// [`Chunk::merge`] for records made from drafts: each record's attrs (and their strings, in
+    /// field order) are interned when first used, and texts go to the store as `Store::add` gives
+    /// them, so the store's symbols come out as reading the records one by one makes them.
+    fn merge_rowwise(&mut self, em: &mut Emitter) -> Result<(), Error> {
+        const UNSEEN: u32 = u32::MAX;
+        let mut syms: Vec<Sym> = vec![UNSEEN; self.strings.len()];
+        let mut attrs_of: Vec<u32> = vec![UNSEEN; self.attrs.len()];
+        em.stats.rows_read += self.recs.len() as u64;
+        em.stats.rows_used += self.recs.len() as u64;
+        for r in &self.recs {
+            let a = match attrs_of.get(r.attrs as usize).copied() {
+                Some(a) if a != UNSEEN => a,
+                _ => {
+                    let Some(local) = self.attrs.get(r.attrs as usize).copied() else { continue };
+                    let (strings, store) = (&self.strings, &mut *em.store);
+                    let mut g = |s: Sym| -> Sym {
+                        match syms.get(s as usize).copied() {
+                            _ if s == 0 => 0,
+                            Some(v) if v != UNSEEN => v,
+                            _ => {
+                                let v = store.strings.intern(strings.get(s));
+                                if let Some(slot) = syms.get_mut(s as usize) {
+                                    *slot = v;
+                                }
+                                v
+                            }
+                        }
+                    };
+                    // Field by field, in the order `Store::add` interns them.
+                    let mapped = Attrs {
+                        source_format: em.format,
+                        source_file: em.file,
+                        account: g(local.account),
+                        sender: g(local.sender),
+                        status_raw: g(local.status_raw),
+                        error_code: g(local.error_code),
+                        currency: g(local.currency),
+                        body_template: g(local.body_template),
+                        mcc: g(local.mcc),
+                        mnc: g(local.mnc),
+                        carrier: g(local.carrier),
+                        ..local
+                    };
+                    let a = em.store.intern_attrs(mapped);
+                    if let Some(slot) = attrs_of.get_mut(r.attrs as usize) {
+                        *slot = a;
+                    }
+                    a
+                }
+            };
+            let dest = if r.dest_text { Dest::Text(self.texts.get(r.dest as Sym).unwrap_or("")) } else { Dest::E164(r.dest) };
+            let inc = Incoming {
+                ts: r.ts,
+                status_ts: r.status_ts,
+                dest,
+                country_hint: r.country_hint,
+                status: r.status,
+                cost: r.cost,
+                converted: r.converted,
+                part: r.part,
+                attrs: a,
+            };
+            let id =
+                r.has_id.then(|| crate::ids::Incoming { packed: r.id, text: self.texts.get(r.id_text).unwrap_or(""), hash: r.id_hash });
             em.store.push(&inc, id);
         }
         for item in self.items.drain(..) {

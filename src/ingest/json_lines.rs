@@ -2,55 +2,130 @@
 //! Messages pages one a line) through the parallel block reader ([`super::blocks`]): blocks are
 //! cut just past a newline (a newline inside a JSON string is always escaped, so every raw one
 //! ends a line), each block's lines are parsed on the parser threads into the drafts the
-//! one-thread reader makes (envelopes removed by the same [`Walker`]), and the store takes them
-//! in input order: the same rows, folds, skips and line numbers as reading line by line.
+//! one-thread reader makes (envelopes removed by the same [`Walker`]) and made there into the
+//! chunk's compact records, which the store takes in input order (`Chunk::merge_rowwise`): the
+//! same rows, symbols, folds, skips and line numbers as reading line by line.
 
 use super::blocks::BlockParser;
 use super::chunk::Chunk;
+use super::chunk::Rec;
 use super::csv_split::Pos;
 use super::format::InputFormat;
 use super::json_reader::{MAX_LINE, Walker};
-use super::record::{Parsed, Skip};
+use super::record::{Draft, Parsed, Skip};
 use super::stats::{Item, Loc, Out};
 use crate::error::Error;
+use crate::ids::IdHasher;
+use crate::phone::{Destination, clean_destination};
+use crate::store::{Attrs, hint_country};
 
 /// The block parser of a JSON-lines input of `format`.
 pub struct JsonLines {
     pub format: InputFormat,
     /// A longer line is a counted skip, never held whole ([`MAX_LINE`]; tests use less).
     pub max_line: usize,
+    /// As the store applies them (`--default-currency`, templates left out).
+    pub default_currency: Option<String>,
+    pub skip_templates: bool,
+    pub hasher: IdHasher,
 }
 
-/// A block's records, collected for the store in order.
+/// A block's records made into the chunk's compact records on the parser thread, as
+/// `Emitter::push` and `Store::add` would make them on the store's thread: the store then only
+/// maps the chunk's symbols and folds by id.
 struct Collect<'c> {
-    format: InputFormat,
-    items: &'c mut Vec<Item>,
+    parser: &'c JsonLines,
+    chunk: &'c mut Chunk,
     /// A container is noted once a block (the store keeps the first one named).
     noted: bool,
 }
 
+impl Collect<'_> {
+    fn record(&mut self, loc: Loc, mut d: Draft) {
+        let skip = |c: &mut Chunk, s: Skip| c.skips.push((loc, s));
+        if d.destination.trim().is_empty() {
+            return skip(self.chunk, Skip::missing("destination"));
+        }
+        if self.parser.skip_templates {
+            d.body = None;
+        }
+        d.prepare();
+        let dest = match d.prepared.as_mut() {
+            Some(p) => std::mem::replace(&mut p.destination, Destination::Unreadable(String::new())),
+            None => clean_destination(&d.destination, true),
+        };
+        if let Destination::OtherChannel(scheme) = &dest {
+            return skip(self.chunk, Skip::field("destination", "is not an SMS address").with_value(scheme));
+        }
+        let currency = super::record::currency(d.currency.as_deref())
+            .or_else(|| if d.cost.is_some() { self.parser.default_currency.clone() } else { None });
+        let template = d.template();
+        let ch = &mut *self.chunk;
+        // Interned in the order `Store::add` interns them.
+        let a = Attrs {
+            account: ch.strings.intern(d.account.as_deref()),
+            sender: ch.strings.intern(d.sender.as_deref()),
+            status_raw: ch.strings.intern(d.status_raw.as_deref()),
+            error_code: ch.strings.intern(d.error_code.as_deref()),
+            currency: ch.strings.intern(currency.as_deref()),
+            body_template: ch.strings.intern(template.as_deref()),
+            mcc: ch.strings.intern(d.mcc.as_deref()),
+            mnc: ch.strings.intern(d.mnc.as_deref()),
+            carrier: ch.strings.intern(d.carrier.as_deref()),
+            segments: d.part.map(|(_, total)| total).or(d.segments),
+            sms_type: d.sms_type,
+            ..Attrs::new(self.parser.format, 0)
+        };
+        let attrs = ch.attrs(a);
+        let (dest, dest_text) = match &dest {
+            Destination::E164(s) => match s.get(1..).and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) => (n, false),
+                None => (u64::from(ch.texts.intern(Some(s))), true),
+            },
+            Destination::Unreadable(s) | Destination::OtherChannel(s) => (u64::from(ch.texts.intern(Some(s))), true),
+        };
+        let (id, has_id, id_text, id_hash) = ch.id(d.message_id.as_deref(), &self.parser.hasher);
+        ch.recs.push(Rec {
+            ts: d.ts,
+            status_ts: d.status_ts,
+            cost: d.cost,
+            dest,
+            dest_text,
+            id,
+            has_id,
+            id_text,
+            id_hash,
+            attrs,
+            status: d.status,
+            converted: d.converted,
+            country_hint: hint_country(d.country_hint.as_deref()),
+            part: d.part,
+        });
+    }
+}
+
 impl Out for Collect<'_> {
     fn format(&self) -> InputFormat {
-        self.format
+        self.parser.format
     }
     fn path(&self) -> &str {
         ""
     }
-    fn push(&mut self, loc: Loc, mut parsed: Parsed) -> Result<(), Error> {
-        if let Ok(d) = &mut parsed {
-            d.prepare();
+    fn push(&mut self, loc: Loc, parsed: Parsed) -> Result<(), Error> {
+        match parsed {
+            Ok(d) => self.record(loc, d),
+            Err(skip) => self.chunk.skips.push((loc, skip)),
         }
-        self.items.push(Item::Push(loc, parsed));
         Ok(())
     }
     fn malformed(&mut self, loc: Loc, skip: Skip) -> Result<(), Error> {
-        self.items.push(Item::Malformed(loc, skip));
+        self.chunk.skips.push((loc, skip));
         Ok(())
     }
     fn container(&mut self, name: &str) {
         if !self.noted {
             self.noted = true;
-            self.items.push(Item::Container(name.to_string()));
+            self.chunk.items.push(Item::Container(name.to_string()));
         }
     }
 }
@@ -61,7 +136,8 @@ fn too_long() -> Skip {
 
 impl BlockParser for JsonLines {
     fn parse(&self, block: &[u8], at: Pos, _eof: bool, chunk: &mut Chunk) -> Option<(usize, Pos)> {
-        let mut out = Collect { format: self.format, items: &mut chunk.items, noted: false };
+        chunk.rowwise = true;
+        let mut out = Collect { parser: self, chunk, noted: false };
         let mut line = at.line;
         let mut rest = block;
         while !rest.is_empty() {
@@ -91,7 +167,7 @@ impl BlockParser for JsonLines {
     }
 
     fn overlong(&self, at: Pos, chunk: &mut Chunk) {
-        chunk.items.push(Item::Malformed(Loc::Line(at.line), too_long()));
+        chunk.skips.push((Loc::Line(at.line), too_long()));
     }
 }
 
@@ -116,7 +192,13 @@ fn read_with(
     block: usize,
     max_line: usize,
 ) -> Result<(), Error> {
-    let parser = JsonLines { format: em.format, max_line };
+    let parser = JsonLines {
+        format: em.format,
+        max_line,
+        default_currency: em.opts.default_currency.clone(),
+        skip_templates: em.opts.skip_templates,
+        hasher: em.store.ids.hasher(),
+    };
     let map = file.as_ref().and_then(|f| super::csv_reader::map_file(f, &[]));
     let input = match (&map, &file) {
         (Some((map, _)), Some(m)) => super::blocks::Input::Mapped { map, bar: m.bar, drop: None },
