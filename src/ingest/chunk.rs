@@ -33,6 +33,29 @@ pub struct Rec {
     pub part: Option<(u32, u32)>,
 }
 
+impl Rec {
+    /// A record to `dest` (digits, or a local symbol when `.1`) with its id (as [`Chunk::id`]
+    /// gives it), attrs and status; times, cost, conversion, country hint and part unknown.
+    pub fn new(dest: (u64, bool), (id, has_id, id_text, id_hash): (Packed, bool, Sym, u64), attrs: u32, status: Status) -> Rec {
+        Rec {
+            ts: None,
+            status_ts: None,
+            cost: None,
+            dest: dest.0,
+            dest_text: dest.1,
+            id,
+            has_id,
+            id_text,
+            id_hash,
+            attrs,
+            status,
+            converted: None,
+            country_hint: None,
+            part: None,
+        }
+    }
+}
+
 /// The records of one block, in order, with the block's skips.
 #[derive(Default)]
 pub struct Chunk {

@@ -84,22 +84,15 @@ impl Collect<'_> {
             },
             Destination::Unreadable(s) | Destination::OtherChannel(s) => (u64::from(ch.texts.intern(Some(s))), true),
         };
-        let (id, has_id, id_text, id_hash) = ch.id(d.message_id.as_deref(), &self.parser.hasher);
+        let id = ch.id(d.message_id.as_deref(), &self.parser.hasher);
         ch.recs.push(Rec {
             ts: d.ts,
             status_ts: d.status_ts,
             cost: d.cost,
-            dest,
-            dest_text,
-            id,
-            has_id,
-            id_text,
-            id_hash,
-            attrs,
-            status: d.status,
             converted: d.converted,
             country_hint: hint_country(d.country_hint.as_deref()),
             part: d.part,
+            ..Rec::new((dest, dest_text), id, attrs, d.status)
         });
     }
 }

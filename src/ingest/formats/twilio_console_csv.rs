@@ -292,23 +292,8 @@ impl Console {
                 i
             }
         };
-        let (id, has_id, id_text, id_hash) = ch.id(s.field(c.sid).as_deref(), &self.hasher);
-        Ok(Rec {
-            ts,
-            status_ts: None,
-            cost,
-            dest,
-            dest_text,
-            id,
-            has_id,
-            id_text,
-            id_hash,
-            attrs,
-            status: shape.status,
-            converted: None,
-            country_hint: None,
-            part: None,
-        })
+        let id = ch.id(s.field(c.sid).as_deref(), &self.hasher);
+        Ok(Rec { ts, cost, ..Rec::new((dest, dest_text), id, attrs, shape.status) })
     }
 }
 
