@@ -56,6 +56,28 @@ impl Rec {
     }
 }
 
+impl Rec {
+    /// Into the store as a row (or folded into its id's row): `texts` holds its destination and
+    /// id texts, `attrs` is the store's.
+    fn push(&self, texts: &Interner, attrs: u32, store: &mut crate::store::Store) {
+        let dest = if self.dest_text { Dest::Text(texts.get(self.dest as Sym).unwrap_or("")) } else { Dest::E164(self.dest) };
+        let inc = Incoming {
+            ts: self.ts,
+            status_ts: self.status_ts,
+            dest,
+            country_hint: self.country_hint,
+            status: self.status,
+            cost: self.cost,
+            converted: self.converted,
+            part: self.part,
+            attrs,
+        };
+        let id =
+            self.has_id.then(|| crate::ids::Incoming { packed: self.id, text: texts.get(self.id_text).unwrap_or(""), hash: self.id_hash });
+        store.push(&inc, id);
+    }
+}
+
 /// The records of one block, in order, with the block's skips.
 #[derive(Default)]
 pub struct Chunk {
@@ -151,20 +173,7 @@ impl Chunk {
             if let Some(ahead) = self.recs.get(i + AHEAD).filter(|a| a.has_id) {
                 em.store.ids.prefetch(ahead.id_hash);
             }
-            let dest = if r.dest_text { Dest::Text(strings.get(r.dest as Sym).unwrap_or("")) } else { Dest::E164(r.dest) };
-            let inc = Incoming {
-                ts: r.ts,
-                status_ts: r.status_ts,
-                dest,
-                country_hint: r.country_hint,
-                status: r.status,
-                cost: r.cost,
-                converted: r.converted,
-                part: r.part,
-                attrs: attrs.get(r.attrs as usize).copied().unwrap_or(0),
-            };
-            let id = r.has_id.then(|| crate::ids::Incoming { packed: r.id, text: strings.get(r.id_text).unwrap_or(""), hash: r.id_hash });
-            em.store.push(&inc, id);
+            r.push(strings, attrs.get(r.attrs as usize).copied().unwrap_or(0), em.store);
         }
         for item in self.items.drain(..) {
             super::stats::consume(em, item)?;
@@ -222,21 +231,7 @@ impl Chunk {
                     a
                 }
             };
-            let dest = if r.dest_text { Dest::Text(self.texts.get(r.dest as Sym).unwrap_or("")) } else { Dest::E164(r.dest) };
-            let inc = Incoming {
-                ts: r.ts,
-                status_ts: r.status_ts,
-                dest,
-                country_hint: r.country_hint,
-                status: r.status,
-                cost: r.cost,
-                converted: r.converted,
-                part: r.part,
-                attrs: a,
-            };
-            let id =
-                r.has_id.then(|| crate::ids::Incoming { packed: r.id, text: self.texts.get(r.id_text).unwrap_or(""), hash: r.id_hash });
-            em.store.push(&inc, id);
+            r.push(&self.texts, a, em.store);
         }
         for item in self.items.drain(..) {
             super::stats::consume(em, item)?;
