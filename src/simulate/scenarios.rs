@@ -59,7 +59,7 @@ pub const SCENARIOS: &[ScenarioDef] = &[
         name: "unverified-spread",
         kind: "attack",
         about: "Authgear's scenarios: unverified OTPs to fresh numbers over a served country's whole plan, on a quiet or a spike day",
-        params: "country=CC unverified=N day=N peak=0..1 legit=X",
+        params: "country=CC unverified=N ratio=X day=N peak=0..1 legit=X",
     },
     ScenarioDef {
         name: "marketing-blast",
@@ -410,19 +410,25 @@ pub fn generate(
                 Some(l) if !l.is_empty() => w.country(&l[0])?,
                 _ => *served.first().ok_or("unverified-spread needs a country")?,
             };
-            let unverified = spec.num("unverified", 300.0)? as usize;
             let day = (spec.num("day", default_day as f64)? as i64).min(days - 1);
             let peak = spec.num("peak", 0.2)?.clamp(0.0, 1.0);
             // The day's legit traffic to the country: 0.5 a quiet day, 2 a spike day.
             let legit = spec.num("legit", 0.5)?;
+            let share = mix.iter().find(|m| m.0 == country).map(|m| m.1).unwrap_or(0.0)
+                / mix.iter().map(|m| m.1).sum::<f64>().max(f64::MIN_POSITIVE);
+            // `unverified` sends, and at least `ratio` times the unverified sends the day's legit
+            // traffic makes (about daily x share x legit x (1 - conversion)); Authgear's three
+            // are 4x to 35x.
+            let ratio = spec.num("ratio", 0.0)?.max(0.0);
+            let unverified = (spec.num("unverified", if ratio > 0.0 { 1.0 } else { 300.0 })?)
+                .max(ratio * daily * share * legit * (1.0 - w.conversion(country)))
+                .round() as usize;
             let (from, to) = (w.start_ms + day * DAY_MS, w.start_ms + (day + 1) * DAY_MS);
             let in_day = |m: &SimMessage| m.country == country && m.ts >= from && m.ts < to && !w.labels[m.label as usize].is_attack();
             if legit < 1.0 {
                 let mut keep = rng_for(w.seed, &format!("quiet:{scenario}"));
                 out.retain(|m| !in_day(m) || keep.random_bool(legit.max(0.0)));
             } else if legit > 1.0 {
-                let share = mix.iter().find(|m| m.0 == country).map(|m| m.1).unwrap_or(0.0)
-                    / mix.iter().map(|m| m.1).sum::<f64>().max(f64::MIN_POSITIVE);
                 let legit_label = w.label("legit", "baseline");
                 let s = Session { conversion: w.conversion(country), failure: 0.05 };
                 for _ in 0..(daily * share * (legit - 1.0)).round() as usize {

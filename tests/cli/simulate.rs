@@ -103,6 +103,24 @@ fn attacks_have_the_published_shape() {
 }
 
 #[test]
+fn an_unverified_spread_is_sized_against_the_days_legit_unverified_sends() {
+    let sized = |spec: &str| {
+        let (world, msgs) = generate(&config(&[spec])).expect("generate");
+        let label = world.labels.iter().position(|l| l.label == "attack:unverified-spread").expect("label") as u16;
+        let attack: Vec<_> = msgs.iter().filter(|m| m.label == label).collect();
+        assert!(attack.iter().all(|m| !m.converted && world.countries[m.country as usize].iso == "GB"));
+        attack.len()
+    };
+    // GB is 30 % of 300 a day, converting at 84 %: a quiet day (0.5) makes 90 x 0.5 x 0.16 = 7.2
+    // unverified sends; a spike day (2) 28.8.
+    assert_eq!(sized("unverified-spread:country=GB,ratio=5,legit=0.5"), 36);
+    assert_eq!(sized("unverified-spread:country=GB,ratio=5,legit=2"), 144);
+    assert_eq!(sized("unverified-spread:country=GB,unverified=100,ratio=5,legit=0.5"), 100, "the larger of the two");
+    assert_eq!(sized("unverified-spread:country=GB,unverified=100,ratio=5,legit=2"), 144);
+    assert_eq!(sized("unverified-spread:country=GB,legit=2"), 300, "300 when neither is given");
+}
+
+#[test]
 fn bad_scenarios_are_usage_errors() {
     assert!(Spec::parse("pumpkin").is_err());
     assert!(Spec::parse("burst:colour=red").is_err());
