@@ -249,6 +249,7 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
         let w = end - start;
         let members: Vec<&Row> =
             new_in[i].iter().copied().filter(|r| info.get(&pack(r)).is_some_and(|&(_, verified, _)| !verified)).collect();
+        let members = if w == DAY { busy_span(members, start, med) } else { members };
         // Concentration: the operator's share of the country's new numbers in this window, and
         // its usual share.
         let country_here = cells.get(&(c, 0, w, start / w)).copied().unwrap_or(n);
@@ -351,6 +352,31 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
         out.push(f);
     }
     out
+}
+
+/// A flagged day's evidence from its first to its last busy hour: the span of hours whose new
+/// numbers most exceed twice the slice's usual hourly count (the maximum-sum run of
+/// `count - 2·usual/24`). An attack that starts at 17:00 leaves the morning's usual new users
+/// out; hours inside the span, however quiet, stay in, so a slow attack keeps its sends.
+fn busy_span(members: Vec<&Row>, start: i64, usual_day: f64) -> Vec<&Row> {
+    let mut per_hour = [0.0f64; 24];
+    for r in &members {
+        per_hour[((r.ts - start).div_euclid(HOUR)).clamp(0, 23) as usize] += 1.0;
+    }
+    let tau = (2.0 * usual_day / 24.0).max(0.25);
+    let (mut best, mut span) = (f64::MIN, (0, 23));
+    let (mut sum, mut from) = (0.0, 0);
+    for (h, &n) in per_hour.iter().enumerate() {
+        if sum <= 0.0 {
+            (sum, from) = (0.0, h);
+        }
+        sum += n - tau;
+        if sum > best {
+            (best, span) = (sum, (from, h));
+        }
+    }
+    let (lo, hi) = (start + span.0 as i64 * HOUR, start + (span.1 as i64 + 1) * HOUR);
+    members.into_iter().filter(|r| r.ts >= lo && r.ts < hi).collect()
 }
 
 /// Which rows are their number's first send (and not a number of `--baseline`). `at(k)`: the
@@ -520,6 +546,30 @@ mod tests {
         assert!(!spike(200.0, 100.0, 5.0, 8.0, 150.0), "150 above the median is needed");
         assert!(spike(250.0, 100.0, 5.0, 8.0, 150.0));
         assert!(!spike(250.0, 100.0, 20.0, 8.0, 150.0), "within 8 MADs");
+    }
+
+    #[test]
+    fn a_flagged_days_evidence_spans_its_busy_hours() {
+        let at = |idx: u32, minute: i64| row(idx, 5 * DAY + minute * 60_000, 371, 29_500_000 + u64::from(idx), 8);
+        // Five usual new users in the morning, an attack from 17:00 to 23:59 with a quiet hour
+        // (20:00) holding one usual user, nothing after.
+        let mut rows: Vec<Row> = [8, 10, 11, 13, 15].iter().map(|h| at(*h as u32, h * 60 + 5)).collect();
+        let attack_hours = [17, 18, 19, 21, 22, 23];
+        for (k, h) in attack_hours.iter().enumerate() {
+            rows.extend((0..30).map(|m| at(100 + (k * 30 + m) as u32, h * 60 + m as i64 * 2)));
+        }
+        rows.push(at(99, 20 * 60 + 30));
+        let kept = busy_span(rows.iter().collect(), 5 * DAY, 9.0);
+        assert_eq!(kept.len(), 6 * 30 + 1, "the attack and the quiet hour inside it");
+        assert!(kept.iter().all(|r| r.ts >= 5 * DAY + 17 * HOUR), "the morning's usual new users are left out");
+        // A slow attack, two sends an hour all day, over a usual 9 a day: every send stays.
+        let slow: Vec<Row> = (0..48).map(|i| at(i, i64::from(i) * 30)).collect();
+        assert_eq!(busy_span(slow.iter().collect(), 5 * DAY, 9.0).len(), 48);
+        // A lone new user in the last hour, 22 quiet hours after an hour-long attack, is left
+        // out: the quiet hours between cost more (0.75 each) than it adds.
+        let mut edge: Vec<Row> = (0..60).map(|i| at(i, i64::from(i))).collect();
+        edge.push(at(200, 23 * 60 + 30));
+        assert_eq!(busy_span(edge.iter().collect(), 5 * DAY, 9.0).len(), 60);
     }
 
     #[test]
