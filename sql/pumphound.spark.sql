@@ -11,10 +11,11 @@
 --   Databricks: the same, or CREATE TABLE messages USING PARQUET LOCATION 's3://bucket/pumphound/';
 -- Then run this file (spark-sql -f sql/pumphound.spark.sql, or each statement in a notebook)
 -- and read the result views: pumped_ranges, spend_anomalies, new_number_spikes,
--- excess_unverified, low_conversion.
+-- excess_unverified, low_conversion, number_classes, provider_blocks.
 --
 -- Thresholds are the defaults of `pumphound detectors`, in the view `params` (excess-unverified's
--- prefixed `unverified_`; the CI check fails when they drift).
+-- prefixed `unverified_`, number-class's `class_`, provider-blocks' `provider_`; the CI check
+-- fails when they drift).
 
 CREATE OR REPLACE TEMPORARY VIEW params AS
 SELECT 12 AS min_distinct, 25 AS min_score, 60 AS strong_score, 3 AS min_fold, 30 AS min_blocks,
@@ -22,7 +23,9 @@ SELECT 12 AS min_distinct, 25 AS min_score, 60 AS strong_score, 3 AS min_fold, 3
        8 AS k, 150 AS min_new_day, 60 AS min_new_hour, 3 AS concentration,
        25 AS unverified_min_score, 20 AS unverified_min_excess, 15 AS unverified_min_excess_hour,
        60 AS unverified_strong_score, 30 AS unverified_min_strong_excess,
-       30 AS min_sends, 0.5 AS ratio, 1.96 AS z, 0 AS authgear;
+       30 AS min_sends, 0.5 AS ratio, 1.96 AS z, 0 AS authgear,
+       5 AS class_min_messages, 20 AS class_min_invalid, 0.02 AS class_invalid_share,
+       5 AS provider_min_blocks, 100 AS provider_medium_blocks;
 
 -- The rows detectors read: those with a send time. nlen and national: the national number's
 -- digits and the number itself, for an E.164 destination whose calling code is known (else
@@ -543,3 +546,45 @@ JOIN account_rates a ON a.population = 'known'
 WHERE c.n >= q.min_sends
   AND least((c.k / c.n + q.z * q.z / (2 * c.n)
          + q.z * sqrt((c.k / c.n) * (1 - c.k / c.n) / c.n + q.z * q.z / (4 * c.n * c.n))) / (1 + q.z * q.z / c.n), 1) < q.ratio * a.rate;
+
+-- 6. number-class. Sends to numbers an OTP flow has no reason to text (libphonenumber's class,
+--    in the exported number_type): premium-rate, shared-cost, personal, pager, UAN, voicemail
+--    and non-geographic numbers, class_min_messages (5) or more per class and country (per
+--    calling code for non-geographic); invalid numbers from class_min_invalid (20) and over
+--    class_invalid_share (2 %) of all sends. Severity as `scan`: invalid medium from 100, else
+--    low; another class medium (or its cost's level) from 20 sends or 10 in cost, else low.
+CREATE OR REPLACE TEMPORARY VIEW number_classes AS
+SELECT concat(c.number_type, ':', c.place) AS subject, c.number_type AS class, c.place, c.messages, c.cost,
+       c.messages / t.total AS share_of_traffic
+FROM (
+  SELECT number_type,
+         CASE WHEN number_type = 'non_geographic' THEN concat('+', CAST(calling_code AS STRING)) ELSE coalesce(country, '??') END AS place,
+         count(*) AS messages, sum(coalesce(cost, 0)) AS cost
+  FROM sends
+  WHERE number_type IN ('premium_rate', 'shared_cost', 'personal', 'pager', 'uan', 'voicemail', 'non_geographic', 'invalid')
+  GROUP BY number_type,
+           CASE WHEN number_type = 'non_geographic' THEN concat('+', CAST(calling_code AS STRING)) ELSE coalesce(country, '??') END
+) c
+CROSS JOIN (SELECT count(*) AS total FROM sends) t
+CROSS JOIN params q
+WHERE (c.number_type = 'invalid' AND c.messages >= q.class_min_invalid AND c.messages / t.total > q.class_invalid_share)
+   OR (c.number_type <> 'invalid' AND c.messages >= q.class_min_messages);
+
+-- 7. provider-blocks. Messages the provider's own defences refused, per country: status
+--    'blocked', Twilio 30450 / 30453 (SMS Pumping Protection), 60410 (Verify Fraud Guard), 60605
+--    (Verify Geo-Permissions), 21408 (Geo-Permissions), and AWS TEXT_PROTECT_BLOCKED, spam, block
+--    list and max-price responses in status_raw; provider_min_blocks (5) or more, medium from
+--    provider_medium_blocks (100).
+CREATE OR REPLACE TEMPORARY VIEW provider_blocks AS
+SELECT coalesce(country, '??') AS country, count(*) AS blocked, min(ts) AS start_ms, max(ts) AS end_ms,
+       CASE WHEN count(*) >= max(q.provider_medium_blocks) THEN 'medium' ELSE 'low' END AS severity
+FROM sends
+CROSS JOIN params q
+WHERE status = 'blocked'
+   OR trim(coalesce(error_code, '')) IN ('30450', '30453', '60410', '60605', '21408')
+   OR lower(coalesce(status_raw, '')) LIKE '%protect_blocked%'
+   OR lower(coalesce(status_raw, '')) LIKE '%would exceed max price%'
+   OR lower(coalesce(status_raw, '')) LIKE '%blocked as spam%'
+   OR lower(coalesce(status_raw, '')) LIKE '%destination is on a blocked list%'
+GROUP BY coalesce(country, '??')
+HAVING count(*) >= max(q.provider_min_blocks);

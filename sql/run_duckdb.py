@@ -14,6 +14,8 @@ RESULTS = {
     "new_number_spikes": "subject, start_ms, width",
     "excess_unverified": "subject, start_ms, width",
     "low_conversion": "kind, subject, start_ms",
+    "number_classes": "subject",
+    "provider_blocks": "country",
 }
 
 

@@ -14,8 +14,9 @@ const EXCEPTIONS: &[(&str, &str)] = &[];
 
 const DIALECTS: [&str; 2] = ["sql/pumphound.spark.sql", "sql/pumphound.trino.sql"];
 
-/// The detectors the SQL holds (number-class and provider-blocks are not in it).
-const COVERED: [&str; 5] = ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified", "low-conversion"];
+/// The detectors the SQL holds: all seven.
+const COVERED: [&str; 7] =
+    ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified", "low-conversion", "number-class", "provider-blocks"];
 
 fn run_sql(py: &str, sql: &str, export: &Path) -> serde_json::Value {
     let out = Command::new(py)
@@ -50,6 +51,8 @@ fn scan_flags(report: &serde_json::Value) -> Flagged {
             "pumped-range" => "range",
             "low-conversion" => f["subject"]["kind"].as_str().expect("kind"),
             "new-numbers" => "spike",
+            "number-class" => "class",
+            "provider-blocks" => "country",
             _ if signal.contains("per hour") => "hour",
             _ if signal.contains("per day") => "day",
             _ => "new country",
@@ -79,6 +82,8 @@ fn sql_flags(result: &serde_json::Value) -> Flagged {
     v.extend(rows("new_number_spikes").iter().map(|r| ("new-numbers".into(), text(r, "subject"), "spike".into())));
     v.extend(rows("excess_unverified").iter().map(|r| ("excess-unverified".into(), text(r, "subject"), text(r, "width"))));
     v.extend(rows("low_conversion").iter().map(|r| ("low-conversion".into(), text(r, "subject"), text(r, "kind"))));
+    v.extend(rows("number_classes").iter().map(|r| ("number-class".into(), text(r, "subject"), "class".into())));
+    v.extend(rows("provider_blocks").iter().map(|r| ("provider-blocks".into(), text(r, "country"), "country".into())));
     v.sort();
     v
 }
@@ -124,9 +129,50 @@ fn the_sql_flags_what_scan_flags_on_every_fixture() {
         }
     }
     // Each detector the SQL covers must have findings on several fixtures for the check to mean
-    // anything.
-    for d in COVERED {
-        assert!(by_detector.get(d).copied().unwrap_or(0) >= 5, "{d}: {by_detector:?}");
+    // anything (number-class, which no simulator scenario sends to, has its own export below).
+    for d in COVERED.iter().filter(|d| **d != "number-class") {
+        assert!(by_detector.get(*d).copied().unwrap_or(0) >= 5, "{d}: {by_detector:?}");
+    }
+}
+
+#[test]
+fn the_sql_flags_the_number_classes_and_provider_blocks_scan_flags() {
+    let Some(py) = crate::util::python_with("duckdb") else { return };
+    // A day of a Console export: GB mobiles, premium-rate GB numbers, UIFN +800 numbers, numbers
+    // no plan allocates, and sends Twilio's pumping protection blocked (30450) to Uzbekistan.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("classes.csv");
+    let mut text = String::from("From,To,Body,Status,SentDate,ApiVersion,NumSegments,ErrorCode,AccountSid,Sid,Direction,Price,PriceUnit\n");
+    let groups: [(&str, u32, &str, &str); 5] = [
+        ("+447400123", 100, "delivered", ""),
+        ("+449098765", 30, "delivered", ""),
+        ("+80012345", 8, "delivered", ""),
+        ("+4400000", 25, "undelivered", "30006"),
+        ("+998901234", 12, "failed", "30450"),
+    ];
+    let mut sid = 0;
+    for (prefix, n, status, error) in groups {
+        for i in 0..n {
+            sid += 1;
+            let to = format!("{prefix}{:03}", i);
+            let (h, m) = (8 + sid / 60, sid % 60);
+            text += &format!(
+                "+12015550100,{to},Your code is 1,{status},\"Fri, 24 May 2019 {h:02}:{m:02}:00 +0000\",2010-04-01,1,{error},ACtest,SM{sid:032},outbound-api,-0.05,USD\n"
+            );
+        }
+    }
+    std::fs::write(&csv, text).expect("write");
+    let csv = csv.to_str().expect("path");
+    let out = dir.path().join("export");
+    let done = bin().args(["export", "-q", "-o", out.to_str().expect("path"), csv]).output().expect("run");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let report = json_out(&["scan", "-q", "-f", "json", "--fail-on", "never", "--min-severity", "info", csv]);
+    let expected = scan_flags(&report);
+    let classes: Vec<&str> = expected.iter().filter(|f| f.0 == "number-class").map(|f| f.1.as_str()).collect();
+    assert!(classes.len() >= 3, "premium rate, non-geographic and invalid: {expected:?}");
+    assert!(expected.iter().any(|f| f.0 == "provider-blocks" && f.1 == "UZ"), "{expected:?}");
+    for sql in DIALECTS {
+        assert_eq!(sql_flags(&run_sql(&py, sql, &out)), expected, "{sql}");
     }
 }
 
@@ -155,7 +201,7 @@ fn the_sql_flags_what_scan_flags_on_one_day_alone() {
 fn the_sql_thresholds_are_the_detectors_defaults() {
     let Some(py) = crate::util::python_with("duckdb") else { return };
     let detectors = json_out(&["detectors", "-f", "json"]);
-    let ids = ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified"];
+    let ids = ["pumped-range", "spend-anomaly", "new-numbers", "excess-unverified", "number-class", "provider-blocks"];
     let in_sql: Vec<&serde_json::Value> =
         detectors.as_array().expect("detectors").iter().filter(|d| ids.iter().any(|id| d["id"] == *id)).collect();
     assert_eq!(in_sql.len(), ids.len());
@@ -166,12 +212,14 @@ fn the_sql_thresholds_are_the_detectors_defaults() {
     for sql in DIALECTS {
         let params = run_sql(&py, sql, &export)["params"].clone();
         for (d, p) in in_sql.iter().flat_map(|d| d["params"].as_array().expect("params").iter().map(move |p| (d, p))) {
-            // excess-unverified's names are those of pumped-range: prefixed in the SQL.
-            let name = if d["id"] == "excess-unverified" {
-                format!("unverified_{}", p["name"].as_str().expect("name"))
-            } else {
-                p["name"].as_str().expect("name").to_string()
+            // Names another detector also uses are prefixed in the SQL.
+            let prefix = match d["id"].as_str() {
+                Some("excess-unverified") => "unverified_",
+                Some("number-class") => "class_",
+                Some("provider-blocks") => "provider_",
+                _ => "",
             };
+            let name = format!("{prefix}{}", p["name"].as_str().expect("name"));
             let name = name.as_str();
             let in_sql = params[name].as_f64().unwrap_or_else(|| panic!("{sql}: no parameter {name} in its params view"));
             assert_eq!(in_sql, p["default"].as_f64().expect("default"), "{sql}: {name} drifted from the detector's default");
