@@ -249,7 +249,9 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
         let w = end - start;
         let members: Vec<&Row> =
             new_in[i].iter().copied().filter(|r| info.get(&pack(r)).is_some_and(|&(_, verified, _)| !verified)).collect();
-        let members = if w == DAY { busy_span(members, start, med) } else { members };
+        // An operator's day only: a country's usual day is large enough that twice its mean hour
+        // is below its own busiest hours, where a modest spread attack would be cut.
+        let members = if w == DAY && op != 0 { busy_span(members, start, med) } else { members };
         // Concentration: the operator's share of the country's new numbers in this window, and
         // its usual share.
         let country_here = cells.get(&(c, 0, w, start / w)).copied().unwrap_or(n);
@@ -354,8 +356,8 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
     out
 }
 
-/// A flagged day's evidence from its first to its last busy hour: the span of hours whose new
-/// numbers most exceed twice the slice's usual hourly count (the maximum-sum run of
+/// An operator's flagged day's evidence from its first to its last busy hour: the span of hours
+/// whose new numbers most exceed twice the slice's usual hourly count (the maximum-sum run of
 /// `count - 2·usual/24`). An attack that starts at 17:00 leaves the morning's usual new users
 /// out; hours inside the span, however quiet, stay in, so a slow attack keeps its sends.
 fn busy_span(members: Vec<&Row>, start: i64, usual_day: f64) -> Vec<&Row> {
