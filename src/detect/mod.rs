@@ -13,6 +13,7 @@ pub mod incidents;
 pub mod low_conversion;
 pub mod new_numbers;
 pub mod number_class;
+pub mod numbers;
 pub mod occupancy;
 pub mod provider_blocks;
 pub mod pumped_range;
@@ -329,16 +330,26 @@ pub fn run(
     currency: &str,
 ) -> Vec<Finding> {
     let on = |id: &str| selected.contains(&id);
-    // pumped-range, the heaviest, runs on a second thread beside the others; findings are put
-    // in the same order as on one thread.
-    // new-numbers, the next heaviest (a set of every number), on a third: on two cores the
-    // scheduler interleaves it with the light detectors while pumped-range runs.
+    // pumped-range and new-numbers, the heaviest, key on every row's number: found once for
+    // the two ([`numbers::Numbers`], itself on two threads) on a second thread, then each on a
+    // thread of its own, while the light detectors run on this one; findings are put in the
+    // same order as on one thread.
+    let join = |h: std::thread::ScopedJoinHandle<'_, Vec<Finding>>| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let (mut f, rest, fresh) = std::thread::scope(|s| {
-        let ranges = s.spawn(|| timed(&on, &pumped_range::DETECTOR, || pumped_range::detect(rows, facts, base, params)));
-        let fresh = s.spawn(|| timed(&on, &new_numbers::DETECTOR, || new_numbers::detect(rows, facts, base, params)));
+        let heavy = s.spawn(|| {
+            if !on(pumped_range::DETECTOR.id) && !on(new_numbers::DETECTOR.id) {
+                return (Vec::new(), Vec::new());
+            }
+            let numbers = crate::timings::part("numbers", || numbers::Numbers::of(rows, facts, &base.numbers));
+            std::thread::scope(|s| {
+                let ranges = s.spawn(|| timed(&on, &pumped_range::DETECTOR, || pumped_range::detect(rows, &numbers, facts, base, params)));
+                let fresh = timed(&on, &new_numbers::DETECTOR, || new_numbers::detect(rows, &numbers, facts, base, params));
+                (join(ranges), fresh)
+            })
+        });
         let rest = others(rows, facts, base, params, &on, errors, currency);
-        let join = |h: std::thread::ScopedJoinHandle<'_, Vec<Finding>>| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (join(ranges), rest, join(fresh))
+        let (ranges, fresh) = heavy.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ranges, rest, fresh)
     });
     f.extend(rest);
     f.extend(fresh);

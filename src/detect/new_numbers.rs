@@ -26,9 +26,10 @@
 //! Evidence: the window's sends to numbers first seen in it (and never in `--baseline`) that
 //! never verified. Known customers' numbers are never evidence.
 
-use super::baseline::{Baseline, Known};
-use super::facts::{Facts, Order};
+use super::baseline::Baseline;
+use super::facts::Facts;
 use super::low_conversion::wilson;
+use super::numbers::Numbers;
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -101,32 +102,13 @@ pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
     new > med + k * mad.max(1.0) && new - med >= floor
 }
 
-pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+/// `numbers`: [`Numbers::of`] the rows.
+pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
-    // Which sends are a number's first: one pass in time order with a set of packed numbers (the
-    // detector's main cost over every row). Exports are nearly always in time order, one way or
-    // the other (the Console's newest first); other inputs are put in order through indices.
-    let (ascending, descending) = (facts.order == Order::Ascending, facts.order == Order::Descending);
-    let order: Vec<u32> = if ascending || descending {
-        Vec::new()
-    } else {
-        let mut o: Vec<u32> = (0..rows.len() as u32).collect();
-        o.sort_by_key(|&i| rows[i as usize].ts);
-        o
-    };
-    let order = &order;
-    let at = move |k: usize| -> usize {
-        if ascending {
-            k
-        } else if descending {
-            rows.len() - 1 - k
-        } else {
-            order[k] as usize
-        }
-    };
-    let is_first = first_sends(rows, &at, &base.numbers);
+    // Which sends are a number's first ([`Numbers`], shared with pumped-range).
+    let is_first = &numbers.is_first;
     let (data_start, data_end) = (facts.start, facts.end);
     // New numbers per country and hour, and per (country, operator) and day, counted into dense
     // tables (a hash map entry per new number had been a third of the detector's time).
@@ -138,7 +120,7 @@ pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<F
     let mut op_days: Vec<Vec<f64>> = Vec::new();
     // Each country's calling code (its first new number's).
     let mut calling: Vec<u16> = Vec::new();
-    for (r, _) in rows.iter().zip(&is_first).filter(|(_, first)| **first) {
+    for (r, _) in rows.iter().zip(is_first).filter(|(_, first)| **first) {
         let c = countries.id(r.country());
         if c == hours.len() {
             hours.push(vec![0.0; n_hours]);
@@ -400,76 +382,6 @@ fn busy_span(members: Vec<&Row>, start: i64, usual_day: f64) -> Vec<&Row> {
     members.into_iter().filter(|r| r.ts >= lo && r.ts < hi).collect()
 }
 
-/// Which rows are their number's first send (and not a number of `--baseline`). `at(k)`: the
-/// row that is k-th in time order. One set of every number missed the cache on nearly every
-/// row (a second at ten million rows); instead the rows go, in time order, into 256 parts by
-/// a hash of their number, and each part, in that order still, meets a set that fits in L2.
-/// Both halves of the work run on two threads: the rows' first and second halves (in time
-/// order) into parts of their own, then the parts' first and second halves (each part's first
-/// half-rows before its second), so the order within a part stays time order.
-fn first_sends(rows: &[Row], at: &(dyn Fn(usize) -> usize + Sync), known: &Known) -> Vec<bool> {
-    const BITS: u32 = 8;
-    const PARTS: usize = 1 << BITS;
-    let part = |key: u64| (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - BITS)) as usize;
-    let n = rows.len();
-    // Each part holds its numbers and, beside them, their rows: both read in order later.
-    // Room for an eighth more than an even share, so that few parts grow (and copy).
-    let scatter = |ks: std::ops::Range<usize>| {
-        let cap = ks.len() / PARTS + ks.len() / PARTS / 8 + 64;
-        let mut keys: Vec<Vec<u64>> = (0..PARTS).map(|_| Vec::with_capacity(cap)).collect();
-        let mut idx: Vec<Vec<u32>> = (0..PARTS).map(|_| Vec::with_capacity(cap)).collect();
-        for k in ks {
-            let i = at(k);
-            let r = &rows[i];
-            if r.nlen > 0 {
-                let key = pack(r);
-                let p = part(key);
-                keys[p].push(key);
-                idx[p].push(i as u32);
-            }
-        }
-        (keys, idx)
-    };
-    let threads = n >= 1 << 16;
-    let half = if threads { n / 2 } else { n };
-    let (early, late) = both(threads, || scatter(0..half), || scatter(half..n));
-    // The key holds the calling code and national number: no row is read again (a row's
-    // fields, read here in hash order, had been a cache miss per new number).
-    let check_known = !known.is_empty();
-    let firsts = |parts: std::ops::Range<usize>| {
-        let mut seen: Set<u64> = Set::with_capacity_and_hasher(2 * (n / PARTS + 64), Default::default());
-        let mut out: Vec<u32> = Vec::new();
-        for p in parts {
-            seen.clear();
-            let sends = early.0[p].iter().zip(&early.1[p]).chain(late.0[p].iter().zip(&late.1[p]));
-            for (&key, &i) in sends {
-                if seen.insert(key) && !(check_known && known.contains((key >> 50) as u16, key & ((1 << 50) - 1))) {
-                    out.push(i);
-                }
-            }
-        }
-        out
-    };
-    let (a, b) = both(threads, || firsts(0..PARTS / 2), || firsts(PARTS / 2..PARTS));
-    let mut is_first = vec![false; n];
-    for i in a.into_iter().chain(b) {
-        is_first[i as usize] = true;
-    }
-    is_first
-}
-
-/// `f` and `g`, on two threads when `threads`.
-fn both<A: Send, B: Send>(threads: bool, f: impl FnOnce() -> A + Send, g: impl FnOnce() -> B + Send) -> (A, B) {
-    if !threads {
-        return (f(), g());
-    }
-    std::thread::scope(|s| {
-        let t = s.spawn(g);
-        let a = f();
-        (a, t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    })
-}
-
 /// Countries first seen after the data's first day whose busiest day of new numbers reaches
 /// `min_day` and half the account's median day (all countries), or whose new numbers, at least
 /// [`ONE_OPERATOR_MIN`], fall [`ONE_OPERATOR`] under one operator prefix (a market's users spread
@@ -555,6 +467,10 @@ pub const ONE_OPERATOR_MIN: f64 = 60.0;
 mod tests {
     use super::*;
     use crate::detect::tests::row;
+
+    fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+        super::detect(rows, &Numbers::of(rows, facts, &base.numbers), facts, base, p)
+    }
 
     #[test]
     fn an_operator_prefix_is_the_first_three_national_digits() {

@@ -301,6 +301,11 @@ impl Pass {
 /// One run of numbers (any order, repeats allowed): sorted, then counted.
 fn count(run: &mut [Packed], min: f64) -> Partial {
     run.sort_unstable();
+    count_sorted(run, min)
+}
+
+/// One run of sorted numbers (repeats allowed), counted.
+fn count_sorted(run: &[Packed], min: f64) -> Partial {
     let mut pass = Pass::new(min);
     let mut last = None;
     for &k in run.iter() {
@@ -355,6 +360,28 @@ impl Occupancy {
             }
         });
         crate::memory::hand_on(numbers);
+        partial.finish()
+    }
+
+    /// [`Occupancy::of`] rows whose numbers, distinct, are `sorted` ([`super::numbers::Numbers`]):
+    /// counted in two runs on two threads, split at a 10^6 block's edge, without a sort.
+    pub fn of_sorted(sorted: &[Packed], min: f64) -> Occupancy {
+        let at = match sorted.get(sorted.len() / 2) {
+            Some(&median) if sorted.len() >= 1 << 16 => {
+                let boundary = (median >> PLAN_SHIFT << PLAN_SHIFT) | (low(median) / 1_000_000 * 1_000_000);
+                sorted.partition_point(|&k| k < boundary)
+            }
+            _ => sorted.len(),
+        };
+        let (a, b) = sorted.split_at(at);
+        let partial = std::thread::scope(|s| {
+            let later = (!b.is_empty()).then(|| s.spawn(|| count_sorted(b, min)));
+            let first = count_sorted(a, min);
+            match later {
+                Some(t) => first.add(t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+                None => first,
+            }
+        });
         partial.finish()
     }
 

@@ -23,6 +23,7 @@
 use super::baseline::Baseline;
 use super::character;
 use super::facts::Facts;
+use super::numbers::Numbers;
 use super::occupancy::{MAX_LEVEL, Occupancy, Plan, low, plan_of, prefix};
 use super::{Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
@@ -84,12 +85,13 @@ fn spread(occ: &Occupancy, plan: Plan, min_blocks: f64) -> bool {
     occ.level(4).blocks.get(&plan).is_some_and(|&n| n as f64 >= min_blocks)
 }
 
-pub fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+/// `numbers`: [`Numbers::of`] the rows.
+pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
     let min_fold = p.get(id, "min_fold");
-    let (own, learned) = (Occupancy::of(rows, min_distinct), &base.occupancy);
+    let (own, learned) = (Occupancy::of_sorted(&numbers.distinct, min_distinct), &base.occupancy);
     // Per level: the expected distinct count of a block of each plan.
     let expected: Vec<Map<Plan, f64>> = (1..=MAX_LEVEL)
         .map(|level| {
@@ -283,6 +285,10 @@ fn busy_span<'a>(members: &[&'a Row], lambda: f64, period: (i64, i64)) -> Vec<&'
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+        super::detect(rows, &Numbers::of(rows, facts, &base.numbers), facts, base, p)
+    }
     use crate::detect::tests::row;
 
     fn legit_spread(n: u64) -> Vec<Row> {
