@@ -343,6 +343,18 @@ fn split(numbers: &mut [Packed]) -> usize {
     }
 }
 
+/// Two runs that share no block counted, the later on a thread of its own, and added.
+fn in_two(first: impl FnOnce() -> Partial, later: Option<impl FnOnce() -> Partial + Send>) -> Partial {
+    std::thread::scope(|s| {
+        let later = later.map(|f| s.spawn(f));
+        let first = first();
+        match later {
+            Some(t) => first.add(t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+            None => first,
+        }
+    })
+}
+
 impl Occupancy {
     /// The occupancy of `rows`' distinct destinations; blocks with at least `min` of them are
     /// listed ([`Level::heavy`]). Counted in two runs on two threads when there are many.
@@ -351,14 +363,8 @@ impl Occupancy {
         numbers.extend(rows.iter().filter(|r| r.nlen > 0).map(|r| pack(r.calling_code, r.nlen, r.national)));
         let at = if numbers.len() >= 1 << 16 { split(&mut numbers) } else { numbers.len() };
         let (a, b) = numbers.split_at_mut(at);
-        let partial = std::thread::scope(|s| {
-            let later = (!b.is_empty()).then(|| s.spawn(|| count(b, min)));
-            let first = count(a, min);
-            match later {
-                Some(t) => first.add(t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
-                None => first,
-            }
-        });
+        let empty = b.is_empty();
+        let partial = in_two(|| count(a, min), (!empty).then_some(|| count(b, min)));
         crate::memory::hand_on(numbers);
         partial.finish()
     }
@@ -374,15 +380,7 @@ impl Occupancy {
             _ => sorted.len(),
         };
         let (a, b) = sorted.split_at(at);
-        let partial = std::thread::scope(|s| {
-            let later = (!b.is_empty()).then(|| s.spawn(|| count_sorted(b, min)));
-            let first = count_sorted(a, min);
-            match later {
-                Some(t) => first.add(t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
-                None => first,
-            }
-        });
-        partial.finish()
+        in_two(|| count_sorted(a, min), (!b.is_empty()).then_some(|| count_sorted(b, min))).finish()
     }
 
     /// The statistics of `level` (1 ..= [`MAX_LEVEL`]).
