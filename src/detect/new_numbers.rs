@@ -30,6 +30,7 @@ use super::baseline::Baseline;
 use super::facts::Facts;
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
+use super::occupancy::prefix;
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -59,25 +60,10 @@ fn pack(r: &Row) -> u64 {
 }
 
 /// The national number's first three digits, above 1000 (0: too short to have an operator).
-/// Each length's division is by a constant (a multiplication): a power of ten worked out per
-/// row had been a hardware divide a new number, a fifth of counting them.
+/// A division by a constant per length ([`prefix`]): a power of ten worked out per row had
+/// been a hardware divide a new number.
 fn operator(r: &Row) -> u32 {
-    let n = r.national;
-    let head = match r.nlen {
-        6 => n / 1_000,
-        7 => n / 10_000,
-        8 => n / 100_000,
-        9 => n / 1_000_000,
-        10 => n / 10_000_000,
-        11 => n / 100_000_000,
-        12 => n / 1_000_000_000,
-        13 => n / 10_000_000_000,
-        14 => n / 100_000_000_000,
-        15 => n / 1_000_000_000_000,
-        l if l > 15 => n / 10u64.pow(u32::from(l) - 3),
-        _ => return 0,
-    };
-    1000 + head as u32
+    if r.nlen >= 6 { 1000 + prefix(r.national, u32::from(r.nlen) - 3) as u32 } else { 0 }
 }
 
 fn median(v: &mut [f64]) -> f64 {

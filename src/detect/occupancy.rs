@@ -38,7 +38,7 @@ pub fn low(k: Packed) -> u64 {
     k & ((1 << PLAN_SHIFT) - 1)
 }
 
-/// `n` without its last `level` digits (1 ..= [`MAX_LEVEL`]): each a division by a constant,
+/// `n` without its last `level` digits (constant up to 12; blocks use 1 ..= [`MAX_LEVEL`]): each a division by a constant,
 /// which the compiler turns into a multiplication (a division by a power of ten looked up at run
 /// time is a slow hardware divide).
 pub fn prefix(n: u64, level: u32) -> u64 {
@@ -49,6 +49,12 @@ pub fn prefix(n: u64, level: u32) -> u64 {
         4 => n / 10_000,
         5 => n / 100_000,
         6 => n / 1_000_000,
+        7 => n / 10_000_000,
+        8 => n / 100_000_000,
+        9 => n / 1_000_000_000,
+        10 => n / 10_000_000_000,
+        11 => n / 100_000_000_000,
+        12 => n / 1_000_000_000_000,
         _ => n / 10u64.pow(level),
     }
 }
