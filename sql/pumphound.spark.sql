@@ -389,7 +389,8 @@ FROM (
 --    an hour (15). Failed, undelivered and blocked sends are not judged (nobody could verify).
 --    p: the slice's own median daily conversion when it has 3 or more days of 20 or more sends,
 --    else (an operator) its country's; else, with under 3 days of data and 2 or more other
---    countries of 20 sends, the worst of theirs and never over 0.65; else the account's (the
+--    countries of 20 sends, the worst of theirs over 0.35 (one at 0.35 or less is an alert
+--    itself, no measure of legit traffic) and never over 0.65; else the account's (the
 --    median day; with under 3 days of 20 sends but 3 or more such countries, the lower quartile
 --    of the countries' rates). Days first; a window inside a flagged one of its country (or of
 --    its own operator) is left out.
@@ -456,9 +457,9 @@ FROM (
 CREATE OR REPLACE TEMPORARY VIEW account_rate AS
 SELECT rate, days FROM account_rates WHERE population = 'judged';
 
--- The worst other country's rate (over 20 or more sends), for data of under 3 days.
+-- The worst other country's rate over 0.35 (over 20 or more sends), for data of under 3 days.
 CREATE OR REPLACE TEMPORARY VIEW worst_other AS
-SELECT a.country, least(min(b.k / b.n), 0.65) AS rate
+SELECT a.country, coalesce(least(min(CASE WHEN b.k / b.n > 0.35 THEN b.k / b.n END), 0.65), 0.65) AS rate
 FROM (SELECT DISTINCT country FROM judged) a
 JOIN (SELECT country, sum(n) AS n, sum(k) AS k FROM slice_days WHERE operator = -1 GROUP BY country HAVING sum(n) >= 20) b
   ON b.country <> a.country

@@ -224,9 +224,15 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         }
     }
     let other_currency = if foreign.is_empty() { 0 } else { rows.iter().filter(|r| store.is_set_aside(r.idx)).count() as u64 };
-    let base = super::baseline::for_scan(&a.detect.baseline, &a.input, g, &countries)?;
-    let no_base = detect::baseline::Baseline::default();
-    let learned = base.as_ref().map_or(&no_base, |b| &b.0);
+    let mut base = super::baseline::for_scan(&a.detect.baseline, &a.input, g, &countries)?;
+    let mut no_base = detect::baseline::Baseline::default();
+    let learned = base.as_mut().map_or(&mut no_base, |b| &mut b.0);
+    // A number the app verified before the scanned period is a known user in it, as the
+    // baseline's numbers are (a one-day export beside a month of verifications).
+    if let Some(c) = &loaded.conversions {
+        learned.numbers.extend(detect::baseline::verified_before(&rows, &c.first_verified));
+    }
+    let learned = &*learned;
     let facts = timings::part("facts", || detect::facts::Facts::of(&rows));
     let all = detect::run(&rows, &facts, learned, &params, &selected, &store.error_codes(), &currency_text);
     let (mut all, suppressed) = allow.apply(all, store);

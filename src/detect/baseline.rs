@@ -58,6 +58,10 @@ impl Known {
         Known(numbers.map(|(cc, n)| Known::hash(cc, n)).collect())
     }
 
+    pub fn extend(&mut self, numbers: impl Iterator<Item = (u16, u64)>) {
+        self.0.extend(numbers.map(|(cc, n)| Known::hash(cc, n)));
+    }
+
     pub fn contains(&self, cc: u16, national: u64) -> bool {
         !self.0.is_empty() && self.0.contains(&Known::hash(cc, national))
     }
@@ -184,6 +188,21 @@ impl Judged {
     pub fn slice(&self, country: Code, op: u32) -> Option<f64> {
         self.slices.get(&country_name(country)).and_then(|m| m.get(&op)).copied()
     }
+}
+
+/// The numbers of `rows` that the app verified (`first_verified`: E.164 digits to the first
+/// verification) a day or more before the rows' first send: known users. (Not within the day
+/// before: an attack with faked verifications that began shortly before the period would make
+/// its own numbers known.)
+pub fn verified_before<'a>(rows: &'a [Row], first_verified: &'a Map<u64, i64>) -> impl Iterator<Item = (u16, u64)> + 'a {
+    let start = rows.iter().map(|r| r.ts).min().unwrap_or(i64::MIN).saturating_sub(DAY);
+    rows.iter()
+        .filter(move |r| {
+            r.nlen > 0
+                && !first_verified.is_empty()
+                && first_verified.get(&(u64::from(r.calling_code) * 10u64.pow(u32::from(r.nlen)) + r.national)).is_some_and(|&t| t < start)
+        })
+        .map(|r| (r.calling_code, r.national))
 }
 
 /// What the detectors learned from the baseline period; empty without `--baseline`.
@@ -401,6 +420,21 @@ pub fn is_saved(head: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::detect::tests::row;
+
+    #[test]
+    fn numbers_the_app_verified_a_day_before_the_period_are_known() {
+        const HOUR: i64 = 3_600_000;
+        // The period starts at 10 days; three numbers of it verified 25 h, 23 h and never before.
+        let rows: Vec<Row> = (0..3).map(|i| row(i, 10 * DAY + i64::from(i) * HOUR, 44, 7_700_000_000 + u64::from(i), 10)).collect();
+        let mut first: Map<u64, i64> = Map::default();
+        first.insert(447_700_000_000, 10 * DAY - 25 * HOUR);
+        first.insert(447_700_000_001, 10 * DAY - 23 * HOUR);
+        // A number verified long before, not in the period: not one of its numbers.
+        first.insert(447_700_000_009, 0);
+        let known: Vec<(u16, u64)> = verified_before(&rows, &first).collect();
+        assert_eq!(known, vec![(44, 7_700_000_000)]);
+        assert_eq!(verified_before(&rows, &Map::default()).count(), 0);
+    }
 
     #[test]
     fn numbers_round_trip_and_bad_data_is_refused() {

@@ -155,7 +155,7 @@ impl Character {
             )
         } else {
             format!(
-                "{:.0}% of its numbers were sent to in the baseline period, {:.1} messages a number",
+                "{:.0}% of its numbers were known before the period (sent to in the baseline period or verified in --conversions), {:.1} messages a number",
                 self.known * 100.0,
                 self.messages_per_number
             )
@@ -292,7 +292,7 @@ mod tests {
         assert_eq!(c.known, 0.5);
         let (sev, why) = c.cap(Some(0.8)).expect("capped at the edge");
         assert_eq!(sev, Severity::Info);
-        assert!(why.contains("50% of its numbers were sent to in the baseline period"), "{why}");
+        assert!(why.contains("50% of its numbers were known before the period"), "{why}");
         let fewer = Known::of((0..59).map(|s| (371, 29_000_000 + s)));
         assert!(!character(&day, &fewer).long_lived(), "59 of 120 known: under the edge");
         // Without conversion data: at most low.

@@ -42,6 +42,9 @@ pub const FAILED_TOO: f64 = 0.8;
 /// The lowest conversion of legit OTP traffic in published figures (DETECTION.md: 65-90 % by
 /// country): what a country without history is expected to convert at, at most.
 pub const LEGIT_FLOOR: f64 = 0.65;
+/// Conversion at or under which a country is an alert, not a measure of legit traffic (Vonage
+/// alerts at 35 %: DETECTION.md).
+pub const ALERT_RATE: f64 = 0.35;
 const DAY: i64 = 86_400_000;
 
 /// −ln P(X ≥ u) for X ~ Poisson(λ), Chernoff bound (0 when u is not above λ).
@@ -102,7 +105,9 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     // Without days of history (a one-day export), a country without a baseline of its own is
     // held to the worst-converting other country, and never to more than `LEGIT_FLOOR`, not to
     // the account's rate: legit countries convert 65-90 %, and one day cannot tell a
-    // low-converting country from a pumped one by its rate alone.
+    // low-converting country from a pumped one by its rate alone. Another country converting at
+    // `ALERT_RATE` or less is no measure of legit traffic (it is an alert itself): two countries
+    // pumped the same day would otherwise each set the other's expectation.
     let worst_other = |c: usize| -> Option<f64> {
         let rates: Vec<f64> = history
             .countries
@@ -110,7 +115,8 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             .filter(|(k, v)| countries.get(country_code(k)).is_some_and(|k| k != c) && v.0 >= 20.0)
             .map(|(_, v)| v.1 / v.0)
             .collect();
-        (history.days < 3 && rates.len() >= 2).then(|| rates.into_iter().fold(LEGIT_FLOOR, f64::min))
+        let plausible = rates.iter().copied().filter(|&r| r > ALERT_RATE);
+        (history.days < 3 && rates.len() >= 2).then(|| plausible.fold(LEGIT_FLOOR, f64::min))
     };
     let mut conversion: Map<Slice, f64> = Map::default();
     let mut slices: Vec<Slice> = slice_first.keys().copied().collect();
@@ -180,15 +186,32 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     for (i, f) in flagged.iter().enumerate() {
         by_country.entry(f.0.country).or_default().push(i);
     }
+    let in_window = |r: &Row, i: usize| {
+        let (slice, start, end) = (flagged[i].0, flagged[i].1, flagged[i].2);
+        r.ts >= start && r.ts < end && (slice.operator == 0 || slice.operator == operator(r))
+    };
+    // Where in each window's slice the excess lies: its judged sends per prefix of 2 to 4 digits.
+    let mut cells_by_prefix: Vec<Map<(u32, u64), (f64, f64)>> = vec![Map::default(); flagged.len()];
+    for r in rows.iter().filter(|r| judged(r) && r.nlen > 0) {
+        let Some(list) = countries.get(r.country()).and_then(|c| by_country.get(&c)) else { continue };
+        for &i in list.iter().filter(|&&i| in_window(r, i)) {
+            for digits in PREFIX_DIGITS {
+                let cell = cells_by_prefix[i].entry((digits, prefix(r, digits))).or_default();
+                cell.0 += 1.0;
+                cell.1 += f64::from(u8::from(r.converted() == Some(false)));
+            }
+        }
+    }
+    let hot: Vec<Option<Hot>> =
+        flagged.iter().zip(&cells_by_prefix).map(|(f, cells)| Hot::of(cells, conversion.get(&f.0).copied().unwrap_or(account))).collect();
     for r in rows.iter().filter(|r| r.converted() == Some(false) && r.nlen > 0) {
         let Some(list) = countries.get(r.country()).and_then(|c| by_country.get(&c)) else { continue };
         let k = (r.calling_code, r.national);
         for &i in list {
-            let (slice, start, end, u, expected) = (flagged[i].0, flagged[i].1, flagged[i].2, flagged[i].4, flagged[i].5);
+            let (start, u, expected) = (flagged[i].1, flagged[i].4, flagged[i].5);
             let failed_too = u - expected >= FAILED_TOO * u;
-            if r.ts >= start
-                && r.ts < end
-                && (slice.operator == 0 || slice.operator == operator(r))
+            if in_window(r, i)
+                && hot[i].as_ref().is_none_or(|h| h.prefixes.contains(&prefix(r, h.digits)))
                 && !verified.contains(&k)
                 && !known.contains(k.0, k.1)
                 && first_seen.get(&k).is_some_and(|&(t, sends)| t >= start && (judged(r) || (failed_too && sends == 1)))
@@ -200,7 +223,8 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     let mut out: Vec<Finding> = flagged
         .into_iter()
         .zip(evidence)
-        .map(|((slice, start, end, n, u, expected, s), members)| {
+        .zip(hot)
+        .map(|(((slice, start, end, n, u, expected, s), members), hot)| {
             let cc = countries.codes[slice.country];
             let country = country_name(cc);
             let first = members.first().copied().or(slice_first.get(&slice).copied());
@@ -242,6 +266,22 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
                 metrics,
                 ..Finding::over(id, kind, subject, &members)
             };
+            if let Some(h) = hot {
+                let cc = first.map_or(0, |r| r.calling_code);
+                let mut listed: Vec<String> = h.prefixes.iter().map(|p| format!("+{cc}{p}")).collect();
+                listed.sort();
+                let shown = listed.len().min(5);
+                f.note = format!(
+                    "the excess lies in {} prefix{} of {} digits ({}{}); sends to the rest of the {} were as many as expected and are not evidence",
+                    listed.len(),
+                    if listed.len() == 1 { "" } else { "es" },
+                    h.digits,
+                    listed[..shown].join(" "),
+                    if listed.len() > shown { " ..." } else { "" },
+                    if slice.operator == 0 { "country" } else { "operator prefix" }
+                );
+                f.metrics.insert("excess_prefixes", listed.len() as f64);
+            }
             f.country = Some(country);
             f
         })
@@ -250,14 +290,63 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     out
 }
 
-/// Countries flagged in the same window, each far beyond chance (score ≥ `strong_score`) but
-/// each under `strong_excess`, whose excesses together reach it: one campaign spread over
-/// countries to stay under each one's threshold (a few dozen a day to each of two or three
-/// countries the account never verifies in). Each becomes medium, and says with which.
+/// Prefix lengths (digits of the national number) the excess of a window is looked for in,
+/// longest first.
+const PREFIX_DIGITS: [u32; 3] = [4, 3, 2];
+/// Score (Poisson tail) from which a prefix holds part of a window's excess.
+const HOT_SCORE: f64 = 10.0;
+/// The rest of a window's slice is as the baseline predicts when its unverified sends are
+/// within this many standard deviations (Poisson: √λ) above the expected count: none where none
+/// are expected (a country nobody verifies in keeps all its sends).
+const REST_SIGMAS: f64 = 2.0;
+
+/// The national number's first `digits` digits (`u64::MAX` for a shorter number).
+fn prefix(r: &Row, digits: u32) -> u64 {
+    if u32::from(r.nlen) > digits { r.national / 10u64.pow(u32::from(r.nlen) - digits) } else { u64::MAX }
+}
+
+/// The prefixes a window's excess lies in: at the longest length where some prefixes are far
+/// beyond chance (`HOT_SCORE`) and the unverified sends to all the others are as many as their
+/// verified sends predict (`REST_SIGMAS`), and are some. An attack on one operator's numbers then leaves the
+/// country's other new users who never verified out of its evidence; an excess spread over the
+/// whole plan (no such length) keeps the whole slice.
+struct Hot {
+    digits: u32,
+    prefixes: Set<u64>,
+}
+
+impl Hot {
+    fn of(cells: &Map<(u32, u64), (f64, f64)>, p: f64) -> Option<Hot> {
+        PREFIX_DIGITS.into_iter().find_map(|digits| {
+            let (mut prefixes, mut rest_u, mut rest_expected) = (Set::default(), 0.0, 0.0);
+            for (&(_, prefix), &(n, u)) in cells.iter().filter(|((d, _), _)| *d == digits) {
+                let e = expected(n - u, p);
+                if prefix != u64::MAX && score(u, e) >= HOT_SCORE {
+                    prefixes.insert(prefix);
+                } else {
+                    rest_u += u;
+                    rest_expected += e;
+                }
+            }
+            // Without unverified sends elsewhere, every prefix holds the excess: the whole slice.
+            let as_expected = rest_u <= rest_expected + REST_SIGMAS * rest_expected.sqrt();
+            (!prefixes.is_empty() && rest_u > 0.0 && as_expected).then_some(Hot { digits, prefixes })
+        })
+    }
+}
+
+/// Countries flagged in the same window, each under `strong_excess`, whose excesses together
+/// reach it: one campaign spread over countries to stay under each one's threshold (a few dozen
+/// a day to each of two or three countries the account never verifies in). A country joins when
+/// it is far beyond chance on its own (score ≥ `strong_score`) or converts at `ALERT_RATE` or
+/// less in the window (an alert by itself: a few dozen sends are too few for the strong score).
+/// Each becomes medium, and says with which.
 fn together(out: &mut [Finding], strong_score: f64, strong_excess: f64) {
     let mut windows: BTreeMap<(i64, i64), Vec<usize>> = BTreeMap::new();
     for (i, f) in out.iter().enumerate() {
-        if f.subject_kind == "country" && f.metrics.get("score").is_some_and(|s| *s >= strong_score) {
+        let m = |k: &str| f.metrics.get(k).copied().unwrap_or(0.0);
+        let alerting = m("sends") > 0.0 && m("verified") <= ALERT_RATE * m("sends");
+        if f.subject_kind == "country" && (m("score") >= strong_score || alerting) {
             windows.entry((f.start, f.end)).or_default().push(i);
         }
     }
@@ -273,9 +362,10 @@ fn together(out: &mut [Finding], strong_score: f64, strong_excess: f64) {
             if f.severity < Severity::Medium {
                 f.severity = Severity::Medium;
                 f.note = format!(
-                    "{} countries together ({}): {excess:.0} unverified sends above the expected count in this {label}, each far beyond chance (score ≥ {strong_score}); medium from {strong_excess} together",
+                    "{} countries together ({}): {excess:.0} unverified sends above the expected count in this {label}, each far beyond chance (score ≥ {strong_score}) or converting at {:.0}% or less; medium from {strong_excess} together",
                     members.len(),
-                    names.join(", ")
+                    names.join(", "),
+                    ALERT_RATE * 100.0
                 );
             }
         }
@@ -362,6 +452,11 @@ mod tests {
         let both = scan(25, 25);
         assert_eq!(both.len(), 2, "{both:?}");
         assert!(both.iter().all(|(_, s)| *s == Severity::Medium), "together 50: medium {both:?}");
+        // 21 and 25: EE's score alone (58) is under the strong score, but none of its window's
+        // sends verified (an alert by itself); together 45 above the expected count: medium.
+        let weak = scan(21, 25);
+        assert_eq!(weak.len(), 2, "{weak:?}");
+        assert!(weak.iter().all(|(_, s)| *s == Severity::Medium), "{weak:?}");
         // 14 and 15: under the day's floor of 20 each, never flagged, so never together.
         assert!(scan(14, 15).is_empty());
     }
@@ -387,6 +482,51 @@ mod tests {
             "{:?}",
             f.iter().map(|f| &f.title).collect::<Vec<_>>()
         );
+        // Two countries pumped the same day, each converting 3 %: neither sets the other's
+        // expectation (each is held to the legit countries' and the floor).
+        let mut two: Vec<Row> = rows.iter().filter(|r| r.country() != Some(*b"IN")).cloned().collect();
+        for (c, n) in [(*b"BD", 200), (*b"CU", 150)] {
+            let first = two.len() as u32;
+            two.extend(one_day(c, n, 0.03, first));
+        }
+        let f = detect(&two, &crate::detect::facts::Facts::of(&two), &Baseline::default(), &Params::default());
+        for c in ["BD", "CU"] {
+            assert!(
+                f.iter().any(|f| f.subject == c && f.severity == Severity::Medium),
+                "{c}: {:?}",
+                f.iter().map(|f| &f.title).collect::<Vec<_>>()
+            );
+        }
+        // Just above the alert rate, a country is a measure again: a 40 % country lowers the
+        // expectation of another at 45 %, which stays unflagged.
+        let mut low: Vec<Row> = rows.iter().filter(|r| r.country() != Some(*b"IN")).cloned().collect();
+        for (c, conv) in [(*b"BD", 0.40), (*b"CU", 0.45)] {
+            let first = low.len() as u32;
+            low.extend(one_day(c, 300, conv, first));
+        }
+        let f = detect(&low, &crate::detect::facts::Facts::of(&low), &Baseline::default(), &Params::default());
+        assert!(!f.iter().any(|f| f.subject == "CU"), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_excess_is_placed_in_prefixes_only_when_the_rest_is_as_expected() {
+        // At 80 % conversion, 4 verified sends predict 1 unverified. Prefix 615: 200 unverified.
+        let cells = |rest_verified: f64, rest_unverified: f64| -> Map<(u32, u64), (f64, f64)> {
+            let mut m = Map::default();
+            for digits in PREFIX_DIGITS {
+                m.insert((digits, 615 / 10u64.pow(3 - digits.min(3))), (200.0, 200.0));
+                m.insert((digits, 9999), (rest_verified + rest_unverified, rest_unverified));
+            }
+            m
+        };
+        // 240 verified elsewhere predict 60 unverified; 2σ above is 75.5.
+        let h = Hot::of(&cells(240.0, 75.0), 0.8).expect("75 of 60 expected: as expected");
+        assert_eq!((h.digits, h.prefixes.iter().copied().collect::<Vec<_>>()), (4, vec![615]));
+        assert!(Hot::of(&cells(240.0, 76.0), 0.8).is_none(), "76: the rest has an excess too");
+        // A country nobody verifies in: one unverified send elsewhere is not expected.
+        assert!(Hot::of(&cells(0.0, 1.0), 0.8).is_none());
+        // Nothing elsewhere: every prefix holds the excess, no restriction.
+        assert!(Hot::of(&cells(10.0, 0.0), 0.8).is_none());
     }
 
     #[test]
@@ -417,8 +557,27 @@ mod tests {
         // legit users who never verified (indistinguishable one by one).
         let attack_rows: Set<u32> = (n..n + 300).collect();
         assert!(attack_rows.iter().all(|r| day[0].rows.contains(r)));
-        assert!(day[0].rows.len() < 300 + 120, "{}", day[0].rows.len());
+        // The excess lies in one prefix of four digits (the attack's 2950): the day's other new
+        // users who never verified are left out.
+        assert_eq!(day[0].metrics.get("excess_prefixes"), Some(&1.0), "{}", day[0].note);
+        assert!(day[0].note.contains("1 prefix of 4 digits (+3712950)"), "{}", day[0].note);
+        assert!(day[0].rows.len() < 300 + 3, "{}", day[0].rows.len());
         assert!(day[0].metrics["excess_unverified"] >= 270.0, "{}", day[0].metrics["excess_unverified"]);
+        // The same 300 spread over the country's whole plan: no prefix holds the excess, and
+        // the evidence is the whole country's new unverified sends (attack and legit alike).
+        let mut rows = legit(14, 500, 0.8, 1);
+        let n = rows.len() as u32;
+        rows.extend(attack(9, 300, n).into_iter().enumerate().map(|(i, mut r)| {
+            r.national = 20_000_000 + (i as u64 * 2_654_435_761) % 9_000_000;
+            r
+        }));
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
+        let day = f.iter().find(|f| f.subject_kind == "country" && f.end - f.start == DAY).expect("found");
+        assert!(!day.metrics.contains_key("excess_prefixes"), "{}", day.note);
+        // (One of the spread numbers is a legit number of an earlier day: not new, so not evidence.)
+        let missing: Vec<u32> = (n..n + 300).filter(|r| !day.rows.contains(r)).collect();
+        assert!(missing.len() <= 1, "{missing:?} {} {:?}", day.note, day.metrics);
+        assert!(day.rows.len() > 300 + 20, "the day's legit unverified new users too: {}", day.rows.len());
         // A 2x legit day converts as usual: nothing.
         let mut spike = legit(14, 500, 0.8, 2);
         let n = spike.len() as u32;

@@ -200,8 +200,12 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             let run = longest_run(&distinct);
             let ch = character::of(&members, &distinct, div, period, &base.numbers, !base.is_empty());
             // Evidence: the range's sends while it was pumped, not its ordinary traffic of
-            // other days (a legit user whose number is in the block).
-            let evidence = busy_span(&members, c.lambda, period);
+            // other days (a legit user whose number is in the block), nor sends to numbers known
+            // before the period (the baseline's, or verified earlier: known customers).
+            let mut evidence = busy_span(&members, c.lambda, period);
+            if !base.numbers.is_empty() {
+                evidence.retain(|r| !base.numbers.contains(r.calling_code, r.national));
+            }
             let cost: f64 = evidence.iter().map(|r| r.cost).sum();
             let by_density = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
             let (severity, note) = match ch.cap(account) {
@@ -251,7 +255,8 @@ const BUSY_HOUR: f64 = 3.0;
 /// (a busy hour has more distinct numbers than its share of `lambda`, the distinct count
 /// expected over `period`, explains: see [`BUSY_HOUR`]), when the numbers sent outside that span
 /// are no more than the range's ordinary traffic there (its share of `lambda`, up to the Poisson
-/// 99.9th percentile): a legit user whose number is in the block. Else, or when no hour is busy
+/// 99.9th percentile): a legit user whose number is in the block, and leaves out the numbers
+/// sent to before the span (such a user coming back during it). Else, or when no hour is busy
 /// (a slow attack spreads a few a day), all of them.
 fn busy_span<'a>(members: &[&'a Row], lambda: f64, period: (i64, i64)) -> Vec<&'a Row> {
     const HOUR: i64 = 3_600_000;
@@ -276,7 +281,9 @@ fn busy_span<'a>(members: &[&'a Row], lambda: f64, period: (i64, i64)) -> Vec<&'
     outside.dedup();
     let ordinary = per_hour * (hours - (last - first + 3) as f64).max(0.0);
     if super::explain::fits(outside.len() as f64, ordinary, 1.0) {
-        members.iter().copied().filter(|r| inside(r)).collect()
+        // A number sent to before the span is one of that ordinary traffic coming back.
+        let before: Set<u64> = members.iter().filter(|r| r.ts < from).map(|r| r.national).collect();
+        members.iter().copied().filter(|r| inside(r) && !before.contains(&r.national)).collect()
     } else {
         members.to_vec()
     }
@@ -309,6 +316,14 @@ mod tests {
         let evidence = busy_span(&members, 4.0, period);
         assert_eq!(evidence.len(), 50);
         assert!(evidence.iter().all(|r| r.national >= 29_990_100));
+        // One of the five users comes back during the burst: a user, not evidence.
+        let mut back = rows.clone();
+        back.push(row(0, 100 * HOUR + 30 * 60_000, 371, 29_990_000, 8));
+        let members: Vec<&Row> = back.iter().collect();
+        let evidence = busy_span(&members, 4.0, period);
+        assert_eq!(evidence.len(), 50);
+        assert!(evidence.iter().all(|r| r.national >= 29_990_100));
+        let members: Vec<&Row> = rows.iter().collect();
         // Five numbers outside where the range's ordinary traffic is one number (lambda 1.0 over
         // the period): not ordinary traffic (a slow attack's start), so all are kept.
         assert_eq!(busy_span(&members, 1.0, period).len(), 60);

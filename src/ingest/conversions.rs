@@ -102,6 +102,13 @@ impl Conversions {
     }
 }
 
+impl Conversions {
+    /// Each number's first verification.
+    pub fn first_verified(&self) -> Map<u64, i64> {
+        self.by_dest.iter().filter_map(|(&n, times)| times.iter().min().map(|&t| (n, t))).collect()
+    }
+}
+
 fn pick(keys: &[String], wanted: &[&str]) -> Option<usize> {
     wanted.iter().find_map(|w| keys.iter().position(|k| k.eq_ignore_ascii_case(w)))
 }

@@ -54,6 +54,10 @@ pub struct ConversionSummary {
     /// Sends inside the export's period that were judged converted or not.
     pub sends_judged: u64,
     pub window_seconds: i64,
+    /// Each verified number's first verification (E.164 digits as the store keeps them): a
+    /// number the app verified before the scanned period is a known user there.
+    #[serde(skip)]
+    pub first_verified: crate::hash::Map<u64, i64>,
 }
 
 /// Total size of the file inputs, for the progress bar (stdin adds nothing).
@@ -169,7 +173,13 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
                 });
             }
             let judged = c.apply(&mut store, opts.conversion_window_ms);
-            Some(ConversionSummary { file: c.stats, sends_judged: judged, window_seconds: opts.conversion_window_ms / 1000 })
+            let first_verified = c.first_verified();
+            Some(ConversionSummary {
+                file: c.stats,
+                sends_judged: judged,
+                window_seconds: opts.conversion_window_ms / 1000,
+                first_verified,
+            })
         }
     };
     Ok(Loaded { store, inputs: stats_all, conversions })
