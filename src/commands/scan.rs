@@ -234,6 +234,14 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     }
     let learned = &*learned;
     let facts = timings::part("facts", || detect::facts::Facts::of(&rows));
+    if !detect::span_fits(facts.start, facts.end) {
+        return Err(Error::Usage(format!(
+            "the messages span {} to {}, over the {} days one scan looks at (a send dated far away is a corrupt row); narrow it with --since and --until",
+            crate::units::time(facts.start),
+            crate::units::time(facts.end),
+            detect::MAX_SPAN_DAYS
+        )));
+    }
     let all = detect::run(&rows, &facts, learned, &params, &selected, &store.error_codes(), &currency_text);
     let (mut all, suppressed) = allow.apply(all, store);
     for f in &mut all {

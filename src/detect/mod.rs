@@ -314,6 +314,16 @@ pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_,
     (std::borrow::Cow::Owned(store.rows.iter().filter(|m| m.ts_opt().is_some() && keep(m)).copied().collect()), no_ts)
 }
 
+/// The longest period one scan looks at (three years): the detectors keep a count per hour and
+/// country over the period, so one send dated a century away (a corrupt or hostile row) would
+/// otherwise ask for gigabytes. `scan` refuses a longer period and names `--since`/`--until`.
+pub const MAX_SPAN_DAYS: i64 = 1096;
+
+/// Whether the period from `start` to `end` (ms) is one scan can look at ([`MAX_SPAN_DAYS`]).
+pub fn span_fits(start: i64, end: i64) -> bool {
+    end.saturating_sub(start) <= MAX_SPAN_DAYS * 86_400_000
+}
+
 /// Run the selected detectors; findings come back sorted and numbered F1, F2, ...
 /// `base`: what a known-clean period (`--baseline`) taught; when empty, detectors
 /// learn from `rows` themselves, robustly. `errors`: the provider's error code of each attrs

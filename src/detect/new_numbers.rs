@@ -83,6 +83,10 @@ pub fn robust(counts: &[f64]) -> (f64, f64) {
     (med, median(&mut dev))
 }
 
+/// Days up to which operators' new numbers are counted in a table a country (1,000 operator
+/// prefixes x days); a longer period counts them in a map.
+const DENSE_DAYS: usize = 62;
+
 /// Whether `new` is a spike over windows with median `med` and MAD `mad`.
 pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
     new > med + k * mad.max(1.0) && new - med >= floor
@@ -104,6 +108,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let mut countries = Countries::default();
     let mut hours: Vec<Vec<f64>> = Vec::new();
     let mut op_days: Vec<Vec<f64>> = Vec::new();
+    let mut op_sparse: Map<(usize, u32, i64), f64> = Map::default();
     // Each country's calling code (its first new number's).
     let mut calling: Vec<u16> = Vec::new();
     for (r, _) in rows.iter().zip(is_first).filter(|(_, first)| **first) {
@@ -117,12 +122,19 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         let op = operator(r);
         if op != 0 {
             // Operators by day only: by hour, a thousand operators a country made millions of
-            // cells at ten million rows (an hour-long spike shows in its country's hour).
-            let table = &mut op_days[c];
-            if table.is_empty() {
-                table.resize(1000 * n_days, 0.0);
+            // cells at ten million rows (an hour-long spike shows in its country's hour). Over a
+            // long period (more than `DENSE_DAYS`), a map: a table a country would be 1,000 x
+            // days.
+            let day = r.ts.div_euclid(DAY);
+            if n_days > DENSE_DAYS {
+                *op_sparse.entry((c, op, day)).or_default() += 1.0;
+            } else {
+                let table = &mut op_days[c];
+                if table.is_empty() {
+                    table.resize(1000 * n_days, 0.0);
+                }
+                table[(op - 1000) as usize * n_days + (day - first_day) as usize] += 1.0;
             }
-            table[(op - 1000) as usize * n_days + (r.ts.div_euclid(DAY) - first_day) as usize] += 1.0;
         }
     }
     let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
@@ -138,6 +150,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             cells.insert((c, (at / n_days) as u32 + 1000, DAY, first_day + (at % n_days) as i64), n);
         }
     }
+    cells.extend(op_sparse.into_iter().map(|((c, op, day), n)| ((c, op, DAY, day), n)));
     // Per slice and width: the window counts, for the baseline. Every window of the period
     // counts, those without a new number as zero: a country first seen mid-period (never served,
     // or pumped) has a baseline of nothing, not of its own spike.
@@ -539,6 +552,25 @@ mod tests {
         let mut edge: Vec<Row> = (0..60).map(|i| at(i, i64::from(i))).collect();
         edge.push(at(200, 23 * 60 + 30));
         assert_eq!(busy_span(edge.iter().collect(), 5 * DAY, 9.0).len(), 60);
+    }
+
+    #[test]
+    fn operators_over_a_long_period_are_counted_as_in_a_short_one() {
+        // 70 days (over `DENSE_DAYS`: operators counted in a map): the same spike as in 14.
+        for days in [14, 70] {
+            let mut rows = steady(days, 400);
+            let n = rows.len() as u32;
+            for i in 0..1500u64 {
+                rows.push(row(n + i as u32, (days - 5) * DAY + 8 * 3_600_000 + i as i64 * 24_000, 371, 29_500_000 + i * 61, 8));
+            }
+            let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
+            let op = f.iter().find(|f| f.subject_kind == "operator_prefix" && f.severity == Severity::Medium);
+            assert!(
+                op.is_some_and(|f| f.subject == "+371295" && f.rows.len() >= 1500),
+                "{days} days: {:?}",
+                f.iter().map(|f| (&f.title, f.severity)).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

@@ -153,3 +153,27 @@ fn redact_masks_destinations_in_evidence() {
     }
     assert!(n > 4000);
 }
+
+#[test]
+fn a_send_dated_a_century_away_is_refused_with_the_way_out() {
+    // The fuzzer's find: one SNS record dated 2124 made the detectors' hourly tables span a
+    // century (2.6 GB for 159 messages). A scan refuses over three years and names the filters.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sns.ndjson");
+    let line = |id: u32, ts: &str| {
+        format!(
+            "{{\"delivery\":{{\"destination\":\"+33617743{id:03}\",\"priceInUSD\":0.05,\"smsType\":\"Transactional\"}},\"notification\":{{\"messageId\":\"m{id}\",\"timestamp\":\"{ts}\"}},\"status\":\"SUCCESS\"}}\n"
+        )
+    };
+    let mut text: String = (0..20).map(|i| line(i, &format!("2024-03-01 {:02}:00:00.000", i))).collect();
+    text += &line(99, "2124-03-01 04:46:19.000");
+    std::fs::write(&path, text).expect("write");
+    let p = path.to_str().expect("path");
+    let out = bin().args(["scan", "-q", "--fail-on", "never", p]).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.starts_with("pumphound: the messages span 2024-03-01T00:00:00Z to 2124-03-01T04:46:19Z"), "{err}");
+    assert!(err.contains("--since and --until"), "{err}");
+    let out = bin().args(["scan", "-q", "--fail-on", "never", "--until", "2025-01-01", p]).output().expect("run");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
