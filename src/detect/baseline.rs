@@ -196,12 +196,9 @@ impl Judged {
 /// its own numbers known.)
 pub fn verified_before<'a>(rows: &'a [Row], first_verified: &'a Map<u64, i64>) -> impl Iterator<Item = (u16, u64)> + 'a {
     let start = rows.iter().map(|r| r.ts).min().unwrap_or(i64::MIN).saturating_sub(DAY);
+    let rows = if first_verified.is_empty() { &rows[..0] } else { rows };
     rows.iter()
-        .filter(move |r| {
-            r.nlen > 0
-                && !first_verified.is_empty()
-                && first_verified.get(&(u64::from(r.calling_code) * 10u64.pow(u32::from(r.nlen)) + r.national)).is_some_and(|&t| t < start)
-        })
+        .filter(move |r| r.nlen > 0 && crate::store::Store::dest_digits(r).and_then(|d| first_verified.get(&d)).is_some_and(|&t| t < start))
         .map(|r| (r.calling_code, r.national))
 }
 

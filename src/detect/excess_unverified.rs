@@ -302,7 +302,7 @@ const REST_SIGMAS: f64 = 2.0;
 
 /// The national number's first `digits` digits (`u64::MAX` for a shorter number).
 fn prefix(r: &Row, digits: u32) -> u64 {
-    if u32::from(r.nlen) > digits { r.national / 10u64.pow(u32::from(r.nlen) - digits) } else { u64::MAX }
+    if u32::from(r.nlen) > digits { super::occupancy::prefix(r.national, u32::from(r.nlen) - digits) } else { u64::MAX }
 }
 
 /// The prefixes a window's excess lies in: at the longest length where some prefixes are far

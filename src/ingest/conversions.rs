@@ -100,9 +100,7 @@ impl Conversions {
         }
         judged
     }
-}
 
-impl Conversions {
     /// Each number's first verification.
     pub fn first_verified(&self) -> Map<u64, i64> {
         self.by_dest.iter().filter_map(|(&n, times)| times.iter().min().map(|&t| (n, t))).collect()
