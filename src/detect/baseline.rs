@@ -146,7 +146,7 @@ pub fn judged(r: &Row) -> bool {
 
 /// The operator slice of `excess-unverified`: 100 + the national number's first two digits.
 pub fn operator(r: &Row) -> u32 {
-    if r.nlen >= 4 { 100 + (r.national / 10u64.pow(u32::from(r.nlen) - 2)) as u32 } else { 0 }
+    if r.nlen >= 4 { 100 + super::occupancy::prefix(r.national, u32::from(r.nlen) - 2) as u32 } else { 0 }
 }
 
 impl Judged {

@@ -38,24 +38,37 @@ pub fn low(k: Packed) -> u64 {
     k & ((1 << PLAN_SHIFT) - 1)
 }
 
-/// `n` without its last `level` digits (constant up to 12; blocks use 1 ..= [`MAX_LEVEL`]): each a division by a constant,
-/// which the compiler turns into a multiplication (a division by a power of ten looked up at run
-/// time is a slow hardware divide).
+/// Numbers below this (2^50, over 10^15: every national number, and every block prefix) are
+/// divided by [`RECIPROCALS`].
+const RECIPROCAL_BELOW: u64 = 1 << 50;
+
+/// For each power of ten 10^k up to 10^15: `(m, p)` with `n / 10^k == (n * m) >> p` for every
+/// `n` below [`RECIPROCAL_BELOW`] (Granlund and Montgomery, "Division by invariant integers
+/// using multiplication", 1994, theorem 4.2: for N-bit dividends, `l = ceil(log2 d)`,
+/// `p = N + l`, `m = ceil(2^p / d)`). A `match` of divisions by constants had been turned by the
+/// compiler into one table of powers and a hardware divide (perf: the divide was the largest cost
+/// of new-numbers' counting loop).
+const RECIPROCALS: [(u64, u32); 16] = {
+    let mut t = [(0u64, 0u32); 16];
+    let mut k = 0;
+    while k < 16 {
+        let d = 10u128.pow(k as u32);
+        let l = 128 - (d - 1).leading_zeros();
+        let p = 50 + l;
+        let m = (1u128 << p).div_ceil(d);
+        t[k] = (m as u64, p);
+        k += 1;
+    }
+    t
+};
+
+/// `n` without its last `level` digits: one multiplication by a reciprocal ([`RECIPROCALS`]),
+/// or a division for numbers too long for a national number.
+#[inline]
 pub fn prefix(n: u64, level: u32) -> u64 {
-    match level {
-        1 => n / 10,
-        2 => n / 100,
-        3 => n / 1_000,
-        4 => n / 10_000,
-        5 => n / 100_000,
-        6 => n / 1_000_000,
-        7 => n / 10_000_000,
-        8 => n / 100_000_000,
-        9 => n / 1_000_000_000,
-        10 => n / 10_000_000_000,
-        11 => n / 100_000_000_000,
-        12 => n / 1_000_000_000_000,
-        _ => n / 10u64.pow(level),
+    match RECIPROCALS.get(level as usize) {
+        Some(&(m, p)) if n < RECIPROCAL_BELOW => ((u128::from(n) * u128::from(m)) >> p) as u64,
+        _ => 10u64.checked_pow(level).map_or(0, |d| n / d),
     }
 }
 
@@ -398,6 +411,34 @@ impl Occupancy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefix_by_reciprocal_is_the_division() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for level in 0..=20u32 {
+            let d = 10u128.pow(level);
+            let check = |n: u64| assert_eq!(u128::from(prefix(n, level)), u128::from(n) / d, "{n} / 10^{level}");
+            // The edges: around every multiple of the divisor near the ends, and the bound.
+            for n in [0, 1, 9, 10, 11, 99, 100, RECIPROCAL_BELOW - 1, RECIPROCAL_BELOW, RECIPROCAL_BELOW + 1, u64::MAX] {
+                check(n);
+            }
+            if d < u128::from(RECIPROCAL_BELOW) {
+                let d = d as u64;
+                for q in [1, 2, 3, RECIPROCAL_BELOW / d - 1, RECIPROCAL_BELOW / d] {
+                    for n in [(q * d).saturating_sub(1), q * d, q * d + 1] {
+                        check(n);
+                    }
+                }
+            }
+            for _ in 0..20_000 {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                check(x % RECIPROCAL_BELOW);
+                check(x);
+            }
+        }
+    }
     use crate::detect::tests::row;
     use rand::{RngExt, SeedableRng};
 

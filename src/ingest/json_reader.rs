@@ -7,7 +7,7 @@
 
 use super::format::InputFormat;
 use super::formats::*;
-use super::lite::{Json, Lite};
+use super::json_value::{Json, is_wrapped, with_tape};
 use super::record::{Parsed, Skip};
 use super::stats::{Loc, Out};
 use crate::error::Error;
@@ -17,7 +17,7 @@ use std::io::{BufRead, Read};
 const LIST_KEYS: [&str; 5] = ["messages", "attempts", "usage_records", "days", "types"];
 const MAX_DEPTH: u8 = 6;
 
-pub(crate) fn dispatch<J: Json>(format: InputFormat, v: &J) -> Vec<Parsed> {
+pub(crate) fn dispatch<'a, J: Json<'a>>(format: InputFormat, v: J) -> Vec<Parsed> {
     match format {
         InputFormat::TwilioMessagesJson | InputFormat::TwilioBulkexport => vec![twilio_message::parse(v)],
         InputFormat::TwilioVerifyAttempts => vec![twilio_verify_attempts::parse(v)],
@@ -49,22 +49,22 @@ impl<'e, O: Out> Walker<'e, O> {
 
     /// Walk the JSON value of line `line` (records, pages or envelopes), or count it as a
     /// malformed line.
-    /// A plain record is read borrowed ([`Lite`]); a line holding an envelope or a list page
-    /// is walked as a `Value`, which takes them apart.
+    /// A plain record is read on a tape ([`with_tape`]); a line holding an envelope or a list
+    /// page, or one simd-json does not read (serde_json is the judge of what is JSON, as for
+    /// documents), is read as a `Value` and walked, which takes envelopes apart.
     pub(crate) fn line(&mut self, line: u64, bytes: &[u8]) -> Result<(), Error> {
         self.line = Some(line);
-        match serde_json::from_slice::<Lite>(bytes) {
-            Ok(v) if !v.is_wrapped() => self.records(&v),
-            Ok(_) => match serde_json::from_slice::<Value>(bytes) {
-                Ok(v) => self.walk(v, 0),
-                Err(_) => self.em.malformed(Loc::Line(line), Skip::new("malformed JSON line")),
-            },
+        if let Some(done) = with_tape(bytes, |v| v.filter(|v| !is_wrapped(*v)).map(|v| self.records(v))) {
+            return done;
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => self.walk(v, 0),
             Err(_) => self.em.malformed(Loc::Line(line), Skip::new("malformed JSON line")),
         }
     }
 
     /// The records of one value with its envelopes removed.
-    fn records<J: Json>(&mut self, v: &J) -> Result<(), Error> {
+    fn records<'a, J: Json<'a>>(&mut self, v: J) -> Result<(), Error> {
         for parsed in dispatch(self.em.format(), v) {
             self.records += 1;
             let loc = self.loc();

@@ -11,7 +11,7 @@ pub mod format;
 pub mod formats;
 pub mod json_lines;
 pub mod json_reader;
-pub mod lite;
+pub mod json_value;
 pub mod page_cache;
 pub mod record;
 pub mod source;

@@ -1,14 +1,12 @@
-//! Small accessors over a JSON value (`serde_json::Value` or the borrowed [`Lite`]) that accept
+//! Small accessors over a JSON value (`serde_json::Value` or a line's tape: [`Json`]) that accept
 //! what exports really write: numbers as strings ("1"), strings as numbers (310), nulls and
 //! missing keys alike.
-//!
-//! [`Lite`]: super::lite::Lite
 
-use super::lite::Json;
+use super::json_value::Json;
 
 /// Follow a dotted path of object keys. (Split by bytes: `str::split('.')`'s char searcher was
 /// 4 % of reading SNS delivery logs, a dozen paths a record.)
-pub fn path<'a, J: Json>(v: &'a J, p: &str) -> Option<&'a J> {
+pub fn path<'a, J: Json<'a>>(v: J, p: &str) -> Option<J> {
     let (mut cur, mut rest) = (v, p);
     loop {
         match rest.bytes().position(|b| b == b'.') {
@@ -25,7 +23,7 @@ pub fn path<'a, J: Json>(v: &'a J, p: &str) -> Option<&'a J> {
 }
 
 /// A scalar as text (strings as they are, numbers and booleans printed); empty strings are none.
-pub fn text<J: Json>(v: &J, p: &str) -> Option<String> {
+pub fn text<'a, J: Json<'a>>(v: J, p: &str) -> Option<String> {
     let v = path(v, p)?;
     if let Some(s) = v.as_str() {
         let t = s.trim();
@@ -42,7 +40,7 @@ pub fn text<J: Json>(v: &J, p: &str) -> Option<String> {
 pub struct BadNumber;
 
 /// A number or a numeric string; `Ok(None)` when absent or null.
-pub fn number<J: Json>(v: &J, p: &str) -> Result<Option<f64>, BadNumber> {
+pub fn number<'a, J: Json<'a>>(v: J, p: &str) -> Result<Option<f64>, BadNumber> {
     let Some(v) = path(v, p) else { return Ok(None) };
     if let Some(n) = v.as_number() {
         return n.as_f64().map(Some).ok_or(BadNumber);
@@ -54,7 +52,7 @@ pub fn number<J: Json>(v: &J, p: &str) -> Result<Option<f64>, BadNumber> {
     }
 }
 
-pub fn boolean<J: Json>(v: &J, p: &str) -> Option<bool> {
+pub fn boolean<'a, J: Json<'a>>(v: J, p: &str) -> Option<bool> {
     let v = path(v, p)?;
     if let Some(b) = v.as_bool() {
         return Some(b);

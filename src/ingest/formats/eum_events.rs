@@ -3,13 +3,13 @@
 //! price plus the carrier fee. Envelopes (SNS Notification, EventBridge `detail`, CloudWatch
 //! Logs) are removed before this parser sees a record.
 
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_number, epoch_field, segments_field};
 use crate::ingest::value::{number, text};
 use crate::schema::SmsType;
 use crate::status;
 
-pub fn parse<J: Json>(v: &J) -> Parsed {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     let Some(event_type) = text(v, "eventType") else {
         return Err(Skip::new("record is not an End User Messaging event"));
     };

@@ -1,5 +1,6 @@
-//! One module per input format. JSON formats take a JSON record (`serde_json::Value` or the borrowed `Lite`, envelopes
-//! already removed); CSV formats take a header mapping and a row.
+//! One module per input format. JSON formats take a JSON record through
+//! [`crate::ingest::json_value::Json`] (a `serde_json::Value`, or a line on simd-json's tape;
+//! envelopes already removed); CSV formats take a header mapping and a row.
 
 pub mod eum_events;
 pub mod generic_csv;

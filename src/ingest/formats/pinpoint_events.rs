@@ -1,13 +1,13 @@
 //! Amazon Pinpoint event-stream records `_SMS.*`. Price is in thousandths of a US cent
 //! (`price_in_millicents_usd` 645.0 = $0.00645); `number_of_message_parts` is a string.
 
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_number, epoch_field, segments_field};
 use crate::ingest::value::{number, text};
 use crate::schema::SmsType;
 use crate::status;
 
-pub fn parse<J: Json>(v: &J) -> Parsed {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     let Some(event_type) = text(v, "event_type") else {
         return Err(Skip::new("record is not a Pinpoint event"));
     };

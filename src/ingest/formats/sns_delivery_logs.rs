@@ -2,13 +2,13 @@
 //! like `2016-06-28 00:40:34.558` are UTC; `priceInUSD` is positive; mcc/mnc are numbers (0 when
 //! unknown).
 
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_number, segments_field, ts_field};
 use crate::ingest::value::{number, text};
 use crate::schema::SmsType;
 use crate::status;
 
-pub fn parse<J: Json>(v: &J) -> Parsed {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     if v.get("notification").is_none() || v.get("delivery").is_none() {
         return Err(Skip::new("record is not an SNS delivery log"));
     }

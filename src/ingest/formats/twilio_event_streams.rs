@@ -5,12 +5,12 @@
 //! into the same message read from a Messages or Attempts export.
 
 use super::twilio_verify_verifications as verifications;
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, segments_field, ts_field};
 use crate::ingest::value::text;
 use crate::status;
 
-pub fn parse<J: Json>(v: &J) -> Vec<Parsed> {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Vec<Parsed> {
     let Some(kind) = text(v, "type") else {
         return vec![Err(Skip::missing("type"))];
     };
@@ -33,7 +33,7 @@ pub fn parse<J: Json>(v: &J) -> Vec<Parsed> {
     }
 }
 
-fn messaging<J: Json>(d: &J, kind: &str) -> Parsed {
+fn messaging<'a, J: Json<'a>>(d: J, kind: &str) -> Parsed {
     let status_raw = text(d, "messageStatus").or_else(|| kind.rsplit('.').next().map(str::to_string));
     let error_code = text(d, "errorCode").filter(|e| e != "0");
     let ts = ts_field("data.timestamp", text(d, "timestamp").as_deref())?;
@@ -53,7 +53,7 @@ fn messaging<J: Json>(d: &J, kind: &str) -> Parsed {
     })
 }
 
-fn verify_message<J: Json>(d: &J) -> Parsed {
+fn verify_message<'a, J: Json<'a>>(d: J) -> Parsed {
     let status_raw = text(d, "message_status").or_else(|| text(d, "dlr_status"));
     let error_code = text(d, "error_code").filter(|e| e != "0");
     let ts = ts_field("data.created_at", text(d, "created_at").as_deref())?;

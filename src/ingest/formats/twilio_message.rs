@@ -2,7 +2,7 @@
 //! (`twilio-bulkexport`) share it. REST dates are RFC 2822, BulkExport's ISO 8601; REST prices
 //! are negative strings with `price_unit`, BulkExport has no `price_unit`.
 
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_field, segments_field, ts_field};
 use crate::ingest::value::text;
 use crate::status;
@@ -12,7 +12,7 @@ pub fn is_inbound(direction: Option<&str>, status: Option<&str>) -> bool {
         || status.is_some_and(|s| ["received", "receiving"].iter().any(|r| s.trim().eq_ignore_ascii_case(r)))
 }
 
-pub fn parse<J: Json>(v: &J) -> Parsed {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     if !v.is_object() || (v.get("sid").is_none() && v.get("to").is_none()) {
         return Err(Skip::new("record is not a Twilio Message"));
     }

@@ -2,7 +2,7 @@
 //! code was verified; `price` is an object with a positive value; the destination, country and
 //! network are in `channel_data`.
 
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_field, ts_field};
 use crate::ingest::value::text;
 use crate::schema::Status;
@@ -16,7 +16,7 @@ pub fn converted(conversion_status: Option<&str>) -> Option<bool> {
     }
 }
 
-pub fn parse<J: Json>(v: &J) -> Parsed {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     if v.get("channel_data").is_none() && v.get("conversion_status").is_none() {
         return Err(Skip::new("record is not a Verify attempt"));
     }

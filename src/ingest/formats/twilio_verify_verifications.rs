@@ -3,7 +3,7 @@
 //! attempt read from `/v2/Attempts`. `status` approved means converted; expired, canceled,
 //! failed and max_attempts_reached mean not converted; pending says nothing yet.
 
-use crate::ingest::lite::Json;
+use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, ts_field};
 use crate::ingest::value::text;
 
@@ -17,16 +17,16 @@ pub fn converted(status: Option<&str>) -> Option<bool> {
 
 /// Expand one verification into its SMS attempts. `attempts` is the array of attempts (the
 /// resource's `send_code_attempts`, the event's `send_code_attempts.attempts`).
-pub fn expand<J: Json>(v: &J, attempts: Option<&J>, status: Option<String>) -> Vec<Parsed> {
+pub fn expand<'a, J: Json<'a>>(v: J, attempts: Option<J>, status: Option<String>) -> Vec<Parsed> {
     let Some(destination) = text(v, "to") else {
         return vec![Err(Skip::missing("to"))];
     };
-    let list = match attempts.and_then(Json::as_slice) {
+    let list = match attempts.and_then(Json::items) {
         Some(a) if !a.is_empty() => a,
         _ => return vec![Err(Skip::new("verification lists no send attempt"))],
     };
     let conv = converted(status.as_deref());
-    list.iter()
+    list.into_iter()
         .map(|a| {
             if let Some(ch) = text(a, "channel").filter(|c| !c.eq_ignore_ascii_case("sms")) {
                 return Err(Skip::field("send_code_attempts.channel", "is not sms").with_value(&ch));
@@ -46,7 +46,7 @@ pub fn expand<J: Json>(v: &J, attempts: Option<&J>, status: Option<String>) -> V
         .collect()
 }
 
-pub fn parse<J: Json>(v: &J) -> Vec<Parsed> {
+pub fn parse<'a, J: Json<'a>>(v: J) -> Vec<Parsed> {
     if !text(v, "sid").is_some_and(|s| s.starts_with("VE")) {
         return vec![Err(Skip::new("record is not a Verify verification"))];
     }
