@@ -111,19 +111,22 @@ impl<'a, 'i: 'a> Line<'a, 'i> {
     }
 }
 
+impl<'a, 'i> Rec<'a, 'i> {
+    /// The value's members, when it is an object listed in its line.
+    fn members(&self) -> Option<&'a [Member<'a, 'i>]> {
+        self.members.map(|(s, e)| &self.line.members[s as usize..e as usize])
+    }
+}
+
 impl<'a, 'i: 'a> Json<'a> for Rec<'a, 'i> {
     fn get(self, key: &str) -> Option<Self> {
         let line = self.line;
-        let Some((start, end)) = self.members else {
+        let Some(members) = self.members() else {
             // Not listed (inside an array): the last member of that key on the tape.
             let v = self.value.as_object()?.iter().filter(|(k, _)| *k == key).last().map(|(_, v)| v)?;
             return Some(Rec { value: v, members: None, line });
         };
-        line.members[start as usize..end as usize].iter().rev().find(|m| m.key == key).map(|m| Rec {
-            value: m.value,
-            members: m.members,
-            line,
-        })
+        members.iter().rev().find(|m| m.key == key).map(|m| Rec { value: m.value, members: m.members, line })
     }
     fn is_object(self) -> bool {
         self.value.is_object()
@@ -162,8 +165,7 @@ const WRAPPING_KEYS: [&str; 9] = ["messages", "attempts", "usage_records", "days
 /// Whether a line's value is an envelope or a list page: an array, or an object with one of
 /// [`WRAPPING_KEYS`] (its members looked at once).
 pub fn is_wrapped(v: Rec<'_, '_>) -> bool {
-    v.value.is_array()
-        || v.members.is_some_and(|(s, e)| v.line.members[s as usize..e as usize].iter().any(|m| WRAPPING_KEYS.contains(&m.key)))
+    v.value.is_array() || v.members().is_some_and(|m| m.iter().any(|m| WRAPPING_KEYS.contains(&m.key)))
 }
 
 /// A line's scratch: its copy (simd-json unescapes strings in place), simd-json's buffers and
