@@ -14,6 +14,14 @@ customer's block of 10^2-10^4 numbers with 50-500 staff; ...), and the account i
   night        the same day, as a nightly job scans it: with `--baseline` a file that
                `baseline build --conversions` saved from the known-clean days before it (and
                before the attack's first message; draws whose attack starts on day 1 are left out)
+and, for the other formats the simulator writes, the same account as that export without
+conversion data ("in every format"):
+  sns          SNS delivery-status logs (NDJSON)
+  eum          End User Messaging SMS events (NDJSON)
+  bulkexport   Twilio BulkExport (gzip JSON lines)
+  messages-json  Twilio Messages JSON pages
+(their costs come from `pumphound export --format csv` of the file; Console and Verify costs are
+read from the export directly),
 and the evidence of incidents at medium or above is compared with the truth file: message-level
 precision and recall and fraud-cost recall for attacks; for legit controls and clean accounts,
 the number of runs with an incident at medium or above (there should be none).
@@ -22,7 +30,7 @@ The table gives, per scenario and situation, the number of runs and the minimum 
 measure (minimum: a detector that is perfect on average and wrong on one draw is wrong).
 
 Usage: python3 bench/accuracy.py [--seeds 20] [--daily 1000] [--scenarios burst,hidden]
-       [--situations none,verify,conversions,one-day,night] [--jobs 2]
+       [--situations none,verify,conversions,one-day,night,sns,eum,bulkexport,messages-json] [--jobs 2]
 Not a CI test: 20 seeds take minutes; its numbers go into bench/README.md and the session notes.
 """
 import argparse, concurrent.futures, csv, datetime, email.utils, json, os, random, subprocess, sys, tempfile
@@ -99,9 +107,29 @@ def scenarios():
     return listed + [("unverified-small", "attack")] if ("unverified-spread", "attack") in listed else listed
 
 
+# Situation -> (simulator format, file extension) for the exports besides the Console CSV.
+OTHER_FORMATS = {
+    "verify": ("twilio-verify-attempts", "ndjson"),
+    "sns": ("sns-delivery-logs", "ndjson"),
+    "eum": ("eum-events", "ndjson"),
+    "bulkexport": ("twilio-bulkexport", "json.gz"),
+    "messages-json": ("twilio-messages-json", "json"),
+}
+
+
 def costs_of(path, fmt):
-    """message id -> cost, from the export itself."""
+    """message id -> cost, from the export itself (other formats: its canonical table)."""
     cost = {}
+    if fmt not in ("twilio-console-csv", "twilio-verify-attempts"):
+        with tempfile.TemporaryDirectory() as d:
+            r = run(["export", "-q", "--format", "csv", "-o", d, path])
+            if r.returncode != 0:
+                raise RuntimeError(f"export {path}: {r.stderr.strip()}")
+            for name in os.listdir(d):
+                with open(os.path.join(d, name)) as f:
+                    for row in csv.DictReader(f):
+                        cost[row["message_id"]] = abs(float(row["cost"] or 0))
+        return cost
     if fmt == "twilio-console-csv":
         with open(path) as f:
             for row in csv.DictReader(f):
@@ -132,32 +160,33 @@ def one(name, kind, seed, daily, situations):
     out = []
     with tempfile.TemporaryDirectory() as d:
         p = lambda n: os.path.join(d, n)
-        for fmt in ("twilio-console-csv", "twilio-verify-attempts"):
-            if fmt == "twilio-verify-attempts" and "verify" not in situations:
-                continue
-            ext = "csv" if fmt == "twilio-console-csv" else "ndjson"
+        for fmt, ext in [("twilio-console-csv", "csv")] + [OTHER_FORMATS[s] for s in situations if s in OTHER_FORMATS]:
             args = ["simulate", "--seed", str(seed), "--days", str(DAYS), "--daily", str(daily), "-f", fmt,
-                    "-o", p(f"export.{ext}"), "--truth", p(f"truth.{ext}.csv"), "--verifications", p("verified.csv"), "--force"]
+                    "-o", p(f"{fmt}.{ext}"), "--truth", p(f"truth.{fmt}.csv"), "--verifications", p("verified.csv"), "--force"]
             if spec:
                 args += ["--scenario", spec]
             r = run(args)
             if r.returncode != 0:
                 return [("error", {"error": f"simulate {spec}: {r.stderr.strip()}"})]
         for situation in situations:
-            ext = "ndjson" if situation == "verify" else "csv"
-            fmt = "twilio-verify-attempts" if situation == "verify" else "twilio-console-csv"
-            with open(p(f"truth.{ext}.csv")) as f:
+            fmt, ext = OTHER_FORMATS.get(situation, ("twilio-console-csv", "csv"))
+            export = p(f"{fmt}.{ext}")
+            with open(p(f"truth.{fmt}.csv")) as f:
                 truth = {row["message_id"]: row["label"] for row in csv.DictReader(f)}
-            cost = costs_of(p(f"export.{ext}"), fmt)
+            try:
+                cost = costs_of(export, fmt)
+            except RuntimeError as e:
+                out.append((situation, {"error": str(e)}))
+                continue
             args = ["scan", "-q", "-f", "json", "--fail-on", "never", "--allow-empty", "--force",
-                    "--min-severity", "info", "--evidence", p("evidence.csv"), p(f"export.{ext}")]
+                    "--min-severity", "info", "--evidence", p("evidence.csv"), export]
             if situation in ("conversions", "one-day", "night"):
                 args += ["--conversions", p("verified.csv")]
             day = None
             if situation in ("one-day", "night"):
                 # The day holding most of the scenario's messages (the busiest day of a clean account).
                 per_day = defaultdict(int)
-                for sid, d8 in days_of(p(f"export.{ext}")).items():
+                for sid, d8 in days_of(export).items():
                     if not spec or truth.get(sid, "legit") != "legit":
                         per_day[d8] += 1
                 if not per_day:
@@ -167,12 +196,12 @@ def one(name, kind, seed, daily, situations):
                 args += ["--since", day, "--until", nxt]
                 if situation == "night":
                     # A known-clean period: the days before the scanned one and before the attack.
-                    first = min((d8 for sid, d8 in days_of(p(f"export.{ext}")).items() if truth.get(sid, "").startswith("attack:")), default=day)
+                    first = min((d8 for sid, d8 in days_of(export).items() if truth.get(sid, "").startswith("attack:")), default=day)
                     clean_until = min(day, first)
                     if clean_until <= START[:10]:
                         continue
                     b = run(["baseline", "build", "-q", "--force", "--conversions", p("verified.csv"), "--until", clean_until,
-                             "-o", p("baseline.json"), p(f"export.{ext}")])
+                             "-o", p("baseline.json"), export])
                     if b.returncode != 0:
                         out.append((situation, {"error": f"baseline build {spec}: {b.stderr.strip()}"}))
                         continue
@@ -191,7 +220,7 @@ def one(name, kind, seed, daily, situations):
             attack = {k for k, v in truth.items() if v.startswith("attack:")}
             if day:
                 # Only the attack's messages inside the scanned day count.
-                attack = {k for k in attack if days_of(p(f"export.{ext}")).get(k) == day}
+                attack = {k for k in attack if days_of(export).get(k) == day}
             tp = flagged & attack
             res = {"medium_incidents": sum(1 for s in sev.values() if SEVERITIES.index(s) >= 2),
                    "legit_flagged": len(flagged - attack)}
@@ -201,8 +230,7 @@ def one(name, kind, seed, daily, situations):
                 total = sum(cost.get(k, 0) for k in attack)
                 res["cost_recall"] = sum(cost.get(k, 0) for k in tp) / total if total else 1.0
             out.append((situation, res))
-        for ext in ("csv", "ndjson"):
-            _days.pop(p(f"export.{ext}"), None)
+        _days.pop(p("twilio-console-csv.csv"), None)
     return out
 
 
@@ -211,7 +239,7 @@ def main():
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--daily", type=int, default=1000)
     ap.add_argument("--scenarios", default="")
-    ap.add_argument("--situations", default="none,verify,conversions,one-day,night")
+    ap.add_argument("--situations", default="none,verify,conversions,one-day,night,sns,eum,bulkexport,messages-json")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--detail", action="store_true", help="also print every run's draw and measures (stderr)")
     a = ap.parse_args()
@@ -237,7 +265,7 @@ def main():
                 else:
                     results[(n, k, situation)].append(res)
     print(f"{a.seeds} seeds a scenario, {DAYS} days at {a.daily} legit OTP a day; evidence of incidents at medium or above")
-    print(f"{'scenario':<18}{'kind':<8}{'situation':<12}{'runs':>5}{'min P':>8}{'mean P':>8}{'min R':>8}{'mean R':>8}{'min cost R':>11}{'runs w/ medium+ (controls)':>28}")
+    print(f"{'scenario':<18}{'kind':<8}{'situation':<15}{'runs':>5}{'min P':>8}{'mean P':>8}{'min R':>8}{'mean R':>8}{'min cost R':>11}{'runs w/ medium+ (controls)':>28}")
     for (n, k, s) in sorted(results, key=lambda x: (x[1], x[0], situations.index(x[2]))):
         rs = results[(n, k, s)]
         if k == "attack":
@@ -245,10 +273,10 @@ def main():
             rc = [r["recall"] for r in rs if "recall" in r]
             cr = [r["cost_recall"] for r in rs if "cost_recall" in r]
             f = lambda v, fn: f"{fn(v):.3f}" if v else "-"
-            print(f"{n:<18}{k:<8}{s:<12}{len(rs):>5}{f(ps, min):>8}{f(ps, lambda v: sum(v) / len(v)):>8}{f(rc, min):>8}{f(rc, lambda v: sum(v) / len(v)):>8}{f(cr, min):>11}{'':>28}")
+            print(f"{n:<18}{k:<8}{s:<15}{len(rs):>5}{f(ps, min):>8}{f(ps, lambda v: sum(v) / len(v)):>8}{f(rc, min):>8}{f(rc, lambda v: sum(v) / len(v)):>8}{f(cr, min):>11}{'':>28}")
         else:
             bad = sum(1 for r in rs if r["medium_incidents"] > 0)
-            print(f"{n:<18}{k:<8}{s:<12}{len(rs):>5}{'':>8}{'':>8}{'':>8}{'':>8}{'':>11}{bad:>28}")
+            print(f"{n:<18}{k:<8}{s:<15}{len(rs):>5}{'':>8}{'':>8}{'':>8}{'':>8}{'':>11}{bad:>28}")
     for e in errors:
         print("error:", e, file=sys.stderr)
     sys.exit(1 if errors else 0)
