@@ -7,8 +7,15 @@ use std::process::ExitCode;
 /// the options around it but not this one.
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
+/// mimalloc's purge delay before [`pumphound::memory::release`] sets it to 0, for
+/// [`pumphound::memory::retain`] to set back.
+static PURGE_DELAY: std::sync::OnceLock<std::ffi::c_long> = std::sync::OnceLock::new();
+
 fn main() -> ExitCode {
     no_huge_pages();
+    // SAFETY: reads one of the allocator's options; no other thread runs yet.
+    let delay = unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) };
+    let _ = PURGE_DELAY.set(delay);
     pumphound::memory::set_fault_in_huge(fault_in_huge);
     // mimalloc keeps its default purge delay while loading; when loading ends, free memory goes
     // back and the delay drops to 0 (why: pumphound::memory).
@@ -20,6 +27,12 @@ fn main() -> ExitCode {
             libmimalloc_sys::mi_collect(true);
             libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
         }
+    });
+    pumphound::memory::set_retain(|| {
+        let delay = PURGE_DELAY.get().copied().unwrap_or(10);
+        // SAFETY: as for the release above: called where no other thread of pumphound runs;
+        // it sets one of the allocator's options back to the value it had at start.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, delay) }
     });
     let cli = Cli::parse();
     match pumphound::app::run(&cli) {

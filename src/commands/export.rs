@@ -36,7 +36,8 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
         }
         ExportFormat::Csv => (TableFormat::Csv, "csv"),
     };
-    let loaded = super::load(&a.input, &a.display)?;
+    // The inputs' SHA-256 is in no export output: not computed.
+    let loaded = super::load_with(&a.input, &a.display, |o| o.no_digest = true)?;
     let store = &loaded.store;
     let paths: Vec<String> = loaded.inputs.iter().map(|s| s.path.clone()).collect();
     // The files and their rows, in the store's order.
@@ -71,6 +72,8 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
     {
         return Err(Error::OutputExists(existing.display().to_string()));
     }
+    // Batches are built and freed over and over from here on: keep freed memory for reuse.
+    crate::memory::retain();
     let spinner = crate::progress::stage("writing", !(a.display.quiet || a.display.no_progress));
     let mut written = Vec::new();
     for (name, rows) in &files {

@@ -6,8 +6,11 @@ use crate::report::inspect;
 pub fn run(a: &InspectArgs) -> Result<Outcome, Error> {
     // Refuse an existing output before the (possibly long) load.
     let mut sink = Sink::open(a.output.output.as_deref(), a.output.force)?;
-    // No inspect output shows body templates.
-    let mut loaded = super::load_with(&a.input, &a.display, |o| o.ingest.skip_templates = true)?;
+    // No inspect output shows body templates or the inputs' SHA-256.
+    let mut loaded = super::load_with(&a.input, &a.display, |o| {
+        o.ingest.skip_templates = true;
+        o.no_digest = true;
+    })?;
     crate::timings::mark_memory("after load");
     let counts = inspect::row_counts(&loaded.store);
     let failed = |e: crate::frame::Error| Error::Other(format!("aggregation failed: {e}"));

@@ -33,6 +33,7 @@ pub fn load_options(a: &InputArgs) -> Result<LoadOptions, Error> {
         ingest: IngestOptions { strict: a.strict, default_currency: Some(cur), skip_templates: false },
         conversions: a.conversions.clone(),
         conversion_window_ms: window,
+        no_digest: false,
     })
 }
 
