@@ -546,10 +546,8 @@ mod tests {
         let mut csv_text = Vec::new();
         write_batches(store, &rows, &paths, TableFormat::Csv, &mut csv_text, 1000).expect("csv");
         let mut reader = csv::Reader::from_reader(csv_text.as_slice());
-        let want: Vec<Vec<Option<String>>> = reader
-            .records()
-            .map(|r| r.expect("record").iter().map(|c| (!c.is_empty()).then(|| c.to_string())).collect())
-            .collect();
+        let want: Vec<Vec<Option<String>>> =
+            reader.records().map(|r| r.expect("record").iter().map(|c| (!c.is_empty()).then(|| c.to_string())).collect()).collect();
         assert_eq!(want.len(), store.rows.len());
         for batch in [333, usize::MAX] {
             let dir = tempfile::tempdir().expect("tempdir");

@@ -21,6 +21,7 @@ pub mod rules;
 pub mod schema;
 pub mod simulate;
 pub mod status;
+pub mod status_times;
 pub mod store;
 pub mod timeparse;
 pub mod timings;

@@ -331,7 +331,7 @@ pub struct Store {
     /// Parts seen per row, for providers that bill one row per part.
     parts: Map<u32, u64>,
     /// Status times of rows whose status time is not their send time.
-    status_ts: Map<u32, i64>,
+    status_ts: crate::status_times::StatusTimes,
     /// Prices set aside by [`Store::set_aside_cost`].
     set_aside: Map<u32, f64>,
     /// While a load defers folding by id ([`Store::defer_ids`]): the hash of each id stored.
@@ -477,7 +477,7 @@ impl Store {
         if let Some(status_ts) = inc.status_ts
             && inc.ts != Some(status_ts)
         {
-            self.status_ts.insert(idx, status_ts);
+            self.status_ts.set(idx, m.ts, Some(status_ts), self.rows.capacity());
         }
         if let Some((part, _)) = inc.part {
             self.parts.insert(idx, 1u64 << part.min(63));
@@ -506,7 +506,7 @@ impl Store {
 
     /// When the row's status was observed.
     pub fn status_ts(&self, m: &Message) -> Option<i64> {
-        self.status_ts.get(&m.idx).copied().or(m.ts_opt())
+        self.status_ts.get(m.idx, m.ts).or(m.ts_opt())
     }
 
     /// Merge a later record of a message already stored: the more final status wins (ties go to
@@ -568,14 +568,8 @@ impl Store {
             }
             _ => {}
         }
-        match status_ts {
-            Some(s) if m.ts_opt() != Some(s) => {
-                self.status_ts.insert(row, s);
-            }
-            _ => {
-                self.status_ts.remove(&row);
-            }
-        }
+        let differs = status_ts.filter(|&s| m.ts_opt() != Some(s));
+        self.status_ts.set(row, m.ts, differs, self.rows.capacity());
         for (slot, v) in [
             (&mut a.account, new.account),
             (&mut a.sender, new.sender),
