@@ -281,7 +281,7 @@ fn enum_column(name: &str, values: &[&str], keys: impl Iterator<Item = Option<u3
 
 /// Distinct texts in the order first met, and each item's place among them.
 fn dictionary<'a>(items: impl Iterator<Item = Option<&'a str>>) -> (Vec<&'a str>, Vec<Option<u32>>) {
-    let mut places: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    let mut places: crate::hash::Map<&str, u32> = crate::hash::Map::default();
     let mut values = Vec::new();
     let keys = items
         .map(|v| {
@@ -325,41 +325,22 @@ fn attrs_frame(store: &Store, paths: &[String]) -> PolarsResult<DataFrame> {
     ])
 }
 
-/// The countries of `rows` as an Enum's values, first met first, and a table from a row's
-/// region bytes to its country's place among them.
-struct CountryKeys {
-    values: Vec<String>,
-    place: Vec<u32>,
-}
-
-impl CountryKeys {
-    fn of(store: &Store, rows: &[u32]) -> CountryKeys {
-        let mut place = vec![u32::MAX; 1 << 16];
-        let mut values = Vec::new();
-        for &i in rows {
-            let m = &store.rows[i as usize];
-            if let Some(c) = m.country_opt() {
-                let slot = &mut place[usize::from(m.region[0]) << 8 | usize::from(m.region[1])];
-                if *slot == u32::MAX {
-                    *slot = values.len() as u32;
-                    values.push(c.to_string());
-                }
-            }
-        }
-        CountryKeys { values, place }
+/// The countries of `rows` ([`crate::detect::Countries`]: a table by the code's two bytes), for
+/// the country column's Enum: values in the order first met.
+fn countries_of(store: &Store, rows: &[u32]) -> crate::detect::Countries {
+    let mut countries = crate::detect::Countries::default();
+    for m in rows.iter().map(|&i| &store.rows[i as usize]).filter(|m| m.country_opt().is_some()) {
+        countries.id(m.country());
     }
-
-    fn key(&self, m: &crate::store::Message) -> Option<u32> {
-        m.country_opt().map(|_| self.place[usize::from(m.region[0]) << 8 | usize::from(m.region[1])])
-    }
+    countries
 }
 
 /// The canonical table (every column of [`crate::schema::COLUMNS`], in that order) of the
 /// store's rows `rows`: timestamps as UTC milliseconds (i64), cost as f64, enums as their names.
 /// `by_attrs`: [`attrs_frame`].
-fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &CountryKeys) -> PolarsResult<DataFrame> {
+fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crate::detect::Countries) -> PolarsResult<DataFrame> {
     let at = |i: &u32| &store.rows[*i as usize];
-    let countries_values: Vec<&str> = countries.values.iter().map(String::as_str).collect();
+    let countries_values: Vec<&str> = countries.codes.iter().flatten().filter_map(|c| std::str::from_utf8(c).ok()).collect();
     let (types, statuses) = (NumberType::ALL.map(NumberType::as_str), Status::ALL.map(Status::as_str));
     let gathered = by_attrs.take(&IdxCa::from_vec("attrs".into(), rows.iter().map(|i| at(i).attrs).collect()))?;
     // Ids unpacked into one buffer, not a `String` a row.
@@ -392,7 +373,11 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &Coun
             rows.iter().map(|i| (at(i).calling_code != 0).then(|| u32::from(at(i).calling_code))),
         )
         .into_column(),
-        enum_column("country", &countries_values, rows.iter().map(|i| countries.key(at(i))))?,
+        enum_column(
+            "country",
+            &countries_values,
+            rows.iter().map(|i| at(i).country_opt().and(countries.get(at(i).country())).map(|k| k as u32)),
+        )?,
         enum_column(
             "number_type",
             &types,
@@ -428,7 +413,7 @@ fn write_batches(
     batch: usize,
 ) -> PolarsResult<()> {
     let by_attrs = attrs_frame(store, paths)?;
-    let countries = CountryKeys::of(store, rows);
+    let countries = countries_of(store, rows);
     let first = canonical(store, &rows[..rows.len().min(batch)], &by_attrs, &countries)?;
     let schema = first.schema().clone();
     enum Writer<'w> {
