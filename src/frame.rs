@@ -6,6 +6,8 @@ use crate::schema::{NumberType, Status};
 use crate::store::Store;
 use polars::prelude::*;
 
+mod row_groups;
+
 /// What a failed aggregation says.
 pub type Error = PolarsError;
 
@@ -357,14 +359,15 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crat
     columns.extend([
         ids.finish().into_column(),
         Int64Chunked::from_iter_options("ts".into(), rows.iter().map(|i| at(i).ts_opt())).into_column(),
-        StringChunked::from_iter_options(
+        // Every row has one (no validity to build).
+        StringChunked::from_iter_values(
             "destination".into(),
             rows.iter().map(|i| {
                 let m = at(i);
-                Some(match Store::dest_digits(m) {
+                match Store::dest_digits(m) {
                     Some(n) => DestText::Number(Digits::of(n)),
                     None => DestText::Text(store.str(m.national as u32).unwrap_or("")),
-                })
+                }
             }),
         )
         .into_column(),
@@ -398,9 +401,16 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crat
 
 /// Write the canonical table of `rows` (every column of [`crate::schema::COLUMNS`], in that
 /// order: timestamps as UTC milliseconds, cost as f64, enums as their names) as Parquet (zstd)
-/// or CSV (header, RFC 4180), batch by batch: the next batch is built on a second thread while
-/// the writer encodes this one. `paths`: the inputs' paths, by the store's input number.
-pub fn write_canonical(store: &Store, rows: &[u32], paths: &[String], format: TableFormat, w: &mut dyn std::io::Write) -> PolarsResult<()> {
+/// or CSV (header, RFC 4180), batch by batch: Parquet batches built and compressed on every core
+/// ([`row_groups`]), CSV batches built on a second thread while the writer formats the last one.
+/// `paths`: the inputs' paths, by the store's input number.
+pub fn write_canonical(
+    store: &Store,
+    rows: &[u32],
+    paths: &[String],
+    format: TableFormat,
+    w: &mut (dyn std::io::Write + Send),
+) -> PolarsResult<()> {
     write_batches(store, rows, paths, format, w, BATCH)
 }
 
@@ -409,18 +419,15 @@ fn write_batches(
     rows: &[u32],
     paths: &[String],
     format: TableFormat,
-    w: &mut dyn std::io::Write,
+    w: &mut (dyn std::io::Write + Send),
     batch: usize,
 ) -> PolarsResult<()> {
     let by_attrs = attrs_frame(store, paths)?;
     let countries = countries_of(store, rows);
-    let first = canonical(store, &rows[..rows.len().min(batch)], &by_attrs, &countries)?;
-    let schema = first.schema().clone();
-    enum Writer<'w> {
-        Parquet(Box<polars::io::parquet::write::BatchedWriter<&'w mut dyn std::io::Write>>),
-        Csv(polars::io::csv::write::BatchedWriter<&'w mut dyn std::io::Write>),
-    }
-    let mut writer = match format {
+    // Every batch has the columns and Enum values of the empty one.
+    let schema = canonical(store, &[], &by_attrs, &countries)?.schema().clone();
+    let make = |b: &[u32]| canonical(store, b, &by_attrs, &countries);
+    match format {
         TableFormat::Parquet(c) => {
             let compression = match c {
                 Compression::Zstd => ParquetCompression::Zstd(Some(zstd_level()?)),
@@ -428,36 +435,40 @@ fn write_batches(
                 Compression::Lz4 => ParquetCompression::Lz4Raw,
                 Compression::None => ParquetCompression::Uncompressed,
             };
-            Writer::Parquet(Box::new(ParquetWriter::new(w).with_compression(compression).batched(&schema)?))
+            let mut writer = ParquetWriter::new(w).with_compression(compression).batched(&schema)?;
+            let layout = row_groups::Layout::of(&mut writer, compression);
+            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(WORKERS);
+            let batches = rows.len().div_ceil(batch);
+            row_groups::write_in_order(&mut writer, batches, workers, |k| {
+                layout.encode(make(&rows[k * batch..rows.len().min((k + 1) * batch)])?)
+            })?;
+            writer.finish().map(|_| ())
         }
-        TableFormat::Csv => Writer::Csv(CsvWriter::new(w).include_header(true).batched(&schema)?),
-    };
-    let mut write = |df: &DataFrame| match &mut writer {
-        Writer::Parquet(p) => p.write_batch(df),
-        Writer::Csv(c) => c.write_batch(df),
-    };
-    std::thread::scope(|s| -> PolarsResult<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
-        let (by_attrs, countries) = (&by_attrs, &countries);
-        s.spawn(move || {
-            for b in rows.chunks(batch).skip(1) {
-                if tx.send(canonical(store, b, by_attrs, countries)).is_err() {
-                    break;
+        TableFormat::Csv => {
+            // The next batch is built on a second thread while this one is written.
+            let mut writer = CsvWriter::new(w).include_header(true).batched(&schema)?;
+            std::thread::scope(|s| -> PolarsResult<()> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<DataFrame>>(1);
+                let make = &make;
+                s.spawn(move || {
+                    for b in rows.chunks(batch) {
+                        if tx.send(make(b)).is_err() {
+                            break;
+                        }
+                    }
+                });
+                for df in rx {
+                    writer.write_batch(&df?)?;
                 }
-            }
-        });
-        write(&first)?;
-        drop(first);
-        for df in rx {
-            write(&df?)?;
+                Ok(())
+            })?;
+            writer.finish()
         }
-        Ok(())
-    })?;
-    match writer {
-        Writer::Parquet(p) => p.finish().map(|_| ()),
-        Writer::Csv(mut c) => c.finish(),
     }
 }
+
+/// Threads that build and compress Parquet batches at most (each holds two batches' tables).
+const WORKERS: usize = 4;
 
 /// The zstd level of exports: 1. At 9.7M Console rows level 1 wrote 241.8 MB in 9.08-9.09 s,
 /// polars' default (3) 256.9 MB in 10.43-10.47 s (bench/README.md, export).

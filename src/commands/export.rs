@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 /// Hive's name for the partition of rows without a value (Spark, Athena and Trino read it).
 pub const NO_DAY: &str = "__HIVE_DEFAULT_PARTITION__";
 
+const DAY_MS: i64 = 86_400_000;
+
 /// A file name for an input: its name without compression and format extensions, in safe
 /// characters (`stdin` for `-`).
 fn stem(path: &str) -> String {
@@ -40,12 +42,19 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
     let loaded = super::load_with(&a.input, &a.display, |o| o.no_digest = true)?;
     let store = &loaded.store;
     let paths: Vec<String> = loaded.inputs.iter().map(|s| s.path.clone()).collect();
-    // The files and their rows, in the store's order.
+    // The files and their rows, in the store's order: grouped by input number or by day first
+    // (a name a row had been 9.7M allocations and path comparisons), named once a group.
     let mut files: BTreeMap<PathBuf, Vec<u32>> = BTreeMap::new();
     match a.partition {
         Partition::Input => {
+            let mut by_input: Vec<Vec<u32>> = vec![Vec::new(); paths.len()];
+            for m in &store.rows {
+                if let Some(rows) = by_input.get_mut(store.attrs(m).source_file as usize) {
+                    rows.push(m.idx);
+                }
+            }
             let mut names: Vec<PathBuf> = Vec::new();
-            for p in &paths {
+            for (p, rows) in paths.iter().zip(by_input) {
                 let base = stem(p);
                 let mut name = PathBuf::from(format!("{base}.{ext}"));
                 let mut n = 1;
@@ -53,16 +62,20 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
                     n += 1;
                     name = PathBuf::from(format!("{base}-{n}.{ext}"));
                 }
-                names.push(name);
-            }
-            for m in &store.rows {
-                files.entry(names[store.attrs(m).source_file as usize].clone()).or_default().push(m.idx);
+                names.push(name.clone());
+                if !rows.is_empty() {
+                    files.insert(name, rows);
+                }
             }
         }
         Partition::Day => {
+            let mut by_day: BTreeMap<Option<i64>, Vec<u32>> = BTreeMap::new();
             for m in &store.rows {
-                let day = m.ts_opt().map_or_else(|| NO_DAY.to_string(), |t| crate::units::time(t)[..10].to_string());
-                files.entry(PathBuf::from(format!("day={day}")).join(format!("part-0.{ext}"))).or_default().push(m.idx);
+                by_day.entry(m.ts_opt().map(|t| t.div_euclid(DAY_MS))).or_default().push(m.idx);
+            }
+            for (day, rows) in by_day {
+                let day = day.map_or_else(|| NO_DAY.to_string(), |d| crate::units::time(d * DAY_MS)[..10].to_string());
+                files.insert(PathBuf::from(format!("day={day}")).join(format!("part-0.{ext}")), rows);
             }
         }
     }

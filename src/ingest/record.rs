@@ -219,12 +219,53 @@ pub fn body_template(body: &str) -> String {
     out
 }
 
-/// [`body_template`] into a buffer (cleared first), so a parser can reuse one.
+/// [`body_template`] into a buffer (cleared first), so a parser can reuse one. ASCII byte by byte
+/// (a run of other bytes copied at once); from the first non-ASCII byte on, character by
+/// character as [`template_chars`] (at 9.7M Console rows the character loop alone had been 5 %
+/// of `export`'s CPU time).
 pub fn body_template_into(body: &str, out: &mut String) {
     out.clear();
+    let bytes = body.as_bytes();
     let mut in_digits = false;
+    let mut i = 0;
+    while i < bytes.len() && bytes[i].is_ascii() {
+        if out.len() >= TEMPLATE_CAP {
+            out.push('…');
+            return;
+        }
+        let b = bytes[i];
+        if b.is_ascii_digit() {
+            if !in_digits {
+                out.push('#');
+            }
+            in_digits = true;
+            i += 1;
+        } else if b.is_ascii_control() {
+            out.push(' ');
+            in_digits = false;
+            i += 1;
+        } else {
+            // A run of printable ASCII that is not a digit, cut where the cap is reached.
+            let run = bytes[i..]
+                .iter()
+                .take(TEMPLATE_CAP - out.len())
+                .take_while(|b| b.is_ascii_graphic() && !b.is_ascii_digit() || **b == b' ')
+                .count();
+            out.push_str(&body[i..i + run]);
+            in_digits = false;
+            i += run;
+        }
+    }
+    template_chars(&body[i..], in_digits, out);
+}
+
+/// The bytes of a template before its `…`.
+const TEMPLATE_CAP: usize = 160;
+
+/// [`body_template_into`] character by character, from a state (`in_digits`) and onto `out`.
+fn template_chars(body: &str, mut in_digits: bool, out: &mut String) {
     for c in body.chars() {
-        if out.len() >= 160 {
+        if out.len() >= TEMPLATE_CAP {
             out.push('…');
             break;
         }
@@ -271,6 +312,24 @@ mod tests {
     fn templates_mask_digits() {
         assert_eq!(body_template("Your code is 123456. Valid 10 min"), "Your code is #. Valid # min");
         assert_eq!(body_template("G-482913 is your code"), "G-# is your code");
+    }
+
+    #[test]
+    fn templates_byte_by_byte_are_templates_char_by_char() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let alphabet = ['a', 'Z', ' ', '7', '0', '.', '\t', '\n', '\u{7f}', 'é', '€', '😀', '\u{85}', '٣', '-'];
+        let mut buf = String::new();
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..200);
+            let s: String = (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+            // Long ASCII runs too, to reach the cap inside one.
+            let s = if rng.random_range(0..4) == 0 { format!("{}{s}", "x".repeat(rng.random_range(150..170))) } else { s };
+            let mut want = String::new();
+            template_chars(&s, false, &mut want);
+            body_template_into(&s, &mut buf);
+            assert_eq!(buf, want, "{s:?}");
+        }
     }
 
     #[test]
