@@ -404,13 +404,7 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crat
 /// or CSV (header, RFC 4180), batch by batch: Parquet batches built and compressed on every core
 /// ([`row_groups`]), CSV batches built on a second thread while the writer formats the last one.
 /// `paths`: the inputs' paths, by the store's input number.
-pub fn write_canonical(
-    store: &Store,
-    rows: &[u32],
-    paths: &[String],
-    format: TableFormat,
-    w: &mut (dyn std::io::Write + Send),
-) -> PolarsResult<()> {
+pub fn write_canonical(store: &Store, rows: &[u32], paths: &[String], format: TableFormat, w: &mut dyn std::io::Write) -> PolarsResult<()> {
     write_batches(store, rows, paths, format, w, BATCH)
 }
 
@@ -419,7 +413,7 @@ fn write_batches(
     rows: &[u32],
     paths: &[String],
     format: TableFormat,
-    w: &mut (dyn std::io::Write + Send),
+    w: &mut dyn std::io::Write,
     batch: usize,
 ) -> PolarsResult<()> {
     let by_attrs = attrs_frame(store, paths)?;
@@ -526,6 +520,32 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&whole).lines().count(), store.rows.len() + 1);
         for batch in [1, 7, 1000] {
             assert!(write(batch) == whole, "batches of {batch}");
+        }
+    }
+
+    /// The row groups compressed on worker threads ([`row_groups`]) make the file polars' own
+    /// batched writer makes from the same batches, byte for byte: every batch size, no rows.
+    #[test]
+    fn parquet_from_workers_is_polars_batched_file() {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sim/unverified-spread.ndjson.gz");
+        let inputs = vec![crate::ingest::source::InputPath::File(path)];
+        let loaded = crate::ingest::load(&inputs, &Default::default(), &indicatif::ProgressBar::hidden()).expect("load");
+        let store = &loaded.store;
+        let all: Vec<u32> = (0..store.rows.len() as u32).collect();
+        let paths = vec!["unverified-spread.ndjson.gz".to_string()];
+        let by_attrs = attrs_frame(store, &paths).expect("attrs");
+        let compression = ParquetCompression::Zstd(Some(zstd_level().expect("level")));
+        for (rows, batch) in [(&all[..50], 1), (&all[..], 7), (&all[..], 333), (&all[..], usize::MAX), (&all[..0], 333)] {
+            let (mut want, countries) = (Vec::new(), countries_of(store, rows));
+            let schema = canonical(store, &[], &by_attrs, &countries).expect("schema").schema().clone();
+            let mut writer = ParquetWriter::new(&mut want).with_compression(compression).batched(&schema).expect("writer");
+            for b in rows.chunks(batch.min(rows.len().max(1))) {
+                writer.write_batch(&canonical(store, b, &by_attrs, &countries).expect("batch")).expect("write");
+            }
+            writer.finish().expect("finish");
+            let mut got = Vec::new();
+            write_batches(store, rows, &paths, TableFormat::Parquet(Compression::Zstd), &mut got, batch).expect("parquet");
+            assert!(got == want, "{} rows in batches of {batch}: {} bytes, polars {}", rows.len(), got.len(), want.len());
         }
     }
 

@@ -49,9 +49,11 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
         Partition::Input => {
             let mut by_input: Vec<Vec<u32>> = vec![Vec::new(); paths.len()];
             for m in &store.rows {
-                if let Some(rows) = by_input.get_mut(store.attrs(m).source_file as usize) {
-                    rows.push(m.idx);
-                }
+                let input = store.attrs(m).source_file as usize;
+                by_input
+                    .get_mut(input)
+                    .ok_or_else(|| Error::Other(format!("export: a message of input {input}, of {} read", paths.len())))?
+                    .push(m.idx);
             }
             let mut names: Vec<PathBuf> = Vec::new();
             for (p, rows) in paths.iter().zip(by_input) {
@@ -74,8 +76,8 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
                 by_day.entry(m.ts_opt().map(|t| t.div_euclid(DAY_MS))).or_default().push(m.idx);
             }
             for (day, rows) in by_day {
-                let day = day.map_or_else(|| NO_DAY.to_string(), |d| crate::units::time(d * DAY_MS)[..10].to_string());
-                files.insert(PathBuf::from(format!("day={day}")).join(format!("part-0.{ext}")), rows);
+                let day = day.map_or_else(|| NO_DAY.to_string(), |d| crate::units::time(d.saturating_mul(DAY_MS))[..10].to_string());
+                files.entry(PathBuf::from(format!("day={day}")).join(format!("part-0.{ext}"))).or_default().extend(rows);
             }
         }
     }
