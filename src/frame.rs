@@ -523,13 +523,18 @@ mod tests {
         }
     }
 
+    /// The bundled unverified-spread fixture (Twilio Verify attempts: conversions known), loaded.
+    fn spread() -> crate::ingest::Loaded {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sim/unverified-spread.ndjson.gz");
+        let inputs = vec![crate::ingest::source::InputPath::File(path)];
+        crate::ingest::load(&inputs, &Default::default(), &indicatif::ProgressBar::hidden()).expect("load")
+    }
+
     /// The row groups compressed on worker threads ([`row_groups`]) make the file polars' own
     /// batched writer makes from the same batches, byte for byte: every batch size, no rows.
     #[test]
     fn parquet_from_workers_is_polars_batched_file() {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sim/unverified-spread.ndjson.gz");
-        let inputs = vec![crate::ingest::source::InputPath::File(path)];
-        let loaded = crate::ingest::load(&inputs, &Default::default(), &indicatif::ProgressBar::hidden()).expect("load");
+        let loaded = spread();
         let store = &loaded.store;
         let all: Vec<u32> = (0..store.rows.len() as u32).collect();
         let paths = vec!["unverified-spread.ndjson.gz".to_string()];
@@ -553,9 +558,7 @@ mod tests {
     /// CSV has, cell by cell, in row groups of any size; the Parquet file's column types are text.
     #[test]
     fn parquet_cells_are_the_csv_cells() {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sim/unverified-spread.ndjson.gz");
-        let inputs = vec![crate::ingest::source::InputPath::File(path)];
-        let loaded = crate::ingest::load(&inputs, &Default::default(), &indicatif::ProgressBar::hidden()).expect("load");
+        let loaded = spread();
         let store = &loaded.store;
         let rows: Vec<u32> = (0..store.rows.len() as u32).collect();
         let paths = vec!["unverified-spread.ndjson.gz".to_string()];
