@@ -523,21 +523,22 @@ mod tests {
         }
     }
 
-    /// The bundled unverified-spread fixture (Twilio Verify attempts: conversions known), loaded.
-    fn spread() -> crate::ingest::Loaded {
+    /// The bundled unverified-spread fixture (Twilio Verify attempts: conversions known), loaded,
+    /// with every row of its store and its input's path.
+    fn spread() -> (crate::ingest::Loaded, Vec<u32>, Vec<String>) {
         let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sim/unverified-spread.ndjson.gz");
         let inputs = vec![crate::ingest::source::InputPath::File(path)];
-        crate::ingest::load(&inputs, &Default::default(), &indicatif::ProgressBar::hidden()).expect("load")
+        let loaded = crate::ingest::load(&inputs, &Default::default(), &indicatif::ProgressBar::hidden()).expect("load");
+        let rows = (0..loaded.store.rows.len() as u32).collect();
+        (loaded, rows, vec!["unverified-spread.ndjson.gz".to_string()])
     }
 
     /// The row groups compressed on worker threads ([`row_groups`]) make the file polars' own
     /// batched writer makes from the same batches, byte for byte: every batch size, no rows.
     #[test]
     fn parquet_from_workers_is_polars_batched_file() {
-        let loaded = spread();
+        let (loaded, all, paths) = spread();
         let store = &loaded.store;
-        let all: Vec<u32> = (0..store.rows.len() as u32).collect();
-        let paths = vec!["unverified-spread.ndjson.gz".to_string()];
         let by_attrs = attrs_frame(store, &paths).expect("attrs");
         let compression = ParquetCompression::Zstd(Some(zstd_level().expect("level")));
         for (rows, batch) in [(&all[..50], 1), (&all[..], 7), (&all[..], 333), (&all[..], usize::MAX), (&all[..0], 333)] {
@@ -558,10 +559,8 @@ mod tests {
     /// CSV has, cell by cell, in row groups of any size; the Parquet file's column types are text.
     #[test]
     fn parquet_cells_are_the_csv_cells() {
-        let loaded = spread();
+        let (loaded, rows, paths) = spread();
         let store = &loaded.store;
-        let rows: Vec<u32> = (0..store.rows.len() as u32).collect();
-        let paths = vec!["unverified-spread.ndjson.gz".to_string()];
         let mut csv_text = Vec::new();
         write_batches(store, &rows, &paths, TableFormat::Csv, &mut csv_text, 1000).expect("csv");
         let mut reader = csv::Reader::from_reader(csv_text.as_slice());

@@ -74,12 +74,9 @@ pub fn write_in_order<W: std::io::Write>(
                 let (tx, rx) = std::sync::mpsc::sync_channel::<PolarsResult<Encoded>>(1);
                 s.spawn(move || {
                     for k in (t..batches).step_by(workers) {
-                        let failed = {
-                            let encoded = make(k);
-                            let failed = encoded.is_err();
-                            tx.send(encoded).is_err() || failed
-                        };
-                        if failed {
+                        let encoded = make(k);
+                        let failed = encoded.is_err();
+                        if tx.send(encoded).is_err() || failed {
                             break;
                         }
                     }
