@@ -53,17 +53,6 @@ pub fn time_opt(flag: &str, v: &Option<String>) -> Result<Option<i64>, Error> {
     v.as_deref().map(|s| crate::timeparse::parse_text(s).map_err(|e| Error::Usage(format!("{flag} `{s}` {e}")))).transpose()
 }
 
-/// Priced rows per [`Attrs`](crate::store::Attrs) index: currencies are a property of the
-/// attrs, so one pass of array increments tells everything the currency checks need (a hash
-/// lookup a row had been a tenth of a second on one core at ten million rows).
-fn priced_by_attrs(store: &Store) -> Vec<u64> {
-    let mut n = vec![0u64; store.attrs_len()];
-    for m in store.rows.iter().filter(|m| m.bits & crate::store::bits::HAS_COST != 0) {
-        n[m.attrs as usize] += 1;
-    }
-    n
-}
-
 /// The currency most messages are priced in; costs in other currencies are left out of sums.
 fn dominant_currency(store: &Store, priced: &[u64]) -> Option<Sym> {
     let mut counts: Map<Sym, u64> = Map::default();
@@ -191,8 +180,17 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     timings::mark_memory("after load");
     let spinner = crate::progress::stage("detecting", !(g.quiet || g.no_progress));
     let t_detect = std::time::Instant::now();
-    let priced = timings::part("prices and currency", || priced_by_attrs(&loaded.store));
-    let currency = dominant_currency(&loaded.store, &priced);
+    let in_countries = |m: &crate::store::Message| super::baseline::in_countries(&countries, m);
+    let keep = |m: &crate::store::Message| {
+        m.ts_opt().is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)) && in_countries(m)
+    };
+    // Priced rows per attrs (currencies are a property of the attrs, so array increments tell
+    // everything the currency checks need), and whether the filters keep every row, with the
+    // rows' facts: one pass over the table on every core.
+    let survey =
+        timings::part("survey (prices, filters, order)", || detect::survey::Survey::of(&loaded.store.rows, loaded.store.attrs_len(), keep));
+    let priced = &survey.priced;
+    let currency = dominant_currency(&loaded.store, priced);
     // Prices in other currencies are left out of every sum (and still written as evidence).
     let foreign_attrs: Vec<bool> =
         priced.iter().enumerate().map(|(i, &n)| n > 0 && loaded.store.attrs_at(i as u32).currency != currency.unwrap_or(0)).collect();
@@ -207,11 +205,11 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     }
     let store = &loaded.store;
     let currency_text = currency.and_then(|c| store.str(c)).unwrap_or("").to_string();
-    let in_countries = |m: &crate::store::Message| super::baseline::in_countries(&countries, m);
-    let keep = |m: &crate::store::Message| {
-        m.ts_opt().is_none_or(|t| since.is_none_or(|s| t >= s) && until.is_none_or(|u| t < u)) && in_countries(m)
+    let (rows, no_ts) = if survey.left_out == 0 {
+        (std::borrow::Cow::Borrowed(&store.rows[..]), 0)
+    } else {
+        timings::part("detector rows", || detect::rows(store, keep))
     };
-    let (rows, no_ts) = timings::part("detector rows", || detect::rows(store, keep));
     timings::mark_memory("after detector rows");
     if rows.is_empty() {
         spinner.finish_and_clear();
@@ -233,7 +231,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
         learned.numbers.extend(detect::baseline::verified_before(&rows, &c.first_verified));
     }
     let learned = &*learned;
-    let facts = timings::part("facts", || detect::facts::Facts::of(&rows));
+    let facts = timings::part("facts", || survey.facts(&rows).unwrap_or_else(|| detect::facts::Facts::of(&rows)));
     if !detect::span_fits(facts.start, facts.end) {
         return Err(Error::Usage(format!(
             "the messages span {} to {}, over the {} days one scan looks at (a send dated far away is a corrupt row); narrow it with --since and --until",
@@ -242,7 +240,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             detect::MAX_SPAN_DAYS
         )));
     }
-    let all = detect::run(&rows, &facts, learned, &params, &selected, &store.error_codes(), &currency_text);
+    let all = detect::run(&rows, &facts, survey.marked(), learned, &params, &selected, &store.error_codes(), &currency_text);
     let (mut all, suppressed) = allow.apply(all, store);
     for f in &mut all {
         detect::settle(f, &store.rows, |r| store.rows[r as usize].cost);

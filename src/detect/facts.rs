@@ -29,32 +29,104 @@ pub struct Facts {
     pub account_conversion: Option<f64>,
 }
 
-impl Facts {
-    /// One pass over `rows` (a second over those with conversion known, when there are any).
-    pub fn of(rows: &[Row]) -> Facts {
-        let (mut start, mut end) = (i64::MAX, i64::MIN);
-        let (mut up, mut down, mut known) = (true, true, false);
-        let mut last = rows.first().map_or(0, |r| r.ts);
-        for r in rows {
-            start = start.min(r.ts);
-            end = end.max(r.ts);
-            up &= last <= r.ts;
-            down &= last >= r.ts;
-            last = r.ts;
-            known |= r.converted().is_some();
+/// The facts of a run of rows, before the account's conversion: what [`Facts::of`] finds in
+/// each part of the rows, on a thread each, and joins in order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Partial {
+    start: i64,
+    end: i64,
+    /// The run's first and last send time (None for no rows).
+    ends: Option<(i64, i64)>,
+    up: bool,
+    down: bool,
+    known: bool,
+}
+
+impl Default for Partial {
+    fn default() -> Partial {
+        Partial { start: i64::MAX, end: i64::MIN, ends: None, up: true, down: true, known: false }
+    }
+}
+
+impl Partial {
+    /// One more row, after those seen.
+    #[inline]
+    pub fn add(&mut self, r: &Row) {
+        self.start = self.start.min(r.ts);
+        self.end = self.end.max(r.ts);
+        match &mut self.ends {
+            Some((_, last)) => {
+                self.up &= *last <= r.ts;
+                self.down &= *last >= r.ts;
+                *last = r.ts;
+            }
+            None => self.ends = Some((r.ts, r.ts)),
         }
-        if rows.is_empty() {
-            (start, end) = (0, 0);
+        self.known |= r.converted().is_some();
+    }
+
+    /// These rows, then `later`'s.
+    pub fn then(self, later: Partial) -> Partial {
+        let (up, down) = match (self.ends, later.ends) {
+            (Some((_, last)), Some((first, _))) => (last <= first, last >= first),
+            _ => (true, true),
+        };
+        Partial {
+            start: self.start.min(later.start),
+            end: self.end.max(later.end),
+            ends: match (self.ends, later.ends) {
+                (Some((a, _)), Some((_, b))) => Some((a, b)),
+                (a, b) => a.or(b),
+            },
+            up: self.up && later.up && up,
+            down: self.down && later.down && down,
+            known: self.known || later.known,
         }
-        let order = if up {
+    }
+
+    /// The facts of `rows`, the rows this partial saw (a second pass over those with conversion
+    /// known, when there are any).
+    pub fn finish(self, rows: &[Row]) -> Facts {
+        let (start, end) = if self.ends.is_none() { (0, 0) } else { (self.start, self.end) };
+        let order = if self.up {
             Order::Ascending
-        } else if down {
+        } else if self.down {
             Order::Descending
         } else {
             Order::Neither
         };
-        let account_conversion = if known { daily_baseline(rows.iter().filter(|r| r.converted().is_some())) } else { None };
-        Facts { start, end, order, conversion_known: known, account_conversion }
+        let account_conversion = if self.known { daily_baseline(rows.iter().filter(|r| r.converted().is_some())) } else { None };
+        Facts { start, end, order, conversion_known: self.known, account_conversion }
+    }
+}
+
+/// `f` over `rows` cut into one part a core (one part below 64k rows), given each part's
+/// position in `rows`; the parts' results in the rows' order.
+pub fn in_parts<T: Send>(rows: &[Row], f: impl Fn(usize, &[Row]) -> T + Sync) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+    if rows.len() < 1 << 16 || cores == 1 {
+        return vec![f(0, rows)];
+    }
+    let size = rows.len().div_ceil(cores);
+    std::thread::scope(|s| {
+        let f = &f;
+        let handles: Vec<_> = rows.chunks(size).enumerate().skip(1).map(|(i, part)| s.spawn(move || f(i * size, part))).collect();
+        let mut out = vec![f(0, &rows[..size])];
+        out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        out
+    })
+}
+
+impl Facts {
+    /// One pass over `rows`, on every core (a second over those with conversion known, when
+    /// there are any).
+    pub fn of(rows: &[Row]) -> Facts {
+        let parts = in_parts(rows, |_, part| {
+            let mut p = Partial::default();
+            part.iter().for_each(|r| p.add(r));
+            p
+        });
+        parts.into_iter().fold(Partial::default(), Partial::then).finish(rows)
     }
 
     /// The period as (first, last), when there are rows.
@@ -64,9 +136,37 @@ impl Facts {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::detect::tests::row;
+
+    /// The plain way: one pass on one thread.
+    pub fn one_pass(rows: &[Row]) -> Facts {
+        let mut p = Partial::default();
+        rows.iter().for_each(|r| p.add(r));
+        p.finish(rows)
+    }
+
+    #[test]
+    fn the_parts_give_what_one_pass_gives() {
+        // Enough rows for a part a core; ascending, descending, and out of order only where a
+        // part ends, only inside one, or flat.
+        let n: i64 = 300_000;
+        let at = |ts: &dyn Fn(i64) -> i64| -> Vec<Row> { (0..n).map(|i| row(i as u32, ts(i), 371, 20_000_000, 8)).collect() };
+        let cores = std::thread::available_parallelism().map_or(1, usize::from).min(8);
+        let edge = (n as usize).div_ceil(cores) as i64;
+        for rows in [
+            at(&|i| i / 3),
+            at(&|i| n - i),
+            at(&|i| if i == edge { 0 } else { i }),
+            at(&|i| if i == edge - 1 { n } else { n - i }),
+            at(&|i| if i == 7 { -1 } else { i }),
+            at(&|_| 5),
+        ] {
+            assert_eq!(Facts::of(&rows), one_pass(&rows));
+        }
+        assert_eq!(Partial::default().then(Partial::default()).finish(&[]), one_pass(&[]));
+    }
 
     #[test]
     fn one_pass_finds_what_the_detectors_had_each_found() {

@@ -18,6 +18,7 @@ pub mod occupancy;
 pub mod provider_blocks;
 pub mod pumped_range;
 pub mod spend_anomaly;
+pub mod survey;
 
 use crate::store::Store;
 use clap::ValueEnum;
@@ -329,10 +330,13 @@ pub fn span_fits(start: i64, end: i64) -> bool {
 /// learn from `rows` themselves, robustly. `errors`: the provider's error code of each attrs
 /// index ([`crate::store::Store::error_codes`]).
 /// `currency`: what costs are in, for the findings' texts.
-/// `facts`: [`facts::Facts::of`] the rows.
+/// `facts`: [`facts::Facts::of`] the rows; `marked`: their marked rows, when a survey found
+/// them (else a pass here finds them).
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     rows: &[Row],
     facts: &facts::Facts,
+    marked: Option<&survey::Marked>,
     base: &baseline::Baseline,
     params: &Params,
     selected: &[&str],
@@ -357,7 +361,7 @@ pub fn run(
                 (join(ranges), fresh)
             })
         });
-        let rest = others(rows, facts, base, params, &on, errors, currency);
+        let rest = others(rows, facts, marked, base, params, &on, errors, currency);
         let (ranges, fresh) = heavy.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (ranges, rest, fresh)
     });
@@ -371,9 +375,11 @@ pub fn run(
     f
 }
 
+#[allow(clippy::too_many_arguments)]
 fn others(
     rows: &[Row],
     facts: &facts::Facts,
+    marked: Option<&survey::Marked>,
     base: &baseline::Baseline,
     params: &Params,
     on: &dyn Fn(&str) -> bool,
@@ -384,8 +390,12 @@ fn others(
     f.extend(timed(on, &spend_anomaly::DETECTOR, || spend_anomaly::detect(rows, facts, base, params, currency)));
     f.extend(timed(on, &low_conversion::DETECTOR, || low_conversion::detect(rows, facts, base, params)));
     f.extend(timed(on, &excess_unverified::DETECTOR, || excess_unverified::detect(rows, facts, base, params)));
-    f.extend(timed(on, &number_class::DETECTOR, || number_class::detect(rows, params)));
-    f.extend(timed(on, &provider_blocks::DETECTOR, || provider_blocks::detect(rows, errors, params)));
+    if on(number_class::DETECTOR.id) || on(provider_blocks::DETECTOR.id) {
+        let marked = survey::marked_or_found(rows, marked);
+        let at = |list: &'_ [u32]| list.iter().map(|&i| &rows[i as usize]).collect::<Vec<&Row>>();
+        f.extend(timed(on, &number_class::DETECTOR, || number_class::detect_among(rows.len(), at(&marked.classed).into_iter(), params)));
+        f.extend(timed(on, &provider_blocks::DETECTOR, || provider_blocks::detect_among(at(&marked.blocked).into_iter(), errors, params)));
+    }
     f
 }
 

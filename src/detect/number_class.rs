@@ -17,6 +17,11 @@ pub const DETECTOR: Detector = Detector {
     ],
 };
 
+/// Whether `r` is a send this detector counts: to a risky class or an invalid number.
+pub fn counts(r: &Row) -> bool {
+    risky(r.number_type) || r.number_type == NumberType::Invalid
+}
+
 fn risky(t: NumberType) -> bool {
     matches!(
         t,
@@ -31,13 +36,18 @@ fn risky(t: NumberType) -> bool {
 }
 
 pub fn detect(rows: &[Row], p: &Params) -> Vec<Finding> {
+    detect_among(rows.len(), rows.iter().filter(|r| counts(r)), p)
+}
+
+/// [`detect`] given the rows it [`counts`] of `total` (found with others in one pass).
+pub fn detect_among<'a>(total: usize, counted: impl Iterator<Item = &'a Row>, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let mut groups: BTreeMap<(NumberType, String), Vec<&Row>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| risky(r.number_type) || r.number_type == NumberType::Invalid) {
+    for r in counted {
         let where_ = if r.number_type == NumberType::NonGeographic { format!("+{}", r.calling_code) } else { r.country_str() };
         groups.entry((r.number_type, where_)).or_default().push(r);
     }
-    let total = rows.len().max(1) as f64;
+    let total = total.max(1) as f64;
     let mut out = Vec::new();
     for ((class, place), members) in groups {
         let n = members.len() as f64;

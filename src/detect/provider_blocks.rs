@@ -32,8 +32,13 @@ pub fn is_block_text(status_raw: &str) -> bool {
 
 /// `errors`: each attrs index's error code (see [`super::run`]).
 pub fn detect(rows: &[Row], errors: &[u32], p: &Params) -> Vec<Finding> {
+    detect_among(rows.iter().filter(|r| r.provider_block()), errors, p)
+}
+
+/// [`detect`] given the rows the provider blocked (found with others in one pass).
+pub fn detect_among<'a>(blocked: impl Iterator<Item = &'a Row>, errors: &[u32], p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
-    let by_country = super::by_country(rows.iter().filter(|r| r.provider_block()));
+    let by_country = super::by_country(blocked);
     let mut out = Vec::new();
     for (country, members) in by_country {
         let n = members.len() as f64;

@@ -260,34 +260,63 @@ pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding],
     }
     // How much legit traffic each country has: its legit sends that verified (when conversion
     // is known), else its legit sends, against the account's; and the incidents' countries'
-    // legit numbers; counted in one pass.
-    let mut countries = Countries::default();
-    let mut weight: Vec<f64> = Vec::new();
-    let mut users: Map<[u8; 2], Users> = Map::default();
+    // legit numbers; counted in one pass on every core.
     // Rules are about the attack's calling codes: the rows of those, for what the rules would
     // have matched (gathered in this pass, not a second over every row).
     let codes = crate::detect::CallingCodes::of(strong.iter().flat_map(|i| i.rows.iter()).map(|&r| store.rows[r as usize].calling_code));
+    let parts = crate::detect::facts::in_parts(rows, |from, part| {
+        let mut countries = Countries::default();
+        let mut weight: Vec<f64> = Vec::new();
+        // By country number: whether its legit users are wanted (a table, not a hash lookup a row).
+        let mut users_at: Vec<Option<Users>> = Vec::new();
+        let mut of_codes: Vec<u32> = Vec::new();
+        for (at, r) in part.iter().enumerate() {
+            if codes.has(r) {
+                of_codes.push((from + at) as u32);
+            }
+            if attack[r.idx as usize] {
+                continue;
+            }
+            let country = r.country();
+            let c = countries.id(country);
+            if c == weight.len() {
+                weight.push(0.0);
+                users_at.push(country.filter(|c| wanted.contains(c)).map(|_| Users::default()));
+            }
+            weight[c] += if conversion_known { f64::from(u8::from(r.converted() == Some(true))) } else { 1.0 };
+            let Some(u) = users_at[c].as_mut().filter(|_| r.nlen > 0) else { continue };
+            u.legit.insert((r.calling_code, r.national));
+            if r.converted() == Some(true) {
+                u.verified.insert((r.calling_code, r.national));
+            }
+        }
+        (countries, weight, users_at, of_codes)
+    });
+    // The parts joined in order (weights are counts, so their sums are exact in any order).
+    let mut countries = Countries::default();
+    let mut weight: Vec<f64> = Vec::new();
+    let mut users_at: Vec<Option<Users>> = Vec::new();
     let mut of_codes: Vec<u32> = Vec::new();
-    for (at, r) in rows.iter().enumerate() {
-        if codes.has(r) {
-            of_codes.push(at as u32);
+    for (part_countries, part_weight, part_users, part_codes) in parts {
+        for ((&code, w), u) in part_countries.codes.iter().zip(part_weight).zip(part_users) {
+            let c = countries.id(code);
+            if c == weight.len() {
+                weight.push(0.0);
+                users_at.push(None);
+            }
+            weight[c] += w;
+            match (&mut users_at[c], u) {
+                (Some(have), Some(u)) => {
+                    have.legit.extend(u.legit);
+                    have.verified.extend(u.verified);
+                }
+                (slot @ None, u) => *slot = u,
+                (Some(_), None) => {}
+            }
         }
-        if attack[r.idx as usize] {
-            continue;
-        }
-        let country = r.country();
-        let c = countries.id(country);
-        if c == weight.len() {
-            weight.push(0.0);
-        }
-        weight[c] += if conversion_known { f64::from(u8::from(r.converted() == Some(true))) } else { 1.0 };
-        let Some(c) = country.filter(|c| r.nlen > 0 && wanted.contains(c)) else { continue };
-        let u = users.entry(c).or_default();
-        u.legit.insert((r.calling_code, r.national));
-        if r.converted() == Some(true) {
-            u.verified.insert((r.calling_code, r.national));
-        }
+        of_codes.extend(part_codes);
     }
+    let users: Map<[u8; 2], Users> = countries.codes.iter().zip(users_at).filter_map(|(code, u)| Some(((*code)?, u?))).collect();
     let account: f64 = weight.iter().sum();
     let finding_of: Map<&str, &Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
     let mut rules: Vec<Rule> = Vec::new();
