@@ -64,23 +64,36 @@ pub struct Messages(DataFrame);
 pub fn messages(store: &Store) -> PolarsResult<Messages> {
     let rows = &store.rows;
     // Columns without nulls move their vectors in; the others are built from iterators (no
-    // vector of options between).
-    let file: Vec<u32> = rows.iter().map(|m| store.attrs(m).source_file).collect();
-    let dest: Vec<u64> = rows.iter().map(|m| Store::dest_digits(m).unwrap_or(1 << 63 | m.national)).collect();
-    let country: Vec<u32> = rows.iter().map(|m| m.country_opt().map_or(0, |_| u32::from(u16::from_be_bytes(m.region)))).collect();
-    let currency: Vec<u32> = rows
-        .iter()
-        .map(|m| {
-            let c = store.attrs(m).currency;
-            if store.str(c).is_some() { c } else { NO_CURRENCY }
-        })
-        .collect();
+    // vector of options between). Half the columns on a second thread (at 10M rows, 0.3 s on
+    // one core).
+    let (file, dest, country, currency) = std::thread::scope(|s| {
+        let by_attrs = s.spawn(|| {
+            let file: Vec<u32> = rows.iter().map(|m| store.attrs(m).source_file).collect();
+            let currency: Vec<u32> = rows
+                .iter()
+                .map(|m| {
+                    let c = store.attrs(m).currency;
+                    if store.str(c).is_some() { c } else { NO_CURRENCY }
+                })
+                .collect();
+            (file, currency)
+        });
+        let dest: Vec<u64> = rows.iter().map(|m| Store::dest_digits(m).unwrap_or(1 << 63 | m.national)).collect();
+        let country: Vec<u32> = rows.iter().map(|m| m.country_opt().map_or(0, |_| u32::from(u16::from_be_bytes(m.region)))).collect();
+        let (file, currency) = by_attrs.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (file, dest, country, currency)
+    });
+    let (ts, cost) = std::thread::scope(|s| {
+        let cost = s.spawn(|| Float64Chunked::from_iter_options("cost".into(), rows.iter().map(|m| store.raw_cost(m))));
+        let ts = Int64Chunked::from_iter_options("ts".into(), rows.iter().map(|m| m.ts_opt()));
+        (ts, cost.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
     Ok(Messages(DataFrame::new_infer_height(vec![
         UInt32Chunked::from_vec("file".into(), file).into_column(),
-        Int64Chunked::from_iter_options("ts".into(), rows.iter().map(|m| m.ts_opt())).into_column(),
+        ts.into_column(),
         UInt64Chunked::from_vec("destination".into(), dest).into_column(),
         UInt32Chunked::from_vec("country".into(), country).into_column(),
-        Float64Chunked::from_iter_options("cost".into(), rows.iter().map(|m| store.raw_cost(m))).into_column(),
+        cost.into_column(),
         UInt32Chunked::from_vec("currency".into(), currency).into_column(),
     ])?))
 }

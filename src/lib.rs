@@ -14,6 +14,7 @@ pub mod ids;
 pub mod ingest;
 pub mod memory;
 pub mod output;
+pub mod parts;
 pub mod phone;
 pub mod progress;
 pub mod report;

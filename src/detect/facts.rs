@@ -100,28 +100,11 @@ impl Partial {
     }
 }
 
-/// `f` over `rows` cut into one part a core (one part below 64k rows), given each part's
-/// position in `rows`; the parts' results in the rows' order.
-pub fn in_parts<T: Send>(rows: &[Row], f: impl Fn(usize, &[Row]) -> T + Sync) -> Vec<T> {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from).min(8);
-    if rows.len() < 1 << 16 || cores == 1 {
-        return vec![f(0, rows)];
-    }
-    let size = rows.len().div_ceil(cores);
-    std::thread::scope(|s| {
-        let f = &f;
-        let handles: Vec<_> = rows.chunks(size).enumerate().skip(1).map(|(i, part)| s.spawn(move || f(i * size, part))).collect();
-        let mut out = vec![f(0, &rows[..size])];
-        out.extend(handles.into_iter().map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
-        out
-    })
-}
-
 impl Facts {
     /// One pass over `rows`, on every core (a second over those with conversion known, when
     /// there are any).
     pub fn of(rows: &[Row]) -> Facts {
-        let parts = in_parts(rows, |_, part| {
+        let parts = crate::parts::in_parts(rows, |_, part| {
             let mut p = Partial::default();
             part.iter().for_each(|r| p.add(r));
             p

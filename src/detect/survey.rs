@@ -5,8 +5,9 @@
 //! to read its 390 MB).
 
 use super::Row;
-use super::facts::{Facts, Partial, in_parts};
+use super::facts::{Facts, Partial};
 use super::number_class;
+use crate::parts::in_parts;
 use crate::store::bits::HAS_COST;
 
 /// The positions of the rows `number-class` counts and of those the provider blocked.

@@ -264,7 +264,7 @@ pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding],
     // Rules are about the attack's calling codes: the rows of those, for what the rules would
     // have matched (gathered in this pass, not a second over every row).
     let codes = crate::detect::CallingCodes::of(strong.iter().flat_map(|i| i.rows.iter()).map(|&r| store.rows[r as usize].calling_code));
-    let parts = crate::detect::facts::in_parts(rows, |from, part| {
+    let parts = crate::parts::in_parts(rows, |from, part| {
         let mut countries = Countries::default();
         let mut weight: Vec<f64> = Vec::new();
         // By country number: whether its legit users are wanted (a table, not a hash lookup a row).
