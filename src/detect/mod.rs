@@ -392,9 +392,11 @@ fn others(
     f.extend(timed(on, &excess_unverified::DETECTOR, || excess_unverified::detect(rows, facts, base, params)));
     if on(number_class::DETECTOR.id) || on(provider_blocks::DETECTOR.id) {
         let marked = survey::marked_or_found(rows, marked);
-        let at = |list: &'_ [u32]| list.iter().map(|&i| &rows[i as usize]).collect::<Vec<&Row>>();
-        f.extend(timed(on, &number_class::DETECTOR, || number_class::detect_among(rows.len(), at(&marked.classed).into_iter(), params)));
-        f.extend(timed(on, &provider_blocks::DETECTOR, || provider_blocks::detect_among(at(&marked.blocked).into_iter(), errors, params)));
+        fn at<'a>(rows: &'a [Row], list: &'a [u32]) -> impl Iterator<Item = &'a Row> + 'a {
+            list.iter().filter_map(move |&i| rows.get(i as usize))
+        }
+        f.extend(timed(on, &number_class::DETECTOR, || number_class::detect_among(rows.len(), at(rows, &marked.classed), params)));
+        f.extend(timed(on, &provider_blocks::DETECTOR, || provider_blocks::detect_among(at(rows, &marked.blocked), errors, params)));
     }
     f
 }

@@ -311,6 +311,8 @@ pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding],
                     have.verified.extend(u.verified);
                 }
                 (slot @ None, u) => *slot = u,
+                // Not met: a country is wanted in every part or in none. (A wanted country
+                // whose legit rows have no number has an empty entry: what no entry says.)
                 (Some(_), None) => {}
             }
         }
