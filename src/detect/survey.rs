@@ -41,10 +41,14 @@ pub struct Survey {
 }
 
 impl Survey {
+    fn new(attrs: usize) -> Survey {
+        Survey { priced: vec![0; attrs], left_out: 0, facts: Partial::default(), marked: Marked::default() }
+    }
+
     /// `rows`: the store's; `attrs`: how many attrs it has; `keep`: the scan's filters.
     pub fn of(rows: &[Row], attrs: usize, keep: impl Fn(&Row) -> bool + Sync) -> Survey {
         let parts = in_parts(rows, |at, part| {
-            let mut s = Survey { priced: vec![0; attrs], left_out: 0, facts: Partial::default(), marked: Marked::default() };
+            let mut s = Survey::new(attrs);
             for (i, m) in part.iter().enumerate() {
                 if m.bits & HAS_COST != 0
                     && let Some(n) = s.priced.get_mut(m.attrs as usize)
@@ -60,7 +64,7 @@ impl Survey {
             }
             s
         });
-        let mut all = Survey { priced: vec![0; attrs], left_out: 0, facts: Partial::default(), marked: Marked::default() };
+        let mut all = Survey::new(attrs);
         for p in parts {
             all.priced.iter_mut().zip(&p.priced).for_each(|(a, b)| *a += b);
             all.left_out += p.left_out;

@@ -237,6 +237,29 @@ struct Users {
     verified: Set<(u16, u64)>,
 }
 
+/// Legit traffic by country (numbered as first met): its weight, and the users of the wanted
+/// countries; and the positions of the rows of the attack's calling codes.
+#[derive(Default)]
+struct Legit {
+    countries: Countries,
+    weight: Vec<f64>,
+    /// By country number: its users when wanted (a table, not a hash lookup a row).
+    users: Vec<Option<Users>>,
+    of_codes: Vec<u32>,
+}
+
+impl Legit {
+    /// The number of `code`, a new country's room made.
+    fn slot(&mut self, code: crate::detect::Code, wanted: impl Fn(&crate::detect::Code) -> bool) -> usize {
+        let c = self.countries.id(code);
+        if c == self.weight.len() {
+            self.weight.push(0.0);
+            self.users.push(wanted(&code).then(Users::default));
+        }
+        c
+    }
+}
+
 /// Propose rules for `incidents` at or above `s.min_severity`. `rows`: the scanned messages;
 /// `store`: for each row's attack status by store index; `facts`: the rows' ([`Facts::of`]).
 pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding], incidents: &[Incident], s: &Settings) -> Proposal {
@@ -264,60 +287,41 @@ pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding],
     // Rules are about the attack's calling codes: the rows of those, for what the rules would
     // have matched (gathered in this pass, not a second over every row).
     let codes = crate::detect::CallingCodes::of(strong.iter().flat_map(|i| i.rows.iter()).map(|&r| store.rows[r as usize].calling_code));
+    let is_wanted = |c: &crate::detect::Code| c.is_some_and(|c| wanted.contains(&c));
     let parts = crate::parts::in_parts(rows, |from, part| {
-        let mut countries = Countries::default();
-        let mut weight: Vec<f64> = Vec::new();
-        // By country number: whether its legit users are wanted (a table, not a hash lookup a row).
-        let mut users_at: Vec<Option<Users>> = Vec::new();
-        let mut of_codes: Vec<u32> = Vec::new();
+        let mut legit = Legit::default();
         for (at, r) in part.iter().enumerate() {
             if codes.has(r) {
-                of_codes.push((from + at) as u32);
+                legit.of_codes.push((from + at) as u32);
             }
             if attack[r.idx as usize] {
                 continue;
             }
-            let country = r.country();
-            let c = countries.id(country);
-            if c == weight.len() {
-                weight.push(0.0);
-                users_at.push(country.filter(|c| wanted.contains(c)).map(|_| Users::default()));
-            }
-            weight[c] += if conversion_known { f64::from(u8::from(r.converted() == Some(true))) } else { 1.0 };
-            let Some(u) = users_at[c].as_mut().filter(|_| r.nlen > 0) else { continue };
+            let c = legit.slot(r.country(), is_wanted);
+            legit.weight[c] += if conversion_known { f64::from(u8::from(r.converted() == Some(true))) } else { 1.0 };
+            let Some(u) = legit.users[c].as_mut().filter(|_| r.nlen > 0) else { continue };
             u.legit.insert((r.calling_code, r.national));
             if r.converted() == Some(true) {
                 u.verified.insert((r.calling_code, r.national));
             }
         }
-        (countries, weight, users_at, of_codes)
+        legit
     });
-    // The parts joined in order (weights are counts, so their sums are exact in any order).
-    let mut countries = Countries::default();
-    let mut weight: Vec<f64> = Vec::new();
-    let mut users_at: Vec<Option<Users>> = Vec::new();
-    let mut of_codes: Vec<u32> = Vec::new();
-    for (part_countries, part_weight, part_users, part_codes) in parts {
-        for ((&code, w), u) in part_countries.codes.iter().zip(part_weight).zip(part_users) {
-            let c = countries.id(code);
-            if c == weight.len() {
-                weight.push(0.0);
-                users_at.push(None);
-            }
-            weight[c] += w;
-            match (&mut users_at[c], u) {
-                (Some(have), Some(u)) => {
-                    have.legit.extend(u.legit);
-                    have.verified.extend(u.verified);
-                }
-                (slot @ None, u) => *slot = u,
-                // Not met: a country is wanted in every part or in none. (A wanted country
-                // whose legit rows have no number has an empty entry: what no entry says.)
-                (Some(_), None) => {}
+    // The parts joined in order: countries numbered as one pass numbers them, and weights,
+    // which are counts, summed exactly.
+    let mut legit = Legit::default();
+    for part in parts {
+        for ((&code, w), u) in part.countries.codes.iter().zip(part.weight).zip(part.users) {
+            let c = legit.slot(code, is_wanted);
+            legit.weight[c] += w;
+            if let (Some(have), Some(u)) = (&mut legit.users[c], u) {
+                have.legit.extend(u.legit);
+                have.verified.extend(u.verified);
             }
         }
-        of_codes.extend(part_codes);
+        legit.of_codes.extend(part.of_codes);
     }
+    let Legit { countries, weight, users: users_at, of_codes } = legit;
     let users: Map<[u8; 2], Users> = countries.codes.iter().zip(users_at).filter_map(|(code, u)| Some(((*code)?, u?))).collect();
     let account: f64 = weight.iter().sum();
     let finding_of: Map<&str, &Finding> = findings.iter().map(|f| (f.id.as_str(), f)).collect();
