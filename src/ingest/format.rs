@@ -80,6 +80,15 @@ impl InputFormat {
         }
     }
 
+    /// A record a message, as a rule (no status events to fold into earlier rows): a load of
+    /// it may defer folding by id ([`crate::store::Store::defer_ids`]).
+    pub fn is_record_a_message(self) -> bool {
+        matches!(
+            self,
+            InputFormat::TwilioConsoleCsv | InputFormat::SnsDeliveryLogs | InputFormat::TwilioBulkexport | InputFormat::TwilioMessagesJson
+        )
+    }
+
     pub fn is_csv(self) -> bool {
         matches!(self, InputFormat::TwilioConsoleCsv | InputFormat::SnsUsageReport | InputFormat::GenericCsv)
     }

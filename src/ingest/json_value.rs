@@ -118,6 +118,19 @@ impl<'a, 'i> Rec<'a, 'i> {
     }
 }
 
+impl Member<'_, '_> {
+    /// Whether the member's key is `key`: lengths, then the first and last bytes compared in
+    /// place, and only keys that agree there compared whole. (Comparing as strings calls
+    /// `memcmp` for every key of the asked length: with the search around it, a fifth of the
+    /// parsing threads' samples on SNS delivery logs, whose `destination` and `dwellTimeMs`
+    /// are both 11 bytes long.)
+    #[inline]
+    fn is(&self, key: &[u8]) -> bool {
+        let k = self.key.as_bytes();
+        k.len() == key.len() && (k.is_empty() || (k[0] == key[0] && k[k.len() - 1] == key[k.len() - 1] && k == key))
+    }
+}
+
 impl<'a, 'i: 'a> Json<'a> for Rec<'a, 'i> {
     fn get(self, key: &str) -> Option<Self> {
         let line = self.line;
@@ -126,7 +139,7 @@ impl<'a, 'i: 'a> Json<'a> for Rec<'a, 'i> {
             let v = self.value.as_object()?.iter().filter(|(k, _)| *k == key).last().map(|(_, v)| v)?;
             return Some(Rec { value: v, members: None, line });
         };
-        members.iter().rev().find(|m| m.key == key).map(|m| Rec { value: m.value, members: m.members, line })
+        members.iter().rev().find(|m| m.is(key.as_bytes())).map(|m| Rec { value: m.value, members: m.members, line })
     }
     fn is_object(self) -> bool {
         self.value.is_object()
@@ -165,7 +178,7 @@ const WRAPPING_KEYS: [&str; 9] = ["messages", "attempts", "usage_records", "days
 /// Whether a line's value is an envelope or a list page: an array, or an object with one of
 /// [`WRAPPING_KEYS`] (its members looked at once).
 pub fn is_wrapped(v: Rec<'_, '_>) -> bool {
-    v.value.is_array() || v.members().is_some_and(|m| m.iter().any(|m| WRAPPING_KEYS.contains(&m.key)))
+    v.value.is_array() || v.members().is_some_and(|m| m.iter().any(|m| WRAPPING_KEYS.iter().any(|k| m.is(k.as_bytes()))))
 }
 
 /// A line's scratch: its copy (simd-json unescapes strings in place), simd-json's buffers and

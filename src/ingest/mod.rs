@@ -136,11 +136,14 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
             },
         };
         stats.format = Some(format);
+        let lines = !format.is_csv() && json_reader::is_lines(&opened.head);
+        // Read in blocks: the Console reader and the JSON-lines one.
+        let blocks = format == InputFormat::TwilioConsoleCsv || lines;
         if let Some(size) = input_size(input) {
-            // A gzip file's content is judged at `GZIP_RATIO` times its size. A Console export
-            // reserves its id index itself, or defers folding by id.
+            // A gzip file's content is judged at `GZIP_RATIO` times its size. An export of a
+            // record a message reserves its id index itself, or defers folding by id.
             let n = estimate_records(&opened.head, if opened.gzip { size.saturating_mul(GZIP_RATIO) } else { size });
-            if format == InputFormat::TwilioConsoleCsv { store.reserve_rows(n) } else { store.reserve(n) }
+            if blocks && format.is_record_a_message() { store.reserve_rows(n) } else { store.reserve(n) }
         }
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
@@ -153,14 +156,23 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
                 _ => None,
             };
             csv_reader::read_console(reader, &mut em, digest, file)?;
-        } else if !format.is_csv() && json_reader::is_lines(head) {
+        } else if lines {
             // JSON lines: the same parallel block reader (hashed beside it unless gzip).
             let digest = (hashed && !opened.gzip).then(|| opened.digest.clone());
             let file = match input {
                 InputPath::File(p) | InputPath::Walked(p) if !opened.gzip => Some(csv_reader::Mappable { path: p, bar }),
                 _ => None,
             };
-            json_lines::read(reader, &mut em, digest, file, blocks::BLOCK_SIZE)?;
+            let reopenable = matches!(input, InputPath::File(_) | InputPath::Walked(_));
+            if json_lines::read(reader, &mut em, digest, file, blocks::BLOCK_SIZE, reopenable)? == json_lines::Loaded::Repeats {
+                // Folding by id was deferred and an id repeats: read again from the start,
+                // folding. The input must be what it was (the digest of the first read stands).
+                let again = source::open(input, &ProgressBar::hidden())?;
+                json_lines::read(again.reader, &mut em, None, None, blocks::BLOCK_SIZE, false)?;
+                if hashed && again.digest.hex() != opened.digest.hex() {
+                    return Err(Error::Io { path: input.display(), what: "changed while it was being read".into() });
+                }
+            }
         } else {
             stats::pipeline(&mut em, |out| {
                 if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }
