@@ -25,6 +25,16 @@ use std::io::Read;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 
+/// How a read of an input ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Loaded {
+    Done,
+    /// Folding by id was deferred and an id repeats: the store and the input's counts are back
+    /// to where they were, for the caller to read the input again from its start, folding (see
+    /// `Store::defer_ids`).
+    Repeats,
+}
+
 /// Bytes a block holds at least: large enough that per-block costs vanish, small enough that the
 /// buffers in flight (about twenty, with their chunks) stay a few tens of MiB. Each is fresh
 /// memory the kernel zeroes on first touch, slow on these VMs: 4 MiB blocks had peaked 70 MiB

@@ -169,8 +169,9 @@ pub fn read_console(
     em: &mut Emitter,
     digest: Option<Digest>,
     file: Option<Mappable>,
-) -> Result<(), Error> {
-    read_console_sized(reader, em, digest, file, blocks::BLOCK_SIZE)
+    reopenable: bool,
+) -> Result<blocks::Loaded, Error> {
+    read_console_sized(reader, em, digest, file, blocks::BLOCK_SIZE, reopenable)
 }
 
 /// [`read_console`], in blocks of `block` bytes.
@@ -180,14 +181,15 @@ pub fn read_console_sized(
     digest: Option<Digest>,
     file: Option<Mappable>,
     block: usize,
-) -> Result<(), Error> {
+    reopenable: bool,
+) -> Result<blocks::Loaded, Error> {
     let mut head = Vec::new();
     let io = |e: std::io::Error, path: &str| Error::Io { path: path.to_string(), what: crate::error::describe_io(&e) };
     loop {
         let n = reader.by_ref().take(64 << 10).read_to_end(&mut head).map_err(|e| io(e, &em.stats.path))?;
         let mut s = Splitter::new(&head, Pos::START, n == 0);
         match s.next_record() {
-            Next::End => return Ok(()),
+            Next::End => return Ok(blocks::Loaded::Done),
             Next::Incomplete { .. } => continue,
             Next::Record(_) => {
                 let header = Header::new(&s.record());
@@ -202,10 +204,11 @@ pub fn read_console_sized(
                 let map = file.as_ref().and_then(|f| map_file(f, &head));
                 // The rows reserved for this file.
                 let rows = em.store.rows.capacity() - em.store.rows.len();
-                // A mapped file can be read again, so a first file defers folding by id: its ids
-                // are checked for repeats once it is loaded, and it is loaded again, folding,
-                // only if one repeats (see `Store::defer_ids`).
-                let defer = map.is_some() && em.store.is_pristine();
+                // A first file that can be read again (mapped, or opened again by the caller:
+                // `reopenable`) defers folding by id: its ids are checked for repeats once it is
+                // loaded, and it is loaded again, folding, only if one repeats (see
+                // `Store::defer_ids`).
+                let defer = (map.is_some() || reopenable) && em.store.is_pristine();
                 let saved = defer.then(|| em.stats.clone());
                 if defer {
                     em.store.defer_ids(rows);
@@ -223,7 +226,7 @@ pub fn read_console_sized(
                 };
                 let from = s.offset() as u64;
                 blocks::run(&parser, blocks::Rest { input, at, from, digest, block }, em)?;
-                if let (Some((map, _)), Some(saved)) = (&map, saved)
+                if let Some(saved) = saved
                     && em.store.end_deferred()
                 {
                     // An id repeats: load again, folding. The digest and the progress bar have
@@ -231,11 +234,12 @@ pub fn read_console_sized(
                     em.store.restart();
                     *em.stats = saved;
                     em.store.ids.reserve_index(rows);
+                    let Some((map, _)) = &map else { return Ok(blocks::Loaded::Repeats) };
                     let bar = ProgressBar::hidden();
                     let input = blocks::Input::Mapped { map, bar: &bar, drop: None };
-                    return blocks::run(&parser, blocks::Rest { input, at, from, digest: None, block }, em);
+                    blocks::run(&parser, blocks::Rest { input, at, from, digest: None, block }, em)?;
                 }
-                return Ok(());
+                return Ok(blocks::Loaded::Done);
             }
         }
     }
@@ -248,8 +252,8 @@ pub fn read_console_rows(bytes: &[u8], block: usize) -> (Result<Vec<String>, Str
     let mut stats = crate::ingest::InputStats::new("export.csv".into());
     let opts = crate::ingest::IngestOptions::default();
     let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
-    let read = read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, None, block);
-    let rows = read.map(|()| store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect()).map_err(|e| e.to_string());
+    let read = read_console_sized(Box::new(std::io::Cursor::new(bytes.to_vec())), &mut em, None, None, block, false);
+    let rows = read.map(|_| store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect()).map_err(|e| e.to_string());
     (rows, stats)
 }
 
@@ -328,7 +332,7 @@ mod tests {
             let opened = crate::ingest::source::open(&input, &indicatif::ProgressBar::hidden()).expect("opens");
             let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
             let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
-            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), None, size).expect("loads");
+            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), None, size, false).expect("loads");
             assert_eq!(opened.digest.hex(), want, "blocks of {size}");
             assert!(stats.rows_read > 5_000, "blocks of {size}");
         }
@@ -351,7 +355,7 @@ mod tests {
             let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
             let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
             let file = Some(Mappable { path: &path, bar: &bar });
-            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), file, size).expect("loads");
+            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), file, size, false).expect("loads");
             assert_eq!(opened.digest.hex(), want, "blocks of {size}");
             let rows: Vec<String> = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
             let (read_rows, read_stats) = load(&bytes, Some(size));
@@ -386,7 +390,7 @@ mod tests {
             let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
             let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
             let file = mapped.then_some(Mappable { path: &path, bar: &bar });
-            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), file, 4096).expect("loads");
+            read_console_sized(opened.reader, &mut em, Some(opened.digest.clone()), file, 4096, false).expect("loads");
             let rows: Vec<String> = store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect();
             (rows, format!("{stats:?}"), store.folded, store.conflicts, opened.digest.hex(), bar.position())
         };
@@ -396,6 +400,22 @@ mod tests {
         assert_eq!(mapped.0, read.0);
         assert_eq!((&mapped.1, mapped.2, mapped.3, &mapped.4), (&read.1, read.2, read.3, &read.4));
         assert_eq!(mapped.5, bytes.len() as u64, "every byte counted once into the progress bar");
+    }
+
+    #[test]
+    fn a_gzip_export_whose_ids_repeat_is_opened_again_and_folded() {
+        // A gzip file cannot be mapped: `ingest::load` opens it again when an id repeats, and
+        // the result is the plain file's (whose load reloads from its mapping).
+        let mut bytes = export(2_000, 11);
+        for (to, status, at) in [("+447400999990", "sent", "09"), ("+447400999991", "failed", "19")] {
+            let line = format!("SM000000000000000000000000000fffff,{to},again,{status},2024-03-01T00:00:{at}Z,outbound-api,-0.05,USD\n");
+            bytes.extend_from_slice(line.as_bytes());
+        }
+        let (plain, gz, digest) = crate::ingest::load_plain_and_gzip(&bytes, "export.csv");
+        assert_eq!((plain.2, plain.3), (1, 1), "one record folded, with another destination");
+        assert_eq!(plain.0.len(), gz.0.len());
+        assert_eq!((&plain.0, &plain.1, plain.2, plain.3), (&gz.0, &gz.1, gz.2, gz.3));
+        assert_eq!(gz.4, Some(digest), "the digest of the stored bytes, read once");
     }
 
     #[test]

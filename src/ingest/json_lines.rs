@@ -168,7 +168,7 @@ impl BlockParser for JsonLines {
 /// byte. `digest`: the input's, hashed on the parsing side (not gzip: see
 /// [`super::blocks::Rest::digest`]); `file`: mapped instead of read when it can be.
 /// `reopenable`: the caller can open the input again, so a load that cannot map it may defer
-/// folding by id too, and answer [`Loaded::Repeats`].
+/// folding by id too, and answer [`super::blocks::Loaded::Repeats`].
 pub fn read(
     reader: Box<dyn std::io::BufRead + Send>,
     em: &mut super::stats::Emitter,
@@ -176,18 +176,8 @@ pub fn read(
     file: Option<super::csv_reader::Mappable>,
     block: usize,
     reopenable: bool,
-) -> Result<Loaded, Error> {
+) -> Result<super::blocks::Loaded, Error> {
     read_with(reader, em, digest, file, block, MAX_LINE as usize, reopenable)
-}
-
-/// How a read ended.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Loaded {
-    Done,
-    /// Folding by id was deferred and an id repeats: the store and the input's counts are back
-    /// to where they were, for the caller to read the input again from its start (with
-    /// `reopenable` false, so that it folds).
-    Repeats,
 }
 
 fn read_with(
@@ -198,7 +188,7 @@ fn read_with(
     block: usize,
     max_line: usize,
     reopenable: bool,
-) -> Result<Loaded, Error> {
+) -> Result<super::blocks::Loaded, Error> {
     let parser = JsonLines {
         format: em.format,
         max_line,
@@ -234,12 +224,12 @@ fn read_with(
         em.store.restart();
         *em.stats = saved;
         em.store.ids.reserve_index(rows);
-        let Some((map, _)) = &map else { return Ok(Loaded::Repeats) };
+        let Some((map, _)) = &map else { return Ok(super::blocks::Loaded::Repeats) };
         let bar = indicatif::ProgressBar::hidden();
         let input = super::blocks::Input::Mapped { map, bar: &bar, drop: None };
         super::blocks::run(&parser, super::blocks::Rest { input, at: Pos::START, from: 0, digest: None, block }, em)?;
     }
-    Ok(Loaded::Done)
+    Ok(super::blocks::Loaded::Done)
 }
 
 /// A JSON-lines input of `format` read in blocks of `block` bytes (`None`: line by line on one
@@ -381,27 +371,11 @@ mod tests {
     fn a_gzip_file_whose_ids_repeat_is_opened_again_and_folded() {
         // A gzip file cannot be mapped: `ingest::load` opens it again when an id repeats. The
         // result is the plain file's, whose load defers and reloads from its mapping.
-        use std::io::Write as _;
         let bytes = testdata("bad/duplicate-conflicting.ndjson");
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let (plain, gz) = (dir.path().join("sns.ndjson"), dir.path().join("sns.ndjson.gz"));
-        std::fs::write(&plain, &bytes).expect("writes");
-        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        enc.write_all(&bytes).expect("compresses");
-        let packed = enc.finish().expect("compresses");
-        std::fs::write(&gz, &packed).expect("writes");
-        let load = |path: &std::path::Path| {
-            let inputs = [crate::ingest::source::InputPath::File(path.to_path_buf())];
-            let loaded =
-                crate::ingest::load(&inputs, &crate::ingest::LoadOptions::default(), &indicatif::ProgressBar::hidden()).expect("loads");
-            let s = &loaded.inputs[0];
-            let rows: Vec<String> = loaded.store.rows.iter().map(|m| format!("{:?}", loaded.store.view(m))).collect();
-            (rows, s.rows_read, s.rows_used, format!("{:?}", s.skipped), loaded.store.folded, s.sha256.clone())
-        };
-        let (a, b) = (load(&plain), load(&gz));
-        assert!(a.4 > 0, "the file's ids repeat");
-        assert_eq!((&a.0, a.1, a.2, &a.3, a.4), (&b.0, b.1, b.2, &b.3, b.4));
-        assert_eq!(b.5, Some(sha(&packed)), "the digest of the stored bytes, read once");
+        let (plain, gz, digest) = crate::ingest::load_plain_and_gzip(&bytes, "sns.ndjson");
+        assert!(plain.2 > 0, "the file's ids repeat");
+        assert_eq!((&plain.0, &plain.1, plain.2, plain.3), (&gz.0, &gz.1, gz.2, gz.3));
+        assert_eq!(gz.4, Some(digest), "the digest of the stored bytes, read once");
     }
 
     #[test]

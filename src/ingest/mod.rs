@@ -138,37 +138,36 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         stats.format = Some(format);
         let lines = !format.is_csv() && json_reader::is_lines(&opened.head);
         // Read in blocks: the Console reader and the JSON-lines one.
-        let blocks = format == InputFormat::TwilioConsoleCsv || lines;
+        let in_blocks = format == InputFormat::TwilioConsoleCsv || lines;
         if let Some(size) = input_size(input) {
             // A gzip file's content is judged at `GZIP_RATIO` times its size. An export of a
             // record a message reserves its id index itself, or defers folding by id.
             let n = estimate_records(&opened.head, if opened.gzip { size.saturating_mul(GZIP_RATIO) } else { size });
-            if blocks && format.is_record_a_message() { store.reserve_rows(n) } else { store.reserve(n) }
+            if in_blocks && format.is_record_a_message() { store.reserve_rows(n) } else { store.reserve(n) }
         }
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
-        if format == InputFormat::TwilioConsoleCsv {
-            // Hashed on the parsing side, beside the reading thread, unless gzip (whose digest is
-            // of the compressed bytes the reader sees).
+        // Read in blocks, hashed on the parsing side beside the reading thread unless gzip
+        // (whose digest is of the compressed bytes the reader sees); a file mapped when it can be.
+        let reopenable = matches!(input, InputPath::File(_) | InputPath::Walked(_));
+        if in_blocks {
             let digest = (hashed && !opened.gzip).then(|| opened.digest.clone());
             let file = match input {
                 InputPath::File(p) | InputPath::Walked(p) if !opened.gzip => Some(csv_reader::Mappable { path: p, bar }),
                 _ => None,
             };
-            csv_reader::read_console(reader, &mut em, digest, file)?;
-        } else if lines {
-            // JSON lines: the same parallel block reader (hashed beside it unless gzip).
-            let digest = (hashed && !opened.gzip).then(|| opened.digest.clone());
-            let file = match input {
-                InputPath::File(p) | InputPath::Walked(p) if !opened.gzip => Some(csv_reader::Mappable { path: p, bar }),
-                _ => None,
+            let read = |reader, em: &mut Emitter, digest, file, reopenable| {
+                if format == InputFormat::TwilioConsoleCsv {
+                    csv_reader::read_console(reader, em, digest, file, reopenable)
+                } else {
+                    json_lines::read(reader, em, digest, file, blocks::BLOCK_SIZE, reopenable)
+                }
             };
-            let reopenable = matches!(input, InputPath::File(_) | InputPath::Walked(_));
-            if json_lines::read(reader, &mut em, digest, file, blocks::BLOCK_SIZE, reopenable)? == json_lines::Loaded::Repeats {
+            if read(reader, &mut em, digest, file, reopenable)? == blocks::Loaded::Repeats {
                 // Folding by id was deferred and an id repeats: read again from the start,
                 // folding. The input must be what it was (the digest of the first read stands).
                 let again = source::open(input, &ProgressBar::hidden())?;
-                json_lines::read(again.reader, &mut em, None, None, blocks::BLOCK_SIZE, false)?;
+                read(again.reader, &mut em, None, None, false)?;
                 if hashed && again.digest.hex() != opened.digest.hex() {
                     return Err(Error::Io { path: input.display(), what: "changed while it was being read".into() });
                 }
@@ -208,4 +207,34 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         }
     };
     Ok(Loaded { store, inputs: stats_all, conversions })
+}
+
+/// What a test compares of a load: the rows, the input's counts, the records folded and those
+/// with another destination, and the input's digest.
+#[cfg(test)]
+pub(crate) type LoadedSummary = (Vec<String>, String, u64, u64, Option<String>);
+
+/// `bytes` written as `name` and gzipped as `name.gz`, each loaded as a run's one input, and the
+/// SHA-256 of the gzip file: for the tests of the loads that open a gzip file again.
+#[cfg(test)]
+pub(crate) fn load_plain_and_gzip(bytes: &[u8], name: &str) -> (LoadedSummary, LoadedSummary, String) {
+    use sha2::Digest as _;
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (plain, gz) = (dir.path().join(name), dir.path().join(format!("{name}.gz")));
+    std::fs::write(&plain, bytes).expect("writes");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes).expect("compresses");
+    let packed = enc.finish().expect("compresses");
+    std::fs::write(&gz, &packed).expect("writes");
+    let load = |path: &std::path::Path| {
+        let inputs = [InputPath::File(path.to_path_buf())];
+        let loaded = load(&inputs, &LoadOptions::default(), &ProgressBar::hidden()).expect("loads");
+        let s = &loaded.inputs[0];
+        let rows = loaded.store.rows.iter().map(|m| format!("{:?}", loaded.store.view(m))).collect();
+        let counts = format!("read {} used {} skipped {:?}", s.rows_read, s.rows_used, s.skipped);
+        (rows, counts, loaded.store.folded, loaded.store.conflicts, s.sha256.clone())
+    };
+    let digest = sha2::Sha256::digest(&packed).iter().map(|b| format!("{b:02x}")).collect();
+    (load(&plain), load(&gz), digest)
 }
