@@ -358,7 +358,7 @@ impl Ids {
     pub fn find_or_insert(&mut self, id: Incoming, row: u32) -> Option<u32> {
         debug_assert_eq!(row as usize, self.kind_of.len());
         if self.index.released {
-            self.rebuild_index();
+            self.rebuild_index(1, false);
         }
         let Incoming { packed: p, text, hash } = id;
         if self.index.full() {
@@ -443,10 +443,12 @@ impl Ids {
         self.index = Index { released: true, ..Index::default() };
     }
 
-    fn rebuild_index(&mut self) {
+    /// The index built again from every row's id, with room for `extra` more (`huge`: see
+    /// [`Ids::reserve_index`]).
+    fn rebuild_index(&mut self, extra: usize, huge: bool) {
         let rows: Vec<u32> = (0..self.kind_of.len() as u32).filter(|&r| self.has(r)).collect();
         let mut index = Index::default();
-        index.grow_to(rows.len() + 1, false, |r| self.row_hash(r));
+        index.grow_to(rows.len() + extra, huge, |r| self.row_hash(r));
         for r in rows {
             index.place(self.row_hash(r), r);
         }
@@ -466,9 +468,12 @@ impl Ids {
         let _ = self.kind_of.try_reserve(n);
     }
 
-    /// Room in the index for `n` more ids (see [`Ids::reserve`]).
+    /// Room in the index for `n` more ids (see [`Ids::reserve`]). An index let go (by a load
+    /// that deferred folding, [`Ids::push_unchecked`]) is built again from every row, with that
+    /// room: the next input folds into it.
     pub fn reserve_index(&mut self, n: usize) {
         if self.index.released {
+            self.rebuild_index(n, true);
             return;
         }
         let mut index = std::mem::take(&mut self.index);
@@ -639,8 +644,25 @@ mod tests {
             assert!(ids2.repeats(&mut gather(&hashes2)), "{again}");
         }
         // After unchecked ids, a lookup builds the index from every row.
+        let mut reserved = Ids::with_hasher(ids.hasher());
+        for (r, t) in texts.iter().enumerate() {
+            let id = incoming(&reserved, t);
+            reserved.push_unchecked(id, r as u32);
+        }
         let id = incoming(&ids, &texts[123]);
         assert_eq!(ids.find_or_insert(id, ids.kind_of.len() as u32), Some(123));
+        // So does a reservation for the next input, with room for it: no growing while it loads.
+        reserved.reserve_index(20_000);
+        let buckets = reserved.index.buckets.len();
+        assert!(!reserved.index.released);
+        let id = incoming(&reserved, &texts[49_999]);
+        assert_eq!(reserved.find_or_insert(id, texts.len() as u32), Some(49_999));
+        let more: Vec<String> = (0..20_000u32).map(|i| format!("next-{i}")).collect();
+        for (k, t) in more.iter().enumerate() {
+            let id = incoming(&reserved, t);
+            assert_eq!(reserved.find_or_insert(id, (texts.len() + k) as u32), None);
+        }
+        assert_eq!(reserved.index.buckets.len(), buckets, "the reserved room held the next input");
     }
 
     #[test]

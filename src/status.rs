@@ -34,6 +34,9 @@ pub fn twilio(status: &str, error_code: Option<&str>) -> Status {
 /// Texts a thread remembers the statuses of ([`aws_text`]): exports repeat a few dozen.
 const KNOWN_TEXTS: usize = 1024;
 
+/// Longer texts are judged every time (a line may be 64 MiB long).
+const KNOWN_TEXT_BYTES: usize = 256;
+
 /// A text's status under each failure hint (none, success, failure), once judged.
 type Judged = [Option<Status>; 3];
 
@@ -59,7 +62,7 @@ pub fn aws_text(text: &str, failure_hint: Option<bool>) -> Status {
         let s = judge_aws_text(text, failure_hint);
         if let Some(j) = known.get_mut(text) {
             j[hint] = Some(s);
-        } else if known.len() < KNOWN_TEXTS {
+        } else if known.len() < KNOWN_TEXTS && text.len() <= KNOWN_TEXT_BYTES {
             let mut j: Judged = [None; 3];
             j[hint] = Some(s);
             known.insert(text.into(), j);
@@ -161,6 +164,11 @@ mod tests {
             assert_eq!(aws_text(&t, None), Status::Failed);
         }
         assert!(TEXTS.with(|c| c.borrow().len()) <= KNOWN_TEXTS);
+        // A long text is judged, not kept.
+        TEXTS.with(|c| c.borrow_mut().clear());
+        let long = format!("{} accepted by phone", "x".repeat(KNOWN_TEXT_BYTES));
+        assert_eq!(aws_text(&long, None), Status::Delivered);
+        assert_eq!(TEXTS.with(|c| c.borrow().len()), 0);
     }
 
     #[test]

@@ -668,8 +668,10 @@ impl Store {
 
     /// [`Store::reserve`] without the id index: for a load that either defers folding by id
     /// ([`Store::defer_ids`]) or reserves the index itself ([`Ids::reserve_index`]).
+    /// Exactly `n` (not grown by doubling, as a later input's reservation would be): the readers
+    /// reserve the id index for the room there is.
     pub fn reserve_rows(&mut self, n: usize) {
-        if self.rows.try_reserve(n).is_ok() {
+        if self.rows.try_reserve_exact(n).is_ok() {
             self.ids.reserve_columns(n);
         }
     }

@@ -223,8 +223,9 @@ fn read_with(
         // An id repeats: load again, folding. The digest and the progress bar have every byte.
         em.store.restart();
         *em.stats = saved;
-        em.store.ids.reserve_index(rows);
+        // Not mapped: the caller opens the input again, and that read reserves the index.
         let Some((map, _)) = &map else { return Ok(super::blocks::Loaded::Repeats) };
+        em.store.ids.reserve_index(rows);
         let bar = indicatif::ProgressBar::hidden();
         let input = super::blocks::Input::Mapped { map, bar: &bar, drop: None };
         super::blocks::run(&parser, super::blocks::Rest { input, at: Pos::START, from: 0, digest: None, block }, em)?;
@@ -372,10 +373,19 @@ mod tests {
         // A gzip file cannot be mapped: `ingest::load` opens it again when an id repeats. The
         // result is the plain file's, whose load defers and reloads from its mapping.
         let bytes = testdata("bad/duplicate-conflicting.ndjson");
-        let (plain, gz, digest) = crate::ingest::load_plain_and_gzip(&bytes, "sns.ndjson");
+        let (plain, gz, packed, digest) = crate::ingest::load_plain_and_gzip(&bytes, "sns.ndjson");
         assert!(plain.2 > 0, "the file's ids repeat");
         assert_eq!((&plain.0, &plain.1, plain.2, plain.3), (&gz.0, &gz.1, gz.2, gz.3));
         assert_eq!(gz.4, Some(digest), "the digest of the stored bytes, read once");
+        // The gzip load deferred: its reader, allowed to, answers that the input must be read
+        // again, with the store and the counts as they were.
+        let input = crate::ingest::source::InputPath::Memory("sns.ndjson.gz".into(), packed.into());
+        let opened = crate::ingest::source::open(&input, &indicatif::ProgressBar::hidden()).expect("opens");
+        let (mut store, mut stats, opts) = (Store::new(), InputStats::new("sns.ndjson.gz".into()), IngestOptions::default());
+        let mut em = Emitter { format: InputFormat::SnsDeliveryLogs, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
+        let read = read_with(opened.reader, &mut em, None, None, 4096, MAX_LINE as usize, true).expect("reads");
+        assert_eq!(read, super::super::blocks::Loaded::Repeats);
+        assert!(store.is_pristine() && stats.rows_read == 0 && stats.skipped.is_empty());
     }
 
     #[test]

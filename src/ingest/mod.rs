@@ -149,7 +149,9 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
         // Read in blocks, hashed on the parsing side beside the reading thread unless gzip
         // (whose digest is of the compressed bytes the reader sees); a file mapped when it can be.
-        let reopenable = matches!(input, InputPath::File(_) | InputPath::Walked(_));
+        // A file that cannot be mapped (gzip) may be opened again when it is a regular file (not
+        // a pipe or a FIFO) and its digest is taken, to show that the second read is the first.
+        let reopenable = hashed && matches!(input, InputPath::File(_) | InputPath::Walked(_)) && input_size(input).is_some();
         if in_blocks {
             let digest = (hashed && !opened.gzip).then(|| opened.digest.clone());
             let file = match input {
@@ -168,7 +170,7 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
                 // folding. The input must be what it was (the digest of the first read stands).
                 let again = source::open(input, &ProgressBar::hidden())?;
                 read(again.reader, &mut em, None, None, false)?;
-                if hashed && again.digest.hex() != opened.digest.hex() {
+                if again.digest.hex() != opened.digest.hex() {
                     return Err(Error::Io { path: input.display(), what: "changed while it was being read".into() });
                 }
             }
@@ -214,10 +216,10 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
 #[cfg(test)]
 pub(crate) type LoadedSummary = (Vec<String>, String, u64, u64, Option<String>);
 
-/// `bytes` written as `name` and gzipped as `name.gz`, each loaded as a run's one input, and the
-/// SHA-256 of the gzip file: for the tests of the loads that open a gzip file again.
+/// `bytes` written as `name` and gzipped as `name.gz`, each loaded as a run's one input, the
+/// gzip file's bytes and their SHA-256: for the tests of the loads that open a gzip file again.
 #[cfg(test)]
-pub(crate) fn load_plain_and_gzip(bytes: &[u8], name: &str) -> (LoadedSummary, LoadedSummary, String) {
+pub(crate) fn load_plain_and_gzip(bytes: &[u8], name: &str) -> (LoadedSummary, LoadedSummary, Vec<u8>, String) {
     use sha2::Digest as _;
     use std::io::Write as _;
     let dir = tempfile::tempdir().expect("a temporary directory");
@@ -236,5 +238,5 @@ pub(crate) fn load_plain_and_gzip(bytes: &[u8], name: &str) -> (LoadedSummary, L
         (rows, counts, loaded.store.folded, loaded.store.conflicts, s.sha256.clone())
     };
     let digest = sha2::Sha256::digest(&packed).iter().map(|b| format!("{b:02x}")).collect();
-    (load(&plain), load(&gz), digest)
+    (load(&plain), load(&gz), packed, digest)
 }
