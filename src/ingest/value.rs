@@ -5,7 +5,9 @@
 use super::json_value::Json;
 
 /// Follow a dotted path of object keys. (Split by bytes: `str::split('.')`'s char searcher was
-/// 4 % of reading SNS delivery logs, a dozen paths a record.)
+/// 4 % of reading SNS delivery logs, a dozen paths a record.) Inlined where it is called, so
+/// that a path written in the parser is split when compiling, not at every record.
+#[inline(always)]
 pub fn path<'a, J: Json<'a>>(v: J, p: &str) -> Option<J> {
     let (mut cur, mut rest) = (v, p);
     loop {
@@ -23,6 +25,7 @@ pub fn path<'a, J: Json<'a>>(v: J, p: &str) -> Option<J> {
 }
 
 /// A scalar as text (strings as they are, numbers and booleans printed); empty strings are none.
+#[inline]
 pub fn text<'a, J: Json<'a>>(v: J, p: &str) -> Option<String> {
     let v = path(v, p)?;
     if let Some(s) = v.as_str() {
