@@ -204,18 +204,6 @@ pub fn read_console_sized(
                 let map = file.as_ref().and_then(|f| map_file(f, &head));
                 // The rows reserved for this file.
                 let rows = em.store.rows.capacity() - em.store.rows.len();
-                // A first file that can be read again (mapped, or opened again by the caller:
-                // `reopenable`) defers folding by id: its ids are checked for repeats once it is
-                // loaded, and it is loaded again, folding, only if one repeats (see
-                // `Store::defer_ids`).
-                let defer = (map.is_some() || reopenable) && em.store.is_pristine();
-                let saved = defer.then(|| em.stats.clone());
-                if defer {
-                    em.store.defer_ids(rows);
-                } else {
-                    // Before the reading threads start (see `Ids::reserve`).
-                    em.store.ids.reserve_index(rows);
-                }
                 let input = match (&map, &file) {
                     (Some((map, f)), Some(m)) => {
                         let needed = rows as u64 * page_cache::PEAK_BYTES_PER_RESERVED_ROW;
@@ -225,23 +213,11 @@ pub fn read_console_sized(
                     _ => blocks::Input::Read { head: head[s.offset()..].to_vec(), reader: &mut reader },
                 };
                 let from = s.offset() as u64;
-                blocks::run(&parser, blocks::Rest { input, at, from, digest, block }, em)?;
-                if let Some(saved) = saved
-                    && em.store.end_deferred()
-                {
-                    // An id repeats: load again, folding. The digest and the progress bar have
-                    // every byte already.
-                    em.store.restart();
-                    *em.stats = saved;
-                    // Not mapped: the caller opens the input again, and that read reserves
-                    // the index.
-                    let Some((map, _)) = &map else { return Ok(blocks::Loaded::Repeats) };
-                    em.store.ids.reserve_index(rows);
-                    let bar = ProgressBar::hidden();
-                    let input = blocks::Input::Mapped { map, bar: &bar, drop: None };
-                    blocks::run(&parser, blocks::Rest { input, at, from, digest: None, block }, em)?;
-                }
-                return Ok(blocks::Loaded::Done);
+                // A first file that can be read again (mapped, or opened again by the caller:
+                // `reopenable`) defers folding by id.
+                let again = map.is_some() || reopenable;
+                let rest = blocks::Rest { input, at, from, digest, block };
+                return blocks::run_deferring(&parser, rest, em, again, map.as_ref().map(|(m, _)| m), rows);
             }
         }
     }

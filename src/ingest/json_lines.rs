@@ -199,38 +199,15 @@ fn read_with(
     let map = file.as_ref().and_then(|f| super::csv_reader::map_file(f, &[]));
     // The rows reserved for this file (see `ingest::load`).
     let rows = em.store.rows.capacity() - em.store.rows.len();
-    // A first file of a record a message that can be read again (mapped, or opened again by the
-    // caller) defers folding by id, as a Console export does (`csv_reader::read_console`): its
-    // ids are checked for repeats once it is loaded, and it is loaded again, folding, only if one
-    // repeats. Probing the id index had been 1.5 s of the store thread's 3 s at 9.7M SNS
-    // delivery logs, and as much for a gzip BulkExport file.
-    let defer = (map.is_some() || reopenable) && em.format.is_record_a_message() && em.store.is_pristine();
-    let saved = defer.then(|| em.stats.clone());
-    if defer {
-        em.store.defer_ids(rows);
-    } else if em.format.is_record_a_message() {
-        // Reserved by `ingest::load` without the index.
-        em.store.ids.reserve_index(rows);
-    }
     let input = match (&map, &file) {
         (Some((map, _)), Some(m)) => super::blocks::Input::Mapped { map, bar: m.bar, drop: None },
         _ => super::blocks::Input::Read { head: Vec::new(), reader: &mut reader },
     };
-    super::blocks::run(&parser, super::blocks::Rest { input, at: Pos::START, from: 0, digest, block }, em)?;
-    if let Some(saved) = saved
-        && em.store.end_deferred()
-    {
-        // An id repeats: load again, folding. The digest and the progress bar have every byte.
-        em.store.restart();
-        *em.stats = saved;
-        // Not mapped: the caller opens the input again, and that read reserves the index.
-        let Some((map, _)) = &map else { return Ok(super::blocks::Loaded::Repeats) };
-        em.store.ids.reserve_index(rows);
-        let bar = indicatif::ProgressBar::hidden();
-        let input = super::blocks::Input::Mapped { map, bar: &bar, drop: None };
-        super::blocks::run(&parser, super::blocks::Rest { input, at: Pos::START, from: 0, digest: None, block }, em)?;
-    }
-    Ok(super::blocks::Loaded::Done)
+    // A first file of a record a message that can be read again (mapped, or opened again by the
+    // caller) defers folding by id, as a Console export does.
+    let again = map.is_some() || reopenable;
+    let rest = super::blocks::Rest { input, at: Pos::START, from: 0, digest, block };
+    super::blocks::run_deferring(&parser, rest, em, again, map.as_ref().map(|(m, _)| m), rows)
 }
 
 /// A JSON-lines input of `format` read in blocks of `block` bytes (`None`: line by line on one
