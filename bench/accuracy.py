@@ -71,6 +71,12 @@ def draw(name, seed):
         return f"burst:countries={c},messages={r.randint(300, 6000)},hours={hours:.1f},sequential={r.random():.2f},start={start_for(r, hours)}"
     if name == "low-and-slow":
         return f"low-and-slow:per_day={r.randint(40, 400)},days={r.randint(4, DAYS)}"
+    if name == "slow-spread":
+        # A trickle over the whole plan (400 ranges of 10^4 numbers a country, no dense block)
+        # from the period's first week, converting 0-3 %: the shape an independent corpus missed
+        # (session 25). Without conversion and without history before it, nothing tells it from
+        # a small market's sign-ups, so its `none` rows have no target (bench/README.md).
+        return f"low-and-slow:per_day={r.randint(20, 100)},days={r.randint(7, DAYS)},ranges=400,conversion={r.uniform(0, 0.03):.3f}"
     if name == "rotation":
         hours = r.randint(3, 10)
         return f"rotation:hours={hours},per_hour={r.randint(60, 350)},start={start_for(r, hours)}"
@@ -104,7 +110,9 @@ def draw(name, seed):
 def scenarios():
     out = run(["simulate", "--list-scenarios"]).stdout
     listed = [(p[0], p[1]) for p in (l.split() for l in out.splitlines()) if len(p) >= 2 and p[1] in ("attack", "control")]
-    return listed + [("unverified-small", "attack")] if ("unverified-spread", "attack") in listed else listed
+    extra = [("unverified-small", "attack")] if ("unverified-spread", "attack") in listed else []
+    extra += [("slow-spread", "attack")] if ("low-and-slow", "attack") in listed else []
+    return listed + extra
 
 
 # Situation -> (simulator format, file extension) for the exports besides the Console CSV.

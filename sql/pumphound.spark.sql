@@ -392,7 +392,8 @@ FROM (
 --    countries of 20 sends, the worst of theirs over 0.35 (one at 0.35 or less is an alert
 --    itself, no measure of legit traffic) and never over 0.65; else the account's (the
 --    median day; with under 3 days of 20 sends but 3 or more such countries, the lower quartile
---    of the countries' rates). Days first; a window inside a flagged one of its country (or of
+--    of the countries' rates). A slice's, country's or account's rate of 0.35 or less is an
+--    alert, not a baseline, and is passed over (the account's for 0.65). Days first; a window inside a flagged one of its country (or of
 --    its own operator) is left out.
 CREATE OR REPLACE TEMPORARY VIEW judged AS
 SELECT ts, coalesce(country, '??') AS country, calling_code AS cc,
@@ -469,7 +470,8 @@ GROUP BY a.country HAVING count(*) >= 2;
 
 CREATE OR REPLACE TEMPORARY VIEW slice_conversion AS
 SELECT s.country, s.operator,
-       coalesce(own.rate, co.rate, w.rate, t.rate) AS p
+       coalesce(CASE WHEN own.rate > 0.35 THEN own.rate END, CASE WHEN co.rate > 0.35 THEN co.rate END, w.rate,
+                CASE WHEN t.rate > 0.35 THEN t.rate ELSE 0.65 END) AS p
 FROM (SELECT DISTINCT country, operator FROM judged_slices) s
 LEFT JOIN slice_rates own ON own.country = s.country AND own.operator = s.operator
 LEFT JOIN slice_rates co ON co.country = s.country AND co.operator = -1 AND s.operator >= 0
@@ -571,21 +573,22 @@ CROSS JOIN params q
 WHERE (c.number_type = 'invalid' AND c.messages >= q.class_min_invalid AND c.messages / t.total > q.class_invalid_share)
    OR (c.number_type <> 'invalid' AND c.messages >= q.class_min_messages);
 
--- 7. provider-blocks. Messages the provider's own defences refused, per country: status
---    'blocked', Twilio 30450 / 30453 (SMS Pumping Protection), 60410 (Verify Fraud Guard), 60605
---    (Verify Geo-Permissions), 21408 (Geo-Permissions), and AWS TEXT_PROTECT_BLOCKED, spam, block
---    list and max-price responses in status_raw; provider_min_blocks (5) or more, medium from
---    provider_medium_blocks (100).
+-- 7. provider-blocks. Messages the provider's own defences refused, per country: Twilio 30450 /
+--    30453 (SMS Pumping Protection), 60410 (Verify Fraud Guard), 60238 / 60413 (Verify creation
+--    blocked, Device Intelligence), 60605 (Verify Geo-Permissions), 21408 (Geo-Permissions), and
+--    AWS PROTECT_BLOCKED, block-list and max-price responses in status_raw; provider_min_blocks
+--    (5) or more, medium from provider_medium_blocks (100). Not every 'blocked' status: a
+--    carrier's spam filter (Twilio 30007, AWS TEXT_SPAM, "Blocked as spam by phone carrier")
+--    drops a share of any account's legit traffic.
 CREATE OR REPLACE TEMPORARY VIEW provider_blocks AS
 SELECT coalesce(country, '??') AS country, count(*) AS blocked, min(ts) AS start_ms, max(ts) AS end_ms,
        CASE WHEN count(*) >= max(q.provider_medium_blocks) THEN 'medium' ELSE 'low' END AS severity
 FROM sends
 CROSS JOIN params q
-WHERE status = 'blocked'
-   OR trim(coalesce(error_code, '')) IN ('30450', '30453', '60410', '60605', '21408')
+WHERE trim(coalesce(error_code, '')) IN ('30450', '30453', '60410', '60238', '60413', '60605', '21408')
    OR lower(coalesce(status_raw, '')) LIKE '%protect_blocked%'
    OR lower(coalesce(status_raw, '')) LIKE '%would exceed max price%'
-   OR lower(coalesce(status_raw, '')) LIKE '%blocked as spam%'
+   OR lower(coalesce(status_raw, '')) LIKE '%max_price_exceeded%'
    OR lower(coalesce(status_raw, '')) LIKE '%destination is on a blocked list%'
 GROUP BY coalesce(country, '??')
 HAVING count(*) >= max(q.provider_min_blocks);

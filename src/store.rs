@@ -485,10 +485,10 @@ impl Store {
         self.rows.push(m);
     }
 
-    /// Provider block, from the row's attrs and status.
+    /// Provider block, from the row's attrs: a defence's error code or status text
+    /// ([`crate::detect::provider_blocks`]), not every `blocked` status (a carrier's filter).
     fn derive(&self, m: &mut Message) {
-        let d = self.attrs.list[m.attrs as usize].1;
-        m.set_provider_block(m.status == Status::Blocked || d.block);
+        m.set_provider_block(self.attrs.list[m.attrs as usize].1.block);
     }
 
     /// The provider's error code of each [`Attrs`] as a number (0 for none), by attrs index:

@@ -7,7 +7,8 @@
 //!
 //! For a window with V verified and U unverified delivered sends, and the slice's baseline
 //! conversion p (its median daily conversion; the country's, then the account's, when the slice
-//! has too few days; the `--baseline` period's when given), the verified sends predict
+//! has too few days or an alert-level rate, at most 35 %; the `--baseline` period's when given),
+//! the verified sends predict
 //! λ = V·(1 − p)/p unverified ones (so the attack's own volume never raises what is expected),
 //! and the score is the Chernoff bound of the Poisson upper tail, U·ln(U/λ) − U + λ. Sends that failed, were undelivered or were blocked are left
 //! out: nobody can verify a code that never arrived (a carrier outage is not pumping). A legit
@@ -118,20 +119,28 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
         let plausible = rates.iter().copied().filter(|&r| r > ALERT_RATE);
         (history.days < 3 && rates.len() >= 2).then(|| plausible.fold(LEGIT_FLOOR, f64::min))
     };
+    // A usual conversion at or under `ALERT_RATE` is no measure of legit traffic either: a
+    // slice whose whole history is a slow attack (a trickle to an unserved country from the
+    // data's first day, converting at 0-3 %) would otherwise expect of itself what it does, and
+    // one verified send of sixty would predict the other fifty-nine. The next in line stands
+    // instead (the country's, the account's), and `LEGIT_FLOOR` when the account's own is an
+    // alert too.
+    let plausible = |rate: &f64| *rate > ALERT_RATE;
+    let account_usual = Some(account).filter(plausible).unwrap_or(LEGIT_FLOOR);
     let mut conversion: Map<Slice, f64> = Map::default();
     let mut slices: Vec<Slice> = slice_first.keys().copied().collect();
     slices.sort_unstable();
     for s in &slices {
-        let own = history.slice(countries.codes[s.country], s.operator);
+        let own = history.slice(countries.codes[s.country], s.operator).filter(plausible);
         let country = conversion.get(&Slice { country: s.country, operator: 0 }).copied();
-        conversion.insert(*s, own.or(country).or_else(|| worst_other(s.country)).unwrap_or(account));
+        conversion.insert(*s, own.or(country).or_else(|| worst_other(s.country)).unwrap_or(account_usual));
     }
     // Flagged windows: days first; an hour inside a flagged day, and an operator window inside a
     // flagged country window, adds nothing.
     let mut flagged: Vec<(Slice, i64, i64, f64, f64, f64, f64)> = Vec::new();
     for width in [DAY, HOUR] {
         for (&(slice, w, k), &(n, u)) in cells.iter().filter(|((_, w, _), _)| *w == width) {
-            let pb = conversion.get(&slice).copied().unwrap_or(account);
+            let pb = conversion.get(&slice).copied().unwrap_or(account_usual);
             let expected = expected(n - u, pb);
             let excess = u - expected;
             let s = score(u, expected);
@@ -202,8 +211,11 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             }
         }
     }
-    let hot: Vec<Option<Hot>> =
-        flagged.iter().zip(&cells_by_prefix).map(|(f, cells)| Hot::of(cells, conversion.get(&f.0).copied().unwrap_or(account))).collect();
+    let hot: Vec<Option<Hot>> = flagged
+        .iter()
+        .zip(&cells_by_prefix)
+        .map(|(f, cells)| Hot::of(cells, conversion.get(&f.0).copied().unwrap_or(account_usual)))
+        .collect();
     for r in rows.iter().filter(|r| r.converted() == Some(false) && r.nlen > 0) {
         let Some(list) = countries.get(r.country()).and_then(|c| by_country.get(&c)) else { continue };
         let k = (r.calling_code, r.national);
@@ -233,7 +245,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             } else {
                 ("operator_prefix", format!("+{}{}", first.map_or(0, |r| r.calling_code), slice.operator - 100))
             };
-            let pb = conversion.get(&slice).copied().unwrap_or(account);
+            let pb = conversion.get(&slice).copied().unwrap_or(account_usual);
             let severity = if s >= strong_score && u - expected >= strong_excess { Severity::Medium } else { Severity::Low };
             let label = if end - start == DAY { "day" } else { "hour" };
             let mut metrics = BTreeMap::new();
@@ -459,6 +471,47 @@ mod tests {
         assert!(weak.iter().all(|(_, s)| *s == Severity::Medium), "{weak:?}");
         // 14 and 15: under the day's floor of 20 each, never flagged, so never together.
         assert!(scan(14, 15).is_empty());
+    }
+
+    #[test]
+    fn a_slow_attack_from_the_first_day_is_no_baseline_of_itself() {
+        // Fourteen days of LV converting at 80 %, and from the first day a trickle of 60 sends a
+        // day to fresh UZ numbers of which one or two verify (2.5 %): UZ's own usual conversion
+        // is an alert (at most 35 %), not what its sends are held to, so every day's excess
+        // shows, verified sends or not. A country that converts at 40 % keeps its own rate.
+        let trickle = |region: [u8; 2], cc: u16, verified: fn(u64) -> bool, first_idx: u32| -> Vec<Row> {
+            (0..14 * 60u64)
+                .map(|i| {
+                    let (d, k) = ((i / 60) as i64, i % 60);
+                    let mut r = row(first_idx + i as u32, d * DAY + 2 * HOUR + k as i64 * 900_000, cc, 900_000_000 + i * 7_919, 9);
+                    r.set_country(Some(region));
+                    r.set_converted(Some(verified(k)));
+                    r
+                })
+                .collect()
+        };
+        let days_flagged = |verified: fn(u64) -> bool| -> Vec<Severity> {
+            let mut rows = legit(14, 100, 0.8, 3);
+            let at = rows.len() as u32;
+            rows.extend(trickle(*b"UZ", 998, verified, at));
+            let facts = crate::detect::facts::Facts::of(&rows);
+            detect(&rows, &facts, &Baseline::default(), &Params::default())
+                .into_iter()
+                .filter(|f| f.subject == "UZ" && f.end - f.start == DAY)
+                .map(|f| f.severity)
+                .collect()
+        };
+        // One in 40 verifies: 2 a day. Every day is flagged at medium (58 unverified where the
+        // account's usual 50 % expects 2).
+        let slow = days_flagged(|k| k % 40 == 0);
+        assert_eq!(slow.len(), 14, "{slow:?}");
+        assert!(slow.iter().all(|s| *s == Severity::Medium), "{slow:?}");
+        // One in five verifies (20 %): an alert rate too, every day low or above.
+        assert_eq!(days_flagged(|k| k % 5 == 0).len(), 14);
+        // Two in five verify (40 %): above the alert rate, the country's own usual conversion
+        // stands, and its days are as usual.
+        let usual = days_flagged(|k| k % 5 < 2);
+        assert!(usual.is_empty(), "{usual:?}");
     }
 
     #[test]

@@ -1,7 +1,15 @@
 //! `provider-blocks`: the provider's own defences fired: Twilio 30450 / 30453 (SMS Pumping
-//! Protection), 60410 (Verify Fraud Guard), 60605 (Verify Geo-Permissions), 21408 (Messaging
-//! Geo-Permissions); End User Messaging TEXT_PROTECT_BLOCKED; SNS "blocked" and "would exceed
-//! max price" responses. Reported per country as corroboration.
+//! Protection), 60410 (Verify Fraud Guard), 60238 and 60413 (Verify creation blocked, Device
+//! Intelligence), 60605 (Verify Geo-Permissions), 21408 (Messaging Geo-Permissions); End User
+//! Messaging and Pinpoint `PROTECT_BLOCKED` (a protect configuration) and `MAX_PRICE_EXCEEDED`;
+//! SNS "would exceed max price" and "Destination is on a blocked list". Reported per country as
+//! corroboration.
+//!
+//! Not a defence: what a carrier or handset refuses. Twilio 30007 (message filtered), 30004
+//! (message blocked) and 21610 (unsubscribed), EUM `BLOCKED`, `CARRIER_BLOCKED` and `SPAM`, and
+//! SNS "Blocked as spam by phone carrier" stay `blocked` statuses, but a carrier's spam filter
+//! drops a share of any account's legit traffic (0.1-0.7 % of an independent corpus's sends
+//! carried 30007, and counted as defences they raised `medium` incidents on clean accounts).
 
 use super::{Detector, Finding, Param, Params, Row, Severity};
 use std::collections::BTreeMap;
@@ -9,14 +17,14 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "provider-blocks",
     title: "Provider defence fired",
-    flags: "messages the provider's own fraud or geo defences refused (30450, 30453, 60410, 60605, 21408, TEXT_PROTECT_BLOCKED, SNS blocked / max price)",
+    flags: "messages the provider's own fraud or geo defences refused (30450, 30453, 60410, 60238, 60413, 60605, 21408, PROTECT_BLOCKED, max price; not carrier filters such as 30007)",
     params: &[
         Param { name: "min_blocks", default: 5.0, about: "blocked messages to a country before it is reported" },
         Param { name: "medium_blocks", default: 100.0, about: "blocked messages from which the finding is medium" },
     ],
 };
 
-pub const BLOCK_CODES: &[&str] = &["30450", "30453", "60410", "60605", "21408"];
+pub const BLOCK_CODES: &[&str] = &["30450", "30453", "60410", "60238", "60413", "60605", "21408"];
 
 pub fn is_block_code(code: &str) -> bool {
     BLOCK_CODES.contains(&code.trim())
@@ -26,7 +34,7 @@ pub fn is_block_text(status_raw: &str) -> bool {
     let t = status_raw.to_ascii_lowercase();
     t.contains("protect_blocked")
         || t.contains("would exceed max price")
-        || t.contains("blocked as spam")
+        || t.contains("max_price_exceeded")
         || t.contains("destination is on a blocked list")
 }
 
@@ -87,5 +95,35 @@ mod tests {
         rows.push(r);
         assert_eq!(detect(&rows, &[0, 30450], &Params::default())[0].messages, 5);
         assert!(is_block_text("TEXT_PROTECT_BLOCKED") && is_block_code("60410"));
+    }
+
+    #[test]
+    fn defences_are_the_providers_not_a_carriers_filters() {
+        for code in ["30450", "30453", "60410", "60238", "60413", "60605", "21408"] {
+            assert!(is_block_code(code), "{code}");
+        }
+        for code in ["30007", "30004", "21610", "30008", "30003", ""] {
+            assert!(!is_block_code(code), "{code}");
+        }
+        for text in [
+            "PROTECT_BLOCKED",
+            "TEXT_PROTECT_BLOCKED",
+            "MAX_PRICE_EXCEEDED",
+            "This delivery would exceed max price",
+            "Destination is on a blocked list",
+        ] {
+            assert!(is_block_text(text), "{text}");
+        }
+        for text in [
+            "BLOCKED",
+            "TEXT_BLOCKED",
+            "CARRIER_BLOCKED",
+            "SPAM",
+            "Blocked as spam by phone carrier",
+            "Phone has blocked SMS",
+            "Carrier violation",
+        ] {
+            assert!(!is_block_text(text), "{text}");
+        }
     }
 }

@@ -123,6 +123,45 @@ fn legit_controls_and_a_clean_period_stay_below_medium() {
 }
 
 #[test]
+fn a_carriers_spam_filter_on_legit_traffic_is_not_a_provider_defence() {
+    // Two weeks of an account's OTPs to Italian mobiles, 150 a day, of which a carrier's filter
+    // drops one in fifty (Twilio 30007, "message filtered"): 42 in all, over the provider-blocks
+    // floor of 5 (and, over a longer period, of its medium 100). The rows are `blocked`, but no
+    // defence fired: no provider-blocks finding, nothing at medium, exit 0.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("filtered.csv");
+    let mut text = String::from("From,To,Body,Status,SentDate,ApiVersion,NumSegments,ErrorCode,AccountSid,Sid,Direction,Price,PriceUnit\n");
+    let mut sid = 0u64;
+    for day in 1..=14u64 {
+        for i in 0..150u64 {
+            sid += 1;
+            let to = format!("+39{}", 3_201_000_000 + (sid * 7_919_731) % 690_000_000);
+            let (status, error) = if i % 50 == 5 { ("failed", "30007") } else { ("delivered", "") };
+            let (h, m) = (7 + i / 10, (i % 10) * 6);
+            text += &format!(
+                "+12015550100,{to},Your code is 1,{status},\"{day:02} Mar 2024 {h:02}:{m:02}:00 +0000\",2010-04-01,1,{error},ACtest,SM{sid:032},outbound-api,-0.05,USD\n"
+            );
+        }
+    }
+    std::fs::write(&csv, text).expect("write");
+    let csv = csv.to_str().expect("path");
+    let out = bin().args(["scan", "-q", "-f", "json", "--min-severity", "info", csv]).output().expect("run");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(out.status.code(), Some(0), "{}", report["summary"]);
+    let findings = report["findings"].as_array().expect("findings");
+    assert!(findings.iter().all(|f| f["detector"] != "provider-blocks"), "{findings:?}");
+    let dir_out = dir.path().join("out");
+    let exported = bin().args(["export", "-q", "--format", "csv", "-o", p(&dir_out), csv]).output().expect("run");
+    assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
+    let text: String = std::fs::read_dir(&dir_out)
+        .expect("out")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .map(|f| std::fs::read_to_string(f).expect("csv"))
+        .collect();
+    assert_eq!(text.lines().filter(|l| l.contains(",blocked,") && l.contains("30007")).count(), 14 * 3, "30007 is a blocked status");
+}
+
+#[test]
 fn fail_on_and_min_severity() {
     let (code, _, _) = scan("hidden", &["--fail-on", "never"]);
     assert_eq!(code, 0, "--fail-on never");

@@ -139,12 +139,14 @@ fn the_sql_flags_what_scan_flags_on_every_fixture() {
 fn the_sql_flags_the_number_classes_and_provider_blocks_scan_flags() {
     let Some(py) = crate::util::python_with("duckdb") else { return };
     // A day of a Console export: GB mobiles, premium-rate GB numbers, UIFN +800 numbers, numbers
-    // no plan allocates, and sends Twilio's pumping protection blocked (30450) to Uzbekistan.
+    // no plan allocates, sends Twilio's pumping protection blocked (30450) to Uzbekistan, and
+    // sends a French carrier's spam filter dropped (30007): a `blocked` status, not a defence.
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("classes.csv");
     let mut text = String::from("From,To,Body,Status,SentDate,ApiVersion,NumSegments,ErrorCode,AccountSid,Sid,Direction,Price,PriceUnit\n");
-    let groups: [(&str, u32, &str, &str); 5] = [
+    let groups: [(&str, u32, &str, &str); 6] = [
         ("+447400123", 100, "delivered", ""),
+        ("+33612345", 120, "failed", "30007"),
         ("+449098765", 30, "delivered", ""),
         ("+80012345", 8, "delivered", ""),
         ("+4400000", 25, "undelivered", "30006"),
@@ -171,6 +173,7 @@ fn the_sql_flags_the_number_classes_and_provider_blocks_scan_flags() {
     let classes: Vec<&str> = expected.iter().filter(|f| f.0 == "number-class").map(|f| f.1.as_str()).collect();
     assert!(classes.len() >= 3, "premium rate, non-geographic and invalid: {expected:?}");
     assert!(expected.iter().any(|f| f.0 == "provider-blocks" && f.1 == "UZ"), "{expected:?}");
+    assert!(!expected.iter().any(|f| f.0 == "provider-blocks" && f.1 == "FR"), "a carrier's filter is no defence: {expected:?}");
     for sql in DIALECTS {
         assert_eq!(sql_flags(&run_sql(&py, sql, &out)), expected, "{sql}");
     }

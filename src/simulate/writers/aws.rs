@@ -84,7 +84,9 @@ pub fn eum_events(view: &View, msgs: &[SimMessage], w: &mut dyn Write) -> io::Re
             }
             Status::Undelivered => &[("TEXT_CARRIER_UNREACHABLE", "CARRIER_UNREACHABLE", true)],
             Status::Failed => &[("TEXT_UNREACHABLE", "UNREACHABLE", true)],
-            Status::Blocked => &[("TEXT_BLOCKED", "BLOCKED", true)],
+            // The simulator's blocks are a provider's pumping protection (Twilio 30450): on
+            // End User Messaging, a protect configuration's.
+            Status::Blocked => &[("TEXT_PROTECT_BLOCKED", "PROTECT_BLOCKED", true)],
         };
         for (i, (event, status, fin)) in events.iter().enumerate() {
             let rec = json!({
