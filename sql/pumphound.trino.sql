@@ -397,13 +397,13 @@ FROM (
 --    countries of 20 sends, the worst of theirs over 0.35 (one at 0.35 or less is an alert
 --    itself, no measure of legit traffic) and never over 0.65; else the account's (the
 --    median day; with under 3 days of 20 sends but 3 or more such countries, the lower quartile
---    of the countries' rates). A slice's, country's or account's rate of 0.35 or less is an
---    alert, not a baseline, and is passed over (the account's for 0.65). Days first; a window inside a flagged one of its country (or of
---    its own operator) is left out.
+--    of the countries' rates). A slice's or its country's own rate of 0.35 or less is an alert,
+--    not a baseline, and is passed over (the account's stands). Days first; a window inside a
+--    flagged one of its country (or of its own operator) is left out.
 CREATE OR REPLACE VIEW judged AS
 SELECT ts, coalesce(country, '??') AS country, calling_code AS cc,
        CASE WHEN nlen >= 4 THEN CAST(substr(national, 1, 2) AS INT) END AS operator,
-       CASE WHEN converted THEN 1 ELSE 0 END AS verified
+       CAST(CASE WHEN converted THEN 1 ELSE 0 END AS DOUBLE) AS verified
 FROM sends
 WHERE converted IS NOT NULL AND coalesce(status, '') NOT IN ('failed', 'undelivered', 'blocked');
 
@@ -435,7 +435,7 @@ CREATE OR REPLACE VIEW conversion_days AS
 SELECT 'judged' AS population, country, floor(ts / 86400000) AS day, count(*) AS n, sum(verified) AS k
 FROM judged GROUP BY country, floor(ts / 86400000)
 UNION ALL
-SELECT 'known', coalesce(country, '??'), floor(ts / 86400000), count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END)
+SELECT 'known', coalesce(country, '??'), floor(ts / 86400000), count(*), CAST(sum(CASE WHEN converted THEN 1 ELSE 0 END) AS DOUBLE)
 FROM sends WHERE converted IS NOT NULL GROUP BY coalesce(country, '??'), floor(ts / 86400000);
 
 CREATE OR REPLACE VIEW account_rates AS
@@ -475,8 +475,7 @@ GROUP BY a.country HAVING count(*) >= 2;
 
 CREATE OR REPLACE VIEW slice_conversion AS
 SELECT s.country, s.operator,
-       coalesce(CASE WHEN own.rate > 0.35 THEN own.rate END, CASE WHEN co.rate > 0.35 THEN co.rate END, w.rate,
-                CASE WHEN t.rate > 0.35 THEN t.rate ELSE 0.65 END) AS p
+       coalesce(CASE WHEN own.rate > 0.35 THEN own.rate END, CASE WHEN co.rate > 0.35 THEN co.rate END, w.rate, t.rate) AS p
 FROM (SELECT DISTINCT country, operator FROM judged_slices) s
 LEFT JOIN slice_rates own ON own.country = s.country AND own.operator = s.operator
 LEFT JOIN slice_rates co ON co.country = s.country AND co.operator = -1 AND s.operator >= 0
@@ -533,12 +532,12 @@ FROM (
 --    `pumphound` (off by default) is not here.
 CREATE OR REPLACE VIEW conversion_cells AS
 SELECT 'country' AS kind, coalesce(country, '??') AS subject, floor(ts / 86400000) AS day, count(*) AS n,
-       sum(CASE WHEN converted THEN 1 ELSE 0 END) AS k
+       CAST(sum(CASE WHEN converted THEN 1 ELSE 0 END) AS DOUBLE) AS k
 FROM sends WHERE converted IS NOT NULL
 GROUP BY coalesce(country, '??'), floor(ts / 86400000)
 UNION ALL
 SELECT 'number_range', concat('+', CAST(calling_code AS VARCHAR), substr(national, 1, nlen - 4), 'xxxx'),
-       floor(ts / 86400000), count(*), sum(CASE WHEN converted THEN 1 ELSE 0 END)
+       floor(ts / 86400000), count(*), CAST(sum(CASE WHEN converted THEN 1 ELSE 0 END) AS DOUBLE)
 FROM sends
 WHERE converted IS NOT NULL AND nlen > 4
 GROUP BY calling_code, substr(national, 1, nlen - 4), floor(ts / 86400000);
@@ -579,18 +578,18 @@ WHERE (c.number_type = 'invalid' AND c.messages >= q.class_min_invalid AND c.mes
    OR (c.number_type <> 'invalid' AND c.messages >= q.class_min_messages);
 
 -- 7. provider-blocks. Messages the provider's own defences refused, per country: Twilio 30450 /
---    30453 (SMS Pumping Protection), 60410 (Verify Fraud Guard), 60238 / 60413 (Verify creation
---    blocked, Device Intelligence), 60605 (Verify Geo-Permissions), 21408 (Geo-Permissions), and
+--    30453 (SMS Pumping Protection), 60410 (Verify Fraud Guard), 60413 (Verify Device
+--    Intelligence), 60605 (Verify Geo-Permissions), 21408 (Geo-Permissions), and
 --    AWS PROTECT_BLOCKED, block-list and max-price responses in status_raw; provider_min_blocks
 --    (5) or more, medium from provider_medium_blocks (100). Not every 'blocked' status: a
 --    carrier's spam filter (Twilio 30007, AWS TEXT_SPAM, "Blocked as spam by phone carrier")
---    drops a share of any account's legit traffic.
+--    drops a share of any account's legit traffic; 60238 is an account under review.
 CREATE OR REPLACE VIEW provider_blocks AS
 SELECT coalesce(country, '??') AS country, count(*) AS blocked, min(ts) AS start_ms, max(ts) AS end_ms,
        CASE WHEN count(*) >= max(q.provider_medium_blocks) THEN 'medium' ELSE 'low' END AS severity
 FROM sends
 CROSS JOIN params q
-WHERE trim(coalesce(error_code, '')) IN ('30450', '30453', '60410', '60238', '60413', '60605', '21408')
+WHERE trim(coalesce(error_code, '')) IN ('30450', '30453', '60410', '60413', '60605', '21408')
    OR lower(coalesce(status_raw, '')) LIKE '%protect_blocked%'
    OR lower(coalesce(status_raw, '')) LIKE '%would exceed max price%'
    OR lower(coalesce(status_raw, '')) LIKE '%max_price_exceeded%'

@@ -212,7 +212,8 @@ impl Message {
         }
     }
 
-    /// Whether the provider's defences refused it (block codes, blocked status, block text).
+    /// Whether the provider's defences refused it (a defence's error code or status text, see
+    /// [`crate::detect::provider_blocks`]; not every `blocked` status).
     pub fn provider_block(&self) -> bool {
         self.bits & bits::PROVIDER_BLOCK != 0
     }

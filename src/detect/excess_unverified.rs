@@ -6,9 +6,9 @@
 //! observed ~350 against an expected ~55 (Authgear's published scenarios).
 //!
 //! For a window with V verified and U unverified delivered sends, and the slice's baseline
-//! conversion p (its median daily conversion; the country's, then the account's, when the slice
-//! has too few days or an alert-level rate, at most 35 %; the `--baseline` period's when given),
-//! the verified sends predict
+//! conversion p (its median daily conversion; else its country's, the worst other country's with
+//! one day of data, or the account's; learned from the period, a rate of 35 % or less is an alert
+//! and passed over; the `--baseline` period's when given), the verified sends predict
 //! λ = V·(1 − p)/p unverified ones (so the attack's own volume never raises what is expected),
 //! and the score is the Chernoff bound of the Poisson upper tail, U·ln(U/λ) − U + λ. Sends that failed, were undelivered or were blocked are left
 //! out: nobody can verify a code that never arrived (a carrier outage is not pumping). A legit
@@ -67,6 +67,32 @@ struct Slice {
     operator: u32,
 }
 
+/// Where a slice's baseline conversion comes from, for the finding's text.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// The slice's own median day.
+    Own,
+    /// Its country's (an operator slice without a rate of its own).
+    Country,
+    /// The worst-converting other country's (one day of data).
+    WorstOther,
+    /// The account's median day.
+    Account,
+}
+
+impl Source {
+    fn text(self, baseline_period: bool) -> &'static str {
+        match (self, baseline_period) {
+            (Source::Own, true) => "its median day in the baseline period",
+            (Source::Own, false) => "its median day in the period",
+            (Source::Country, _) => "its country's",
+            (Source::WorstOther, _) => "the worst-converting other country's, at most 65 %: one day of data",
+            (Source::Account, true) => "the account's median day in the baseline period",
+            (Source::Account, false) => "the account's median day in the period",
+        }
+    }
+}
+
 pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     if !facts.conversion_known {
@@ -91,8 +117,9 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             }
         }
     }
-    // Baseline conversion: the slice's, else its country's, else the account's; from the
-    // baseline period when it knew conversions, else from the period itself.
+    // Baseline conversion: the slice's, else its country's, else (one day of data) the worst
+    // other country's, else the account's; from the baseline period when it knew conversions,
+    // else from the period itself (see `plausible` below).
     let own_history;
     let history: &Judged = match &base.judged {
         Some(j) => j,
@@ -119,28 +146,29 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
         let plausible = rates.iter().copied().filter(|&r| r > ALERT_RATE);
         (history.days < 3 && rates.len() >= 2).then(|| plausible.fold(LEGIT_FLOOR, f64::min))
     };
-    // A usual conversion at or under `ALERT_RATE` is no measure of legit traffic either: a
-    // slice whose whole history is a slow attack (a trickle to an unserved country from the
-    // data's first day, converting at 0-3 %) would otherwise expect of itself what it does, and
-    // one verified send of sixty would predict the other fifty-nine. The next in line stands
-    // instead (the country's, the account's), and `LEGIT_FLOOR` when the account's own is an
-    // alert too.
-    let plausible = |rate: &f64| *rate > ALERT_RATE;
-    let account_usual = Some(account).filter(plausible).unwrap_or(LEGIT_FLOOR);
-    let mut conversion: Map<Slice, f64> = Map::default();
+    // Learned from the period itself, a slice's (or its country's) usual conversion at or under
+    // `ALERT_RATE` is no measure of legit traffic either: a slice whose whole history is a slow
+    // attack (a trickle to an unserved country from the data's first day, converting at 0-3 %)
+    // would expect of itself what it does, and one verified send of sixty would predict the other
+    // fifty-nine. The next in line stands instead. A `--baseline` period's rates stand whatever
+    // they are (the user vouches for it: a legit market that converts at 30 % keeps its rate),
+    // and so does the account's (an account whose usual day is an alert has no measure at all).
+    let plausible = |rate: &f64| have_base || *rate > ALERT_RATE;
+    let mut conversion: Map<Slice, (f64, Source)> = Map::default();
     let mut slices: Vec<Slice> = slice_first.keys().copied().collect();
     slices.sort_unstable();
     for s in &slices {
-        let own = history.slice(countries.codes[s.country], s.operator).filter(plausible);
-        let country = conversion.get(&Slice { country: s.country, operator: 0 }).copied();
-        conversion.insert(*s, own.or(country).or_else(|| worst_other(s.country)).unwrap_or(account_usual));
+        let own = history.slice(countries.codes[s.country], s.operator).filter(plausible).map(|p| (p, Source::Own));
+        let country = conversion.get(&Slice { country: s.country, operator: 0 }).map(|&(p, _)| (p, Source::Country));
+        let worst = || worst_other(s.country).map(|p| (p, Source::WorstOther));
+        conversion.insert(*s, own.or(country).or_else(worst).unwrap_or((account, Source::Account)));
     }
     // Flagged windows: days first; an hour inside a flagged day, and an operator window inside a
     // flagged country window, adds nothing.
     let mut flagged: Vec<(Slice, i64, i64, f64, f64, f64, f64)> = Vec::new();
     for width in [DAY, HOUR] {
         for (&(slice, w, k), &(n, u)) in cells.iter().filter(|((_, w, _), _)| *w == width) {
-            let pb = conversion.get(&slice).copied().unwrap_or(account_usual);
+            let pb = conversion.get(&slice).map_or(account, |c| c.0);
             let expected = expected(n - u, pb);
             let excess = u - expected;
             let s = score(u, expected);
@@ -211,11 +239,8 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             }
         }
     }
-    let hot: Vec<Option<Hot>> = flagged
-        .iter()
-        .zip(&cells_by_prefix)
-        .map(|(f, cells)| Hot::of(cells, conversion.get(&f.0).copied().unwrap_or(account_usual)))
-        .collect();
+    let hot: Vec<Option<Hot>> =
+        flagged.iter().zip(&cells_by_prefix).map(|(f, cells)| Hot::of(cells, conversion.get(&f.0).map_or(account, |c| c.0))).collect();
     for r in rows.iter().filter(|r| r.converted() == Some(false) && r.nlen > 0) {
         let Some(list) = countries.get(r.country()).and_then(|c| by_country.get(&c)) else { continue };
         let k = (r.calling_code, r.national);
@@ -245,7 +270,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             } else {
                 ("operator_prefix", format!("+{}{}", first.map_or(0, |r| r.calling_code), slice.operator - 100))
             };
-            let pb = conversion.get(&slice).copied().unwrap_or(account_usual);
+            let (pb, source) = conversion.get(&slice).copied().unwrap_or((account, Source::Account));
             let severity = if s >= strong_score && u - expected >= strong_excess { Severity::Medium } else { Severity::Low };
             let label = if end - start == DAY { "day" } else { "hour" };
             let mut metrics = BTreeMap::new();
@@ -270,11 +295,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
                     "score ≥ {min_score} (Poisson tail) and {} or more above the expected count",
                     if label == "day" { min_excess } else { min_excess_hour }
                 ),
-                baseline: format!(
-                    "{:.1}% conversion ({})",
-                    pb * 100.0,
-                    if have_base { "the baseline period" } else { "median day of the period" }
-                ),
+                baseline: format!("{:.1}% conversion ({})", pb * 100.0, source.text(have_base)),
                 metrics,
                 ..Finding::over(id, kind, subject, &members)
             };
@@ -512,6 +533,24 @@ mod tests {
         // stands, and its days are as usual.
         let usual = days_flagged(|k| k % 5 < 2);
         assert!(usual.is_empty(), "{usual:?}");
+        // With `--baseline`, the period the user vouches for sets the rate, whatever it is: a
+        // market converting at 20 % there and here is as usual; the 2.5 % trickle is not.
+        let baseline = {
+            let mut rows = legit(14, 100, 0.8, 4);
+            let at = rows.len() as u32;
+            rows.extend(trickle(*b"UZ", 998, |k| k % 5 == 0, at));
+            Baseline::learn(&rows)
+        };
+        let against_baseline = |verified: fn(u64) -> bool| -> Vec<Finding> {
+            let mut rows = legit(14, 100, 0.8, 3);
+            let at = rows.len() as u32;
+            rows.extend(trickle(*b"UZ", 998, verified, at));
+            let facts = crate::detect::facts::Facts::of(&rows);
+            detect(&rows, &facts, &baseline, &Params::default()).into_iter().filter(|f| f.subject == "UZ").collect()
+        };
+        assert!(against_baseline(|k| k % 5 == 0).is_empty());
+        let slow = against_baseline(|k| k % 40 == 0);
+        assert!(!slow.is_empty() && slow.iter().all(|f| f.baseline.contains("baseline period")), "{:?}", slow.first().map(|f| &f.baseline));
     }
 
     #[test]

@@ -1,15 +1,16 @@
 //! `provider-blocks`: the provider's own defences fired: Twilio 30450 / 30453 (SMS Pumping
-//! Protection), 60410 (Verify Fraud Guard), 60238 and 60413 (Verify creation blocked, Device
-//! Intelligence), 60605 (Verify Geo-Permissions), 21408 (Messaging Geo-Permissions); End User
-//! Messaging and Pinpoint `PROTECT_BLOCKED` (a protect configuration) and `MAX_PRICE_EXCEEDED`;
-//! SNS "would exceed max price" and "Destination is on a blocked list". Reported per country as
-//! corroboration.
+//! Protection), 60410 (Verify Fraud Guard), 60413 (Verify Device Intelligence), 60605 (Verify
+//! Geo-Permissions), 21408 (Messaging Geo-Permissions); End User Messaging and Pinpoint
+//! `PROTECT_BLOCKED` (a protect configuration) and `MAX_PRICE_EXCEEDED`; SNS "would exceed max
+//! price" and "Destination is on a blocked list". Reported per country as corroboration.
 //!
-//! Not a defence: what a carrier or handset refuses. Twilio 30007 (message filtered), 30004
-//! (message blocked) and 21610 (unsubscribed), EUM `BLOCKED`, `CARRIER_BLOCKED` and `SPAM`, and
-//! SNS "Blocked as spam by phone carrier" stay `blocked` statuses, but a carrier's spam filter
-//! drops a share of any account's legit traffic (0.1-0.7 % of an independent corpus's sends
-//! carried 30007, and counted as defences they raised `medium` incidents on clean accounts).
+//! Not a defence: what a carrier or handset refuses, and what an account may not do. Twilio
+//! 30007 (message filtered), 30004 (message blocked), 21610 (unsubscribed) and 60238
+//! (verification creation blocked: an account under review, a sanctioned destination), EUM
+//! `BLOCKED`, `CARRIER_BLOCKED` and `SPAM`, and SNS "Blocked as spam by phone carrier" stay
+//! `blocked` statuses; a carrier's spam filter drops a share of any account's legit traffic
+//! (0.1-0.7 % of an independent corpus's sends carried 30007, and counted as defences they
+//! raised `medium` incidents on clean accounts).
 
 use super::{Detector, Finding, Param, Params, Row, Severity};
 use std::collections::BTreeMap;
@@ -17,14 +18,14 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "provider-blocks",
     title: "Provider defence fired",
-    flags: "messages the provider's own fraud or geo defences refused (30450, 30453, 60410, 60238, 60413, 60605, 21408, PROTECT_BLOCKED, max price; not carrier filters such as 30007)",
+    flags: "messages the provider's own fraud or geo defences refused (30450, 30453, 60410, 60413, 60605, 21408, PROTECT_BLOCKED, max price; not carrier filters such as 30007)",
     params: &[
         Param { name: "min_blocks", default: 5.0, about: "blocked messages to a country before it is reported" },
         Param { name: "medium_blocks", default: 100.0, about: "blocked messages from which the finding is medium" },
     ],
 };
 
-pub const BLOCK_CODES: &[&str] = &["30450", "30453", "60410", "60238", "60413", "60605", "21408"];
+pub const BLOCK_CODES: &[&str] = &["30450", "30453", "60410", "60413", "60605", "21408"];
 
 pub fn is_block_code(code: &str) -> bool {
     BLOCK_CODES.contains(&code.trim())
@@ -99,10 +100,10 @@ mod tests {
 
     #[test]
     fn defences_are_the_providers_not_a_carriers_filters() {
-        for code in ["30450", "30453", "60410", "60238", "60413", "60605", "21408"] {
+        for code in ["30450", "30453", "60410", "60413", "60605", "21408"] {
             assert!(is_block_code(code), "{code}");
         }
-        for code in ["30007", "30004", "21610", "30008", "30003", ""] {
+        for code in ["30007", "30004", "21610", "60238", "30008", "30003", ""] {
             assert!(!is_block_code(code), "{code}");
         }
         for text in [

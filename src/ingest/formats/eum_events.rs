@@ -27,6 +27,10 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     if status == crate::schema::Status::Unknown {
         status = status::aws_code(&event_type);
     }
+    // The raw status is the event type, unless only `messageStatus` names a provider defence
+    // (`PROTECT_BLOCKED`, `MAX_PRICE_EXCEEDED`): what marks the row as one is its raw status.
+    let defence = |s: &str| crate::detect::provider_blocks::is_block_text(s);
+    let status_raw = if defence(&code) && !defence(&event_type) { code } else { event_type };
     let converted = text(v, "messageFeedbackStatus").and_then(|f| match f.to_ascii_uppercase().as_str() {
         "RECEIVED" => Some(true),
         "FAILED" => Some(false),
@@ -41,7 +45,7 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
         destination,
         country_hint: text(v, "isoCountryCode"),
         status,
-        status_raw: Some(event_type),
+        status_raw: Some(status_raw),
         error_code: None,
         segments: segments_field("totalMessageParts", text(v, "totalMessageParts").as_deref())?,
         cost: match (price, fee) {
@@ -56,4 +60,31 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
         converted,
         ..Draft::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::Status;
+
+    fn event(event_type: &str, message_status: &str) -> Draft {
+        let v: serde_json::Value = serde_json::from_str(&format!(
+            r#"{{"eventType":"{event_type}","messageStatus":"{message_status}","destinationPhoneNumber":"+447400100200","eventTimestamp":1700000000000,"messageRequestTimestamp":1700000000000,"totalMessagePrice":0.05,"totalCarrierFee":0}}"#
+        ))
+        .expect("json");
+        parse(&v).expect("parses")
+    }
+
+    #[test]
+    fn a_defence_named_only_by_the_message_status_is_the_raw_status() {
+        let d = event("TEXT_BLOCKED", "PROTECT_BLOCKED");
+        assert_eq!((d.status, d.status_raw.as_deref()), (Status::Blocked, Some("PROTECT_BLOCKED")));
+        // Otherwise the event type, as always: a carrier's block stays a carrier's.
+        let d = event("TEXT_BLOCKED", "BLOCKED");
+        assert_eq!((d.status, d.status_raw.as_deref()), (Status::Blocked, Some("TEXT_BLOCKED")));
+        let d = event("TEXT_PROTECT_BLOCKED", "PROTECT_BLOCKED");
+        assert_eq!(d.status_raw.as_deref(), Some("TEXT_PROTECT_BLOCKED"));
+        let d = event("TEXT_DELIVERED", "DELIVERED");
+        assert_eq!((d.status, d.status_raw.as_deref()), (Status::Delivered, Some("TEXT_DELIVERED")));
+    }
 }

@@ -105,6 +105,9 @@ impl View<'_> {
             Status::Delivered | Status::Sent | Status::Queued | Status::Unknown => "Message has been accepted by phone",
             Status::Undelivered => "Phone is currently unreachable/unavailable",
             Status::Failed => "Unknown error attempting to reach phone",
+            // SNS has no pumping protection of its own: the simulator's blocks (Twilio 30450)
+            // read there as a carrier's spam block, which pumphound does not count as a
+            // provider defence (End User Messaging writes PROTECT_BLOCKED: see aws.rs).
             Status::Blocked => "Blocked as spam by phone carrier",
         }
     }
