@@ -578,16 +578,17 @@ WHERE (c.number_type = 'invalid' AND c.messages >= q.class_min_invalid AND c.mes
 --    AWS PROTECT_BLOCKED, block-list and max-price responses in status_raw; provider_min_blocks
 --    (5) or more, medium from provider_medium_blocks (100). Not every 'blocked' status: a
 --    carrier's spam filter (Twilio 30007, AWS TEXT_SPAM, "Blocked as spam by phone carrier")
---    drops a share of any account's legit traffic; 60238 is an account under review.
+--    drops a share of any account's legit traffic; 60238 is an account under review. The texts
+--    are found with position(), as the Rust does (LIKE's _ would match any character).
 CREATE OR REPLACE TEMPORARY VIEW provider_blocks AS
 SELECT coalesce(country, '??') AS country, count(*) AS blocked, min(ts) AS start_ms, max(ts) AS end_ms,
        CASE WHEN count(*) >= max(q.provider_medium_blocks) THEN 'medium' ELSE 'low' END AS severity
 FROM sends
 CROSS JOIN params q
 WHERE trim(coalesce(error_code, '')) IN ('30450', '30453', '60410', '60413', '60605', '21408')
-   OR lower(coalesce(status_raw, '')) LIKE '%protect_blocked%'
-   OR lower(coalesce(status_raw, '')) LIKE '%would exceed max price%'
-   OR lower(coalesce(status_raw, '')) LIKE '%max_price_exceeded%'
-   OR lower(coalesce(status_raw, '')) LIKE '%destination is on a blocked list%'
+   OR position('protect_blocked' IN lower(coalesce(status_raw, ''))) > 0
+   OR position('would exceed max price' IN lower(coalesce(status_raw, ''))) > 0
+   OR position('max_price_exceeded' IN lower(coalesce(status_raw, ''))) > 0
+   OR position('destination is on a blocked list' IN lower(coalesce(status_raw, ''))) > 0
 GROUP BY coalesce(country, '??')
 HAVING count(*) >= max(q.provider_min_blocks);
