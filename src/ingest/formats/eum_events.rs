@@ -29,8 +29,10 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     }
     // The raw status is the event type, unless only `messageStatus` names a provider defence
     // (`PROTECT_BLOCKED`, `MAX_PRICE_EXCEEDED`): what marks the row as one is its raw status.
+    // Only a blocked record is looked at: the test lowers a copy of each text, once a record.
     let defence = |s: &str| crate::detect::provider_blocks::is_block_text(s);
-    let status_raw = if defence(&code) && !defence(&event_type) { code } else { event_type };
+    let blocked = status == crate::schema::Status::Blocked;
+    let status_raw = if blocked && defence(&code) && !defence(&event_type) { code } else { event_type };
     let converted = text(v, "messageFeedbackStatus").and_then(|f| match f.to_ascii_uppercase().as_str() {
         "RECEIVED" => Some(true),
         "FAILED" => Some(false),
