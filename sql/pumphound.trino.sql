@@ -25,7 +25,7 @@
 CREATE OR REPLACE VIEW params AS
 SELECT 12 AS min_distinct, 25 AS min_score, 60 AS strong_score, 3 AS min_fold, 30 AS min_blocks,
        8 AS k_hour, 6 AS k_day, 5 AS floor_hour, 25 AS floor_day, 20 AS min_messages, 0.25 AS new_country_after,
-       8 AS k, 150 AS min_new_day, 60 AS min_new_hour, 3 AS concentration,
+       8 AS k, 150 AS min_new_day, 60 AS min_new_hour, 3 AS concentration, 20 AS clock_score,
        25 AS unverified_min_score, 20 AS unverified_min_excess, 15 AS unverified_min_excess_hour,
        60 AS unverified_strong_score, 30 AS unverified_min_strong_excess,
        30 AS min_sends, 0.5 AS ratio, 1.96 AS z, 0 AS authgear,
@@ -372,19 +372,110 @@ SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator >= 0
   AND NOT EXISTS (SELECT 1 FROM new_earlier f WHERE f.country = s.country AND (f.operator = s.operator OR f.operator = -1)
                   AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
 
+-- The windows flagged so far: countries first seen, then spikes.
+CREATE OR REPLACE VIEW new_flagged AS
+SELECT * FROM new_countries
+UNION ALL SELECT * FROM new_day_operators
+UNION ALL SELECT * FROM new_days
+UNION ALL SELECT * FROM new_hour_operators
+UNION ALL
+SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
+  AND NOT EXISTS (SELECT 1 FROM new_earlier f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
+  AND NOT EXISTS (SELECT 1 FROM new_hour_operators f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
+
+-- A country sent to round the clock, to numbers that never return, over the whole period (a
+-- trickle with no spike and no history to stand out against), its days with a flagged window
+-- left out. quiet: the share of its new numbers in its quietest 6 UTC hours of the day (cyclic);
+-- rep: the share of its sends to a number seen before. Each against the other countries': the
+-- usual quiet share is twice their median (countries of 300+ new numbers; at least 0.08), the
+-- usual repeat share half their median (countries of 300+ sends; none: not judged). Scores:
+-- the binomial tails' Chernoff bounds n·KL(observed ‖ usual), 0 on the usual side; flagged with
+-- 50+ new numbers when both reach clock_score / 4 and together clock_score; not a country
+-- first seen.
+CREATE OR REPLACE VIEW hours_of_day AS
+SELECT (a.l - 1) + 6 * (b.l - 1) AS h FROM levels a CROSS JOIN levels b WHERE b.l <= 4;
+
+CREATE OR REPLACE VIEW clock_spiked AS
+SELECT DISTINCT f.country, d.day
+FROM new_flagged f
+JOIN (SELECT DISTINCT floor(ts / 86400000) AS day FROM sends) d
+  ON d.day >= floor(f.start_ms / 86400000) AND d.day <= floor((f.end_ms - 1) / 86400000);
+
+CREATE OR REPLACE VIEW clock_new AS
+SELECT f.country, CAST(floor(f.first_ts / 3600000) AS BIGINT) % 24 AS h, count(*) AS n
+FROM first_sends f
+WHERE NOT EXISTS (SELECT 1 FROM clock_spiked k WHERE k.country = f.country AND k.day = floor(f.first_ts / 86400000))
+GROUP BY f.country, CAST(floor(f.first_ts / 3600000) AS BIGINT) % 24;
+
+CREATE OR REPLACE VIEW clock_shares AS
+SELECT k.country, k.cc, coalesce(n.new_numbers, 0) AS new_numbers, coalesce(s.sends, 0) AS sends,
+       CASE WHEN coalesce(n.new_numbers, 0) > 0 THEN q.quiet / CAST(n.new_numbers AS DOUBLE) ELSE 0 END AS quiet,
+       CASE WHEN coalesce(s.sends, 0) > 0 THEN greatest(s.sends - coalesce(n.new_numbers, 0), 0) / CAST(s.sends AS DOUBLE) ELSE 0 END AS rep
+FROM (SELECT country, max(cc) AS cc FROM first_sends GROUP BY country) k
+LEFT JOIN (SELECT country, sum(n) AS new_numbers FROM clock_new GROUP BY country) n ON n.country = k.country
+LEFT JOIN (
+  SELECT coalesce(m.country, '??') AS country, count(*) AS sends FROM sends m
+  WHERE m.nlen IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM clock_spiked k WHERE k.country = coalesce(m.country, '??') AND k.day = floor(m.ts / 86400000))
+  GROUP BY coalesce(m.country, '??')
+) s ON s.country = k.country
+LEFT JOIN (
+  SELECT country, min(n) AS quiet FROM (
+    SELECT c.country, st.h, coalesce(sum(w.n), 0) AS n
+    FROM (SELECT DISTINCT country FROM clock_new) c CROSS JOIN hours_of_day st
+    LEFT JOIN clock_new w ON w.country = c.country AND (w.h - st.h + 24) % 24 < 6
+    GROUP BY c.country, st.h
+  ) x GROUP BY country
+) q ON q.country = k.country;
+
+-- The other countries' shares, and their medians, for each country.
+CREATE OR REPLACE VIEW clock_others AS
+SELECT c.country, 'repeat' AS measure, o.rep AS x FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.sends >= 300
+UNION ALL
+SELECT c.country, 'quiet', o.quiet FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.new_numbers >= 300;
+
+CREATE OR REPLACE VIEW clock_medians AS
+SELECT country, measure,
+       (min(CASE WHEN upto > floor((total - 1) / 2.0) THEN x END) + min(CASE WHEN upto > floor(total / 2.0) THEN x END)) / 2.0 AS med
+FROM (
+  SELECT country, measure, x, row_number() OVER (PARTITION BY country, measure ORDER BY x) AS upto,
+         count(*) OVER (PARTITION BY country, measure) AS total
+  FROM clock_others
+) r
+GROUP BY country, measure;
+
+CREATE OR REPLACE VIEW clock_usual AS
+SELECT c.country, r.med / 2 AS usual_repeat, greatest(2 * coalesce(q.med, 0), 0.08) AS usual_quiet
+FROM clock_shares c
+JOIN clock_medians r ON r.country = c.country AND r.measure = 'repeat'
+LEFT JOIN clock_medians q ON q.country = c.country AND q.measure = 'quiet';
+
+CREATE OR REPLACE VIEW clock_countries AS
+SELECT x.country, x.cc, -1 AS operator, 'round the clock' AS width,
+       floor(p.first_ts / 86400000) * 86400000 AS start_ms, (floor(p.last_ts / 86400000) + 1) * 86400000 AS end_ms,
+       x.new_numbers AS n, 0 AS med
+FROM (
+  SELECT s.country, s.cc, s.new_numbers,
+         CASE WHEN s.quiet > u.usual_quiet
+              THEN s.new_numbers * (s.quiet * ln(s.quiet / u.usual_quiet)
+                   + CASE WHEN s.quiet < 1 THEN (1 - s.quiet) * ln((1 - s.quiet) / (1 - u.usual_quiet)) ELSE 0 END)
+              ELSE 0 END AS clock_score,
+         CASE WHEN s.rep < u.usual_repeat AND u.usual_repeat < 1
+              THEN s.sends * (CASE WHEN s.rep > 0 THEN s.rep * ln(s.rep / u.usual_repeat) ELSE 0 END
+                   + (1 - s.rep) * ln((1 - s.rep) / (1 - u.usual_repeat)))
+              ELSE 0 END AS repeat_score
+  FROM clock_shares s JOIN clock_usual u ON u.country = s.country
+  WHERE s.new_numbers >= 50
+) x
+CROSS JOIN period p CROSS JOIN params q
+WHERE x.clock_score >= q.clock_score / 4 AND x.repeat_score >= q.clock_score / 4
+  AND x.clock_score + x.repeat_score >= q.clock_score
+  AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = x.country);
+
 CREATE OR REPLACE VIEW new_number_spikes AS
 SELECT country, CASE WHEN operator = -1 THEN country ELSE concat('+', CAST(cc AS VARCHAR), CAST(operator AS VARCHAR)) END AS subject,
        CASE WHEN operator = -1 THEN 'country' ELSE 'operator_prefix' END AS kind, width, start_ms, end_ms, n AS new_numbers, med AS usual
-FROM (
-  SELECT * FROM new_countries
-  UNION ALL SELECT * FROM new_day_operators
-  UNION ALL SELECT * FROM new_days
-  UNION ALL SELECT * FROM new_hour_operators
-  UNION ALL
-  SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
-    AND NOT EXISTS (SELECT 1 FROM new_earlier f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
-    AND NOT EXISTS (SELECT 1 FROM new_hour_operators f WHERE f.country = s.country AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
-) x;
+FROM (SELECT * FROM new_flagged UNION ALL SELECT * FROM clock_countries) x;
 
 -- 4. excess-unverified (only where conversion is known: the converted column). Per country and
 --    per operator prefix (the national number's first two digits), per day and per hour: the

@@ -17,6 +17,7 @@ pub mod numbers;
 pub mod occupancy;
 pub mod provider_blocks;
 pub mod pumped_range;
+pub mod round_the_clock;
 pub mod spend_anomaly;
 pub mod survey;
 

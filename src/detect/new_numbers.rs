@@ -31,6 +31,7 @@ use super::facts::Facts;
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
 use super::occupancy::prefix;
+use super::round_the_clock::{self, QUIET_FLOOR, QUIET_HOURS, Slice, Verdict};
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -47,6 +48,11 @@ pub const DETECTOR: Detector = Detector {
             name: "concentration",
             default: 3.0,
             about: "an operator's share of the country's new numbers must be this many times its usual share",
+        },
+        Param {
+            name: "clock_score",
+            default: 20.0,
+            about: "a country sent to round the clock, to numbers that never return: its two binomial scores together, at least (each a quarter of it)",
         },
     ],
 };
@@ -97,6 +103,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let id = DETECTOR.id;
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
+    let clock_score = p.get(id, "clock_score");
     // Which sends are a number's first ([`Numbers`], shared with pumped-range).
     let is_first = &numbers.is_first;
     let (data_start, data_end) = (facts.start, facts.end);
@@ -111,7 +118,23 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let mut op_sparse: Map<(usize, u32, i64), f64> = Map::default();
     // Each country's calling code (its first new number's).
     let mut calling: Vec<u16> = Vec::new();
-    for (r, _) in rows.iter().zip(is_first).filter(|(_, first)| **first) {
+    // Every send with a number, per country (by its own table: `countries` numbers the
+    // countries in the order of their first new numbers), for the round-the-clock test.
+    let mut all_countries = Countries::default();
+    let mut sends: Vec<Vec<f64>> = Vec::new();
+    for (r, &first) in rows.iter().zip(is_first) {
+        if r.nlen > 0 {
+            let a = all_countries.id(r.country());
+            if a == sends.len() {
+                sends.push(vec![0.0; n_days]);
+            }
+            if let Some(n) = sends[a].get_mut((r.ts.div_euclid(DAY) - first_day) as usize) {
+                *n += 1.0;
+            }
+        }
+        if !first {
+            continue;
+        }
         let c = countries.id(r.country());
         if c == hours.len() {
             hours.push(vec![0.0; n_hours]);
@@ -199,6 +222,47 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             }
         }
     }
+    // A country sent to round the clock, to numbers that never return, over the whole period
+    // ([`round_the_clock`]): a trickle with no spike and no history to stand out against. Its
+    // days with a flagged window are left out (a burst at night fills the quiet hours of a
+    // country's users, and its new numbers lower their repeat share); not a country already
+    // flagged as first seen.
+    let mut spiked: Vec<Vec<bool>> = vec![Vec::new(); countries.codes.len()];
+    for &(c, _, start, end, _, _) in &flagged {
+        let days = &mut spiked[c];
+        days.resize(n_days, false);
+        for d in start.div_euclid(DAY)..=(end - 1).div_euclid(DAY) {
+            if let Some(x) = days.get_mut((d - first_day) as usize) {
+                *x = true;
+            }
+        }
+    }
+    let kept = |c: usize, day: usize| !spiked[c].get(day).copied().unwrap_or(false);
+    let slices: Vec<Slice> = (0..countries.codes.len())
+        .map(|c| {
+            let mut by_hour = [0.0; 24];
+            for (h, &n) in hours[c].iter().enumerate() {
+                let at = first_hour + h as i64;
+                if n > 0.0 && kept(c, ((at * HOUR).div_euclid(DAY) - first_day) as usize) {
+                    by_hour[at.rem_euclid(24) as usize] += n;
+                }
+            }
+            let sends = all_countries
+                .get(countries.codes[c])
+                .map_or(0.0, |a| sends[a].iter().enumerate().filter(|(d, _)| kept(c, *d)).map(|(_, n)| n).sum());
+            Slice { by_hour, sends }
+        })
+        .collect();
+    let whole = (data_start.div_euclid(DAY) * DAY, data_end.div_euclid(DAY) * DAY + DAY);
+    let mut clock: Map<usize, Verdict> = Map::default();
+    for (c, v) in round_the_clock::judge(&slices).into_iter().enumerate() {
+        if let Some(v) = v.filter(|v| v.flagged(clock_score))
+            && !first_seen.iter().any(|f| f.window.0 == c)
+        {
+            clock.insert(flagged.len(), v);
+            flagged.push((c, 0, whole.0, whole.1, slices[c].new_numbers(), 0.0));
+        }
+    }
     if flagged.is_empty() {
         return Vec::new();
     }
@@ -247,8 +311,14 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let mut out = Vec::new();
     for (i, (c, op, start, end, n, med)) in flagged.into_iter().enumerate() {
         let w = end - start;
-        let members: Vec<&Row> =
-            new_in[i].iter().copied().filter(|r| info.get(&pack(r)).is_some_and(|&(_, verified, _)| !verified)).collect();
+        // Round the clock: the numbers that never came back on another day (those that did are
+        // the country's users).
+        let verdict = clock.get(&i).copied();
+        let members: Vec<&Row> = new_in[i]
+            .iter()
+            .copied()
+            .filter(|r| info.get(&pack(r)).is_some_and(|&(_, verified, back)| !(verified || back && verdict.is_some())))
+            .collect();
         // An operator's day only: a country's usual day is large enough that twice its mean hour
         // is below its own busiest hours, where a modest spread attack would be cut.
         let members = if w == DAY && op != 0 { busy_span(members, start, med) } else { members };
@@ -269,7 +339,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             median(&mut shares)
         };
         let new_country = op == 0 && first_seen.iter().any(|f| f.window == (c, start, end));
-        let concentrated = new_country || (op != 0 && share >= 0.5 && share >= concentration * usual);
+        let concentrated = new_country || verdict.is_some() || (op != 0 && share >= 0.5 && share >= concentration * usual);
         // Conversion of the window's new numbers, when known.
         let judged: Vec<bool> = new_in[i].iter().filter_map(|r| r.converted()).collect();
         let conv = (judged.len() >= 20).then(|| {
@@ -349,6 +419,34 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             if let Some(s) = one_operator {
                 f.metrics.insert("one_operator_share", s);
             }
+        }
+        if let Some(v) = verdict {
+            let days = (end - start) / DAY;
+            f.title = format!(
+                "{country}: {n:.0} new numbers round the clock over {days} days, {:.0}% in its quietest {QUIET_HOURS} hours (usually under {:.0}%); {:.0}% of its sends to numbers seen before (usually over {:.0}%)",
+                v.quiet * 100.0,
+                v.usual_quiet * 100.0,
+                v.repeat * 100.0,
+                v.usual_repeat * 100.0
+            );
+            f.signal = "sends to never-seen numbers at every hour of the day, to numbers that do not return, over the whole period".into();
+            f.threshold = format!(
+                "binomial tail scores (-ln p) of the quiet-hours share above the usual and of the repeat share below it: each >= {}, together >= {clock_score}",
+                clock_score / 4.0
+            );
+            f.baseline = format!(
+                "the account's median country: twice its quiet-hours share (at least {:.0}%), half its repeat share",
+                QUIET_FLOOR * 100.0
+            );
+            f.metrics.remove("median_new_numbers");
+            f.metrics.remove("share_of_country_new");
+            f.metrics.remove("usual_share");
+            f.metrics.insert("quiet_hours_share", v.quiet);
+            f.metrics.insert("usual_quiet_hours_share", v.usual_quiet);
+            f.metrics.insert("repeat_share", v.repeat);
+            f.metrics.insert("usual_repeat_share", v.usual_repeat);
+            f.metrics.insert("clock_score", v.clock_score);
+            f.metrics.insert("repeat_score", v.repeat_score);
         }
         f.country = Some(country);
         out.push(f);
@@ -720,5 +818,73 @@ mod tests {
                 .iter()
                 .all(|f| f.start >= DAY)
         );
+    }
+
+    /// `days` of a country's users: `per_day` sends between 07:00 and 23:00 UTC, every third to
+    /// a number of the day before (a returning user).
+    fn users(cc: u16, region: [u8; 2], days: i64, per_day: u64) -> Vec<Row> {
+        let number = |d: u64, i: u64| 700_000_000 + (d * per_day + i) * 7_919 % 90_000_000;
+        let mut v = Vec::new();
+        for d in 0..days {
+            for i in 0..per_day {
+                let n = if i % 3 == 0 && d > 0 { number(d as u64 - 1, i + 1) } else { number(d as u64, i) };
+                let ts = d * DAY + 7 * HOUR + i as i64 * (16 * HOUR / per_day as i64);
+                v.push(Row { region, ..row(0, ts, cc, n, 9) });
+            }
+        }
+        v
+    }
+
+    fn scan(mut rows: Vec<Row>) -> Vec<Finding> {
+        rows.sort_by_key(|r| r.ts);
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.idx = i as u32;
+        }
+        detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default())
+    }
+
+    fn round_the_clock(f: &[Finding]) -> Vec<&Finding> {
+        f.iter().filter(|f| f.title.contains("round the clock")).collect()
+    }
+
+    #[test]
+    fn a_trickle_round_the_clock_to_numbers_that_never_return_is_medium() {
+        let mut rows = users(44, *b"GB", 14, 300);
+        rows.extend(users(33, *b"FR", 14, 200));
+        // 12 sends a day to Pakistan, one every two hours, each to a number never sent to before;
+        // one number comes back a day later.
+        for d in 0..14i64 {
+            for i in 0..12u64 {
+                let n = 3_000_000_000 + (d as u64 * 12 + i) * 104_729;
+                rows.push(Row { region: *b"PK", ..row(0, d * DAY + i as i64 * 2 * HOUR + 1_000, 92, n, 10) });
+            }
+        }
+        rows.push(Row { region: *b"PK", ..row(0, 5 * DAY + 3 * HOUR, 92, 3_000_000_000, 10) });
+        let f = scan(rows);
+        let clock = round_the_clock(&f);
+        assert_eq!(clock.len(), 1, "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        let pk = clock[0];
+        assert_eq!((pk.subject.as_str(), pk.severity), ("PK", Severity::Medium), "{}", pk.title);
+        assert_eq!(pk.rows.len(), 167, "every send but the two to the number that came back");
+        assert!((pk.metrics["quiet_hours_share"] - 0.25).abs() < 0.01, "{:?}", pk.metrics);
+        assert!(pk.metrics["usual_repeat_share"] > 0.1, "{:?}", pk.metrics);
+        assert!(pk.title.contains("over 14 days"), "{}", pk.title);
+    }
+
+    #[test]
+    fn a_burst_day_does_not_make_its_country_round_the_clock() {
+        // Few users in GB, and on day 7 a day-long burst of 3,000 new numbers at every hour: with
+        // day 7 counted, GB's sends would be round the clock and rarely repeat. The day is flagged
+        // as a spike and left out of the whole-period test.
+        let mut rows = users(44, *b"GB", 14, 50);
+        rows.extend(users(33, *b"FR", 14, 200));
+        rows.extend(users(49, *b"DE", 14, 150));
+        for i in 0..3000u64 {
+            rows.push(Row { region: *b"GB", ..row(0, 7 * DAY + i as i64 * 28_800, 44, 100_000_000 + i * 13, 9) });
+        }
+        let f = scan(rows);
+        let titles = f.iter().map(|f| &f.title).collect::<Vec<_>>();
+        assert!(f.iter().any(|f| f.country.as_deref() == Some("GB") && f.start == 7 * DAY && f.end == 8 * DAY), "{titles:?}");
+        assert!(round_the_clock(&f).is_empty(), "{titles:?}");
     }
 }

@@ -178,3 +178,29 @@ fn a_spread_to_a_country_never_served_is_found_without_conversion_and_a_new_mark
         assert!(["none", "info", "low"].contains(&max_incident(&r).as_str()), "new-market {extra:?}: {:#}", r["incidents"]);
     }
 }
+
+#[test]
+fn a_trickle_over_a_whole_plan_round_the_clock_is_found_without_conversion() {
+    // 60 sends a day for the whole 14 days over 400 ranges of 10^4 numbers in 2-3 countries the
+    // account never served, converting 1 %: no spike, no dense block, no history before it.
+    // Sent at every hour to numbers that never return, where the account's users sleep and come
+    // back.
+    let sim = simulate(&["--seed", "5", "--daily", "1000", "--scenario", "low-and-slow:per_day=60,days=14,ranges=400,conversion=0.01"]);
+    for extra in [vec![], vec!["--conversions", &sim.verifications]] {
+        let (r, evidence) = scan(&sim, &extra);
+        assert!(["medium", "high", "critical"].contains(&max_incident(&r).as_str()), "{extra:?}: {:#}", r["incidents"]);
+        let (p, rec) = precision_recall(&sim, &evidence);
+        assert!(p >= 0.99 && rec >= 0.95, "{extra:?}: precision {p:.3}, recall {rec:.3}");
+        let f = r["findings"].as_array().expect("findings");
+        let clock: Vec<&serde_json::Value> =
+            f.iter().filter(|f| f["detector"] == "new-numbers" && f["title"].as_str().unwrap_or("").contains("round the clock")).collect();
+        assert!(clock.len() >= 2 && clock.iter().all(|f| f["severity"] == "medium"), "{extra:?}: {f:#?}");
+        assert!(clock.iter().all(|f| f["metrics"]["repeat_share"].as_f64() == Some(0.0)), "{clock:#?}");
+    }
+    // The account's own countries, and a market opened on day 6 (new users, diurnal, some come
+    // back): never round the clock.
+    let sim = simulate(&["--seed", "5", "--daily", "1000", "--scenario", "new-market:country=BD,day=6"]);
+    let (r, _) = scan(&sim, &[]);
+    let f = r["findings"].as_array().expect("findings");
+    assert!(!f.iter().any(|f| f["title"].as_str().unwrap_or("").contains("round the clock")), "{f:#?}");
+}

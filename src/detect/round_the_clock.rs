@@ -1,0 +1,209 @@
+//! A whole-period test of a country's traffic for the two things a bot's trickle shows and a
+//! market's users do not (DETECTION.md: legit OTP traffic is "diurnal by local time", and its
+//! users resend a code that did not come and come back to sign in again):
+//!
+//! - **round the clock**: the share of the country's new numbers first sent to in its quietest
+//!   [`QUIET_HOURS`] hours of the day (UTC, cyclic). People sleep: a country's own users leave
+//!   a quiet stretch of a few per cent, a script sends at every hour (a quarter in any six).
+//!   The usual share is twice the median country's of the account (countries with
+//!   [`REFERENCE_MIN`] new numbers), at least [`QUIET_FLOOR`]: an account whose users are
+//!   spread over many time zones in one country raises it.
+//! - **never return**: the share of the country's sends that go to a number seen before (a
+//!   resend, a returning user, a `--baseline` customer). The usual share is half the median
+//!   country's (countries with [`REFERENCE_MIN`] sends, the slice itself left out); without
+//!   such a country there is nothing to weigh against and the test says nothing.
+//!
+//! Each is scored as −ln of a binomial tail (the Chernoff bound `n·KL(observed ‖ usual)`): a
+//! country is flagged when their sum reaches `new-numbers`' `clock_score` (20 by default: about
+//! one chance in 10^8 for a legit country, both tests' tails together) and each a quarter of it. A trickle of 20-100 pumped
+//! sends a day over a plan's random numbers, from the data's first day, has no spike, no
+//! dense block and no history to stand out against: these two are what is left of it when its
+//! conversion is not known. A bot that copies a diurnal curve and resends is not found here.
+
+/// Hours in the quiet stretch of the day.
+pub const QUIET_HOURS: usize = 6;
+/// The usual quiet share, at least (legit OTP traffic of one time zone: 2-4 %).
+pub const QUIET_FLOOR: f64 = 0.08;
+/// New numbers (or sends) a country needs to be a reference for the others.
+pub const REFERENCE_MIN: f64 = 300.0;
+/// New numbers a country needs to be judged at all.
+pub const MIN_NEW: f64 = 50.0;
+
+/// A country's traffic over the period.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Slice {
+    /// New numbers (first sends) by UTC hour of the day.
+    pub by_hour: [f64; 24],
+    /// Every send with a number.
+    pub sends: f64,
+}
+
+impl Slice {
+    /// New numbers.
+    pub fn new_numbers(&self) -> f64 {
+        self.by_hour.iter().sum()
+    }
+
+    /// The share of new numbers in the quietest [`QUIET_HOURS`] hours of the day.
+    pub fn quiet(&self) -> f64 {
+        let all = self.new_numbers();
+        if all <= 0.0 {
+            return 0.0;
+        }
+        let least = (0..24).map(|s| (0..QUIET_HOURS).map(|j| self.by_hour[(s + j) % 24]).sum::<f64>()).fold(f64::MAX, f64::min);
+        least / all
+    }
+
+    /// The share of sends to a number seen before.
+    pub fn repeat(&self) -> f64 {
+        if self.sends <= 0.0 { 0.0 } else { ((self.sends - self.new_numbers()) / self.sends).max(0.0) }
+    }
+}
+
+/// Kullback-Leibler divergence of Bernoulli(q) from Bernoulli(p).
+fn kl(q: f64, p: f64) -> f64 {
+    let term = |a: f64, b: f64| if a <= 0.0 { 0.0 } else { a * (a / b).ln() };
+    term(q, p) + term(1.0 - q, 1.0 - p)
+}
+
+/// −ln P(X ≥ share·n) for X ~ Binomial(n, p), by the Chernoff bound: 0 unless share > p.
+pub fn above(share: f64, n: f64, p: f64) -> f64 {
+    if share <= p || p <= 0.0 || p >= 1.0 { 0.0 } else { n * kl(share.min(1.0), p) }
+}
+
+/// −ln P(X ≤ share·n) for X ~ Binomial(n, p): 0 unless share < p.
+pub fn below(share: f64, n: f64, p: f64) -> f64 {
+    if share >= p || p <= 0.0 || p >= 1.0 { 0.0 } else { n * kl(share.max(0.0), p) }
+}
+
+/// What the test found in one country.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Verdict {
+    pub quiet: f64,
+    pub usual_quiet: f64,
+    pub repeat: f64,
+    pub usual_repeat: f64,
+    pub clock_score: f64,
+    pub repeat_score: f64,
+}
+
+impl Verdict {
+    /// Whether both scores together reach `score`, and each a quarter of it.
+    pub fn flagged(&self, score: f64) -> bool {
+        self.clock_score >= score / 4.0 && self.repeat_score >= score / 4.0 && self.clock_score + self.repeat_score >= score
+    }
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let m = v.len() / 2;
+    Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
+}
+
+/// Each slice's verdict (None: too few new numbers, or no other country to weigh against).
+pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
+    (0..slices.len())
+        .map(|c| {
+            let s = &slices[c];
+            let new = s.new_numbers();
+            if new < MIN_NEW {
+                return None;
+            }
+            let others = || slices.iter().enumerate().filter(move |(o, _)| *o != c).map(|(_, o)| o);
+            let usual_repeat = median(others().filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
+            let usual_quiet = median(others().filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
+                .map_or(QUIET_FLOOR, |m| (2.0 * m).max(QUIET_FLOOR));
+            let (quiet, repeat) = (s.quiet(), s.repeat());
+            Some(Verdict {
+                quiet,
+                usual_quiet,
+                repeat,
+                usual_repeat,
+                clock_score: above(quiet, new, usual_quiet),
+                repeat_score: below(repeat, s.sends, usual_repeat),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Legit OTP sign-ins by local hour (low at night), shifted by `offset` hours.
+    fn diurnal(n: f64, offset: usize) -> [f64; 24] {
+        let w = [1., 1., 1., 1., 1., 2., 4., 7., 9., 10., 10., 10., 10., 10., 10., 10., 10., 10., 11., 11., 10., 8., 5., 2.];
+        let total: f64 = w.iter().sum();
+        std::array::from_fn(|h| (n * w[(h + 24 - offset) % 24] / total).round())
+    }
+
+    fn slice(by_hour: [f64; 24], repeat: f64) -> Slice {
+        let new: f64 = by_hour.iter().sum();
+        Slice { by_hour, sends: (new / (1.0 - repeat)).round() }
+    }
+
+    #[test]
+    fn quiet_share_and_repeat_share() {
+        assert_eq!(slice([10.0; 24], 0.0).quiet(), 0.25);
+        let d = slice(diurnal(2400.0, 0), 0.3);
+        assert!(d.quiet() < 0.05, "{}", d.quiet());
+        assert!((d.repeat() - 0.3).abs() < 0.01);
+        assert_eq!(Slice::default().quiet(), 0.0);
+        assert_eq!(Slice::default().repeat(), 0.0);
+    }
+
+    #[test]
+    fn binomial_tail_scores() {
+        assert_eq!(above(0.05, 100.0, 0.08), 0.0, "below the usual share");
+        assert_eq!(below(0.2, 100.0, 0.15), 0.0, "above the usual share");
+        // None of 140 sends returns where 15 % would: 140·ln(1/0.85).
+        assert!((below(0.0, 140.0, 0.15) - 140.0 * (1.0f64 / 0.85).ln()).abs() < 1e-9);
+        assert!(above(0.25, 200.0, 0.08) > 20.0);
+    }
+
+    #[test]
+    fn both_scores_and_their_sum_must_reach_the_threshold() {
+        let v =
+            |clock_score, repeat_score| Verdict { quiet: 0.0, usual_quiet: 0.0, repeat: 0.0, usual_repeat: 0.0, clock_score, repeat_score };
+        assert!(v(10.0, 10.0).flagged(20.0));
+        assert!(!v(10.0, 9.99).flagged(20.0));
+        assert!(v(5.0, 15.0).flagged(20.0));
+        assert!(!v(4.99, 30.0).flagged(20.0), "each a quarter of it");
+        assert!(!v(30.0, 4.99).flagged(20.0), "each a quarter of it");
+    }
+
+    #[test]
+    fn a_round_the_clock_trickle_to_numbers_that_never_return_is_flagged() {
+        let legit = [slice(diurnal(4000.0, 0), 0.3), slice(diurnal(2500.0, 1), 0.25), slice(diurnal(1500.0, 23), 0.35)];
+        // 7 days of 20: 140 sends, none to a number seen before, six an hour of the day.
+        let trickle = Slice { by_hour: [35.0 / 6.0; 24], sends: 140.0 };
+        let v = judge(&[legit[0], legit[1], legit[2], trickle]);
+        assert!(v[..3].iter().all(|v| v.is_some_and(|v| !v.flagged(20.0))), "{v:?}");
+        let t = v[3].expect("judged");
+        assert!(t.flagged(20.0), "{t:?}");
+        assert!(t.usual_quiet >= QUIET_FLOOR && t.usual_quiet < 0.09, "legit countries are quiet at night: {t:?}");
+        assert!((t.usual_repeat - 0.15).abs() < 0.005, "half the median country's 30 %: {t:?}");
+        // The same users, diurnal: not flagged however few return.
+        let v = judge(&[legit[0], legit[1], legit[2], Slice { by_hour: diurnal(140.0, 5), sends: 140.0 }]);
+        assert!(!v[3].expect("judged").flagged(20.0));
+        // Round the clock, but a third of the sends to numbers seen before (alerts to staff).
+        let v = judge(&[legit[0], legit[1], legit[2], slice([10.0; 24], 0.33)]);
+        assert!(!v[3].expect("judged").flagged(20.0));
+        // Too few to judge; no other country to weigh against.
+        assert!(judge(&[legit[0], Slice { by_hour: [2.0; 24], sends: 48.0 }])[1].is_none());
+        assert!(judge(&[trickle])[0].is_none());
+    }
+
+    #[test]
+    fn an_account_round_the_clock_everywhere_raises_the_usual_quiet_share() {
+        // Every country's users spread over time zones (a quarter in any six hours): the clock
+        // says nothing.
+        let flat = |n: f64| slice([n / 24.0; 24], 0.3);
+        let v = judge(&[flat(2400.0), flat(1200.0), Slice { by_hour: [10.0; 24], sends: 240.0 }]);
+        let t = v[2].expect("judged");
+        assert!((t.usual_quiet - 0.5).abs() < 1e-9 && t.clock_score == 0.0 && !t.flagged(20.0), "{t:?}");
+    }
+}
