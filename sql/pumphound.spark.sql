@@ -386,7 +386,8 @@ SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
 -- usual repeat share half their median (countries of 300+ sends; none: not judged). Scores:
 -- the binomial tails' Chernoff bounds n·KL(observed ‖ usual), 0 on the usual side; flagged with
 -- 50+ new numbers when both reach clock_score / 4 and together clock_score; not a country
--- first seen.
+-- first seen; only when the data covers 3 or more days (on its first day nothing is flagged to
+-- leave out).
 CREATE OR REPLACE TEMPORARY VIEW hours_of_day AS
 SELECT (a.l - 1) + 6 * (b.l - 1) AS h FROM levels a CROSS JOIN levels b WHERE b.l <= 4;
 
@@ -463,7 +464,8 @@ FROM (
   WHERE s.new_numbers >= 50
 ) x
 CROSS JOIN period p CROSS JOIN params q
-WHERE x.clock_score >= q.clock_score / 4 AND x.repeat_score >= q.clock_score / 4
+WHERE floor(p.last_ts / 86400000) - floor(p.first_ts / 86400000) + 1 >= 3
+  AND x.clock_score >= q.clock_score / 4 AND x.repeat_score >= q.clock_score / 4
   AND x.clock_score + x.repeat_score >= q.clock_score
   AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = x.country);
 

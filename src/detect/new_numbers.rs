@@ -27,6 +27,7 @@
 //! never verified. Known customers' numbers are never evidence.
 
 use super::baseline::Baseline;
+use super::character::MIN_DAYS;
 use super::facts::Facts;
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
@@ -255,7 +256,11 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         .collect();
     let whole = (data_start.div_euclid(DAY) * DAY, data_end.div_euclid(DAY) * DAY + DAY);
     let mut clock: Map<usize, Verdict> = Map::default();
-    for (c, v) in round_the_clock::judge(&slices).into_iter().enumerate() {
+    // Over fewer than `MIN_DAYS` days the test is not made: the data's first day has no flagged
+    // window to leave out (every number is new on it), so a burst there would fill its country's
+    // quiet hours and take its users' one-time sends as evidence; and users return over days.
+    let judged = if n_days as u64 >= MIN_DAYS { round_the_clock::judge(&slices) } else { Vec::new() };
+    for (c, v) in judged.into_iter().enumerate() {
         if let Some(v) = v.filter(|v| v.flagged(clock_score))
             && !first_seen.iter().any(|f| f.window.0 == c)
         {
@@ -849,18 +854,24 @@ mod tests {
 
     #[test]
     fn a_trickle_round_the_clock_to_numbers_that_never_return_is_medium() {
-        let mut rows = users(44, *b"GB", 14, 300);
-        rows.extend(users(33, *b"FR", 14, 200));
-        // 12 sends a day to Pakistan, one every two hours, each to a number never sent to before;
-        // one number comes back a day later.
-        for d in 0..14i64 {
-            for i in 0..12u64 {
-                let n = 3_000_000_000 + (d as u64 * 12 + i) * 104_729;
-                rows.push(Row { region: *b"PK", ..row(0, d * DAY + i as i64 * 2 * HOUR + 1_000, 92, n, 10) });
+        // 12 sends a day to Pakistan, one every two hours, each to a number never sent to before
+        // (`per_day` of them, over `days`); one number comes back a day later.
+        let traffic = |days: i64, per_day: u64| {
+            let mut rows = users(44, *b"GB", days, 300);
+            rows.extend(users(33, *b"FR", days, 200));
+            for d in 0..days {
+                for i in 0..per_day {
+                    let n = 3_000_000_000 + (d as u64 * per_day + i) * 104_729;
+                    rows.push(Row { region: *b"PK", ..row(0, d * DAY + i as i64 * (DAY / per_day as i64) + 1_000, 92, n, 10) });
+                }
             }
-        }
-        rows.push(Row { region: *b"PK", ..row(0, 5 * DAY + 3 * HOUR, 92, 3_000_000_000, 10) });
-        let f = scan(rows);
+            rows.push(Row { region: *b"PK", ..row(0, DAY + 3 * HOUR, 92, 3_000_000_000, 10) });
+            rows
+        };
+        // Two days, even of 60 a day, are not judged: no history.
+        assert!(round_the_clock(&scan(traffic(2, 60))).is_empty());
+        assert_eq!(round_the_clock(&scan(traffic(3, 60))).len(), 1);
+        let f = scan(traffic(14, 12));
         let clock = round_the_clock(&f);
         assert_eq!(clock.len(), 1, "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
         let pk = clock[0];
