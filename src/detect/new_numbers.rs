@@ -119,23 +119,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let mut op_sparse: Map<(usize, u32, i64), f64> = Map::default();
     // Each country's calling code (its first new number's).
     let mut calling: Vec<u16> = Vec::new();
-    // Every send with a number, per country (by its own table: `countries` numbers the
-    // countries in the order of their first new numbers), for the round-the-clock test.
-    let mut all_countries = Countries::default();
-    let mut sends: Vec<Vec<f64>> = Vec::new();
-    for (r, &first) in rows.iter().zip(is_first) {
-        if r.nlen > 0 {
-            let a = all_countries.id(r.country());
-            if a == sends.len() {
-                sends.push(vec![0.0; n_days]);
-            }
-            if let Some(n) = sends[a].get_mut((r.ts.div_euclid(DAY) - first_day) as usize) {
-                *n += 1.0;
-            }
-        }
-        if !first {
-            continue;
-        }
+    for (r, _) in rows.iter().zip(is_first).filter(|(_, first)| **first) {
         let c = countries.id(r.country());
         if c == hours.len() {
             hours.push(vec![0.0; n_hours]);
@@ -239,7 +223,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         }
     }
     let kept = |c: usize, day: usize| !spiked[c].get(day).copied().unwrap_or(false);
-    let slices: Vec<Slice> = (0..countries.codes.len())
+    let mut slices: Vec<Slice> = (0..countries.codes.len())
         .map(|c| {
             let mut by_hour = [0.0; 24];
             for (h, &n) in hours[c].iter().enumerate() {
@@ -248,10 +232,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
                     by_hour[at.rem_euclid(24) as usize] += n;
                 }
             }
-            let sends = all_countries
-                .get(countries.codes[c])
-                .map_or(0.0, |a| sends[a].iter().enumerate().filter(|(d, _)| kept(c, *d)).map(|(_, n)| n).sum());
-            Slice { by_hour, sends }
+            Slice { by_hour, sends: 0.0 }
         })
         .collect();
     let whole = (data_start.div_euclid(DAY) * DAY, data_end.div_euclid(DAY) * DAY + DAY);
@@ -259,7 +240,24 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     // Over fewer than `MIN_DAYS` days the test is not made: the data's first day has no flagged
     // window to leave out (every number is new on it), so a burst there would fill its country's
     // quiet hours and take its users' one-time sends as evidence; and users return over days.
-    let judged = if n_days as u64 >= MIN_DAYS { round_the_clock::judge(&slices) } else { Vec::new() };
+    // Every send is counted (a pass over the rows) only when a country's new numbers are round
+    // the clock: most accounts have none, and the pass was a tenth of this detector's time.
+    let judged = if n_days as u64 >= MIN_DAYS && round_the_clock::any_round_the_clock(&slices, clock_score) {
+        let mut sends = vec![vec![0.0; n_days]; slices.len()];
+        for r in rows.iter().filter(|r| r.nlen > 0) {
+            if let Some(c) = countries.get(r.country())
+                && let Some(n) = sends[c].get_mut((r.ts.div_euclid(DAY) - first_day) as usize)
+            {
+                *n += 1.0;
+            }
+        }
+        for (c, s) in slices.iter_mut().enumerate() {
+            s.sends = sends[c].iter().enumerate().filter(|(d, _)| kept(c, *d)).map(|(_, n)| n).sum();
+        }
+        round_the_clock::judge(&slices)
+    } else {
+        Vec::new()
+    };
     for (c, v) in judged.into_iter().enumerate() {
         if let Some(v) = v.filter(|v| v.flagged(clock_score))
             && !first_seen.iter().any(|f| f.window.0 == c)

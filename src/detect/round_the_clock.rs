@@ -103,6 +103,27 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
 }
 
+/// The slices other than `c`.
+fn others(slices: &[Slice], c: usize) -> impl Iterator<Item = &Slice> {
+    slices.iter().enumerate().filter(move |(o, _)| *o != c).map(|(_, o)| o)
+}
+
+/// The usual quiet share for slice `c`: twice the other slices' median, at least the floor.
+fn usual_quiet(slices: &[Slice], c: usize) -> f64 {
+    median(others(slices, c).filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
+        .map_or(QUIET_FLOOR, |m| (2.0 * m).max(QUIET_FLOOR))
+}
+
+/// Whether a slice's new numbers alone are round the clock enough (a quarter of `score`) for
+/// [`judge`] to flag it: what needs no count of the sends. Exact: no slice this says no to is
+/// flagged.
+pub fn any_round_the_clock(slices: &[Slice], score: f64) -> bool {
+    (0..slices.len()).any(|c| {
+        let new = slices[c].new_numbers();
+        new >= MIN_NEW && above(slices[c].quiet(), new, usual_quiet(slices, c)) >= score / 4.0
+    })
+}
+
 /// Each slice's verdict (None: too few new numbers, or no other country to weigh against).
 pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
     (0..slices.len())
@@ -112,10 +133,8 @@ pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
             if new < MIN_NEW {
                 return None;
             }
-            let others = || slices.iter().enumerate().filter(move |(o, _)| *o != c).map(|(_, o)| o);
-            let usual_repeat = median(others().filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
-            let usual_quiet = median(others().filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
-                .map_or(QUIET_FLOOR, |m| (2.0 * m).max(QUIET_FLOOR));
+            let usual_repeat = median(others(slices, c).filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
+            let usual_quiet = usual_quiet(slices, c);
             let (quiet, repeat) = (s.quiet(), s.repeat());
             Some(Verdict {
                 quiet,
@@ -192,6 +211,10 @@ mod tests {
         // Round the clock, but a third of the sends to numbers seen before (alerts to staff).
         let v = judge(&[legit[0], legit[1], legit[2], slice([10.0; 24], 0.33)]);
         assert!(!v[3].expect("judged").flagged(20.0));
+        // What the new numbers alone say: a round-the-clock country is worth counting sends
+        // for, diurnal ones are not.
+        assert!(any_round_the_clock(&[legit[0], legit[1], legit[2], trickle], 20.0));
+        assert!(!any_round_the_clock(&[legit[0], legit[1], legit[2], Slice { by_hour: diurnal(140.0, 5), sends: 0.0 }], 20.0));
         // Too few to judge; no other country to weigh against.
         assert!(judge(&[legit[0], Slice { by_hour: [2.0; 24], sends: 48.0 }])[1].is_none());
         assert!(judge(&[trickle])[0].is_none());
