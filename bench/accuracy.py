@@ -74,8 +74,9 @@ def draw(name, seed):
     if name == "slow-spread":
         # A trickle over the whole plan (400 ranges of 10^4 numbers a country, no dense block)
         # from the period's first week, converting 0-3 %: the shape an independent corpus missed
-        # (session 25). Without conversion and without history before it, nothing tells it from
-        # a small market's sign-ups, so its `none` rows have no target (bench/README.md).
+        # (session 25). Without conversion and without history before it, what gives it away is
+        # its sends at every hour to numbers that never return (new-numbers' round-the-clock
+        # test, session 26); a one-day scan cannot see that (bench/README.md).
         return f"low-and-slow:per_day={r.randint(20, 100)},days={r.randint(7, DAYS)},ranges=400,conversion={r.uniform(0, 0.03):.3f}"
     if name == "rotation":
         hours = r.randint(3, 10)
