@@ -391,7 +391,7 @@ SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
 -- usual repeat share half their median (countries of 300+ sends; none: not judged). Scores:
 -- the binomial tails' Chernoff bounds n·KL(observed ‖ usual), 0 on the usual side; flagged with
 -- 50+ new numbers when both reach clock_score / 4 and together clock_score; not a country
--- first seen; only when the data covers 3 or more days (on its first day nothing is flagged to
+-- first seen; only when the data spans 48 hours or more (on its first day nothing is flagged to
 -- leave out).
 CREATE OR REPLACE VIEW hours_of_day AS
 SELECT (a.l - 1) + 6 * (b.l - 1) AS h FROM levels a CROSS JOIN levels b WHERE b.l <= 4;
@@ -403,10 +403,10 @@ JOIN (SELECT DISTINCT floor(ts / 86400000) AS day FROM sends) d
   ON d.day >= floor(f.start_ms / 86400000) AND d.day <= floor((f.end_ms - 1) / 86400000);
 
 CREATE OR REPLACE VIEW clock_new AS
-SELECT f.country, CAST(floor(f.first_ts / 3600000) AS BIGINT) % 24 AS h, count(*) AS n
+SELECT f.country, (CAST(floor(f.first_ts / 3600000) AS BIGINT) % 24 + 24) % 24 AS h, count(*) AS n
 FROM first_sends f
 WHERE NOT EXISTS (SELECT 1 FROM clock_spiked k WHERE k.country = f.country AND k.day = floor(f.first_ts / 86400000))
-GROUP BY f.country, CAST(floor(f.first_ts / 3600000) AS BIGINT) % 24;
+GROUP BY f.country, (CAST(floor(f.first_ts / 3600000) AS BIGINT) % 24 + 24) % 24;
 
 CREATE OR REPLACE VIEW clock_shares AS
 SELECT k.country, k.cc, coalesce(n.new_numbers, 0) AS new_numbers, coalesce(s.sends, 0) AS sends,
@@ -429,11 +429,15 @@ LEFT JOIN (
   ) x GROUP BY country
 ) q ON q.country = k.country;
 
--- The other countries' shares, and their medians, for each country.
+-- The other countries' shares, and their medians, for each country: only countries whose own
+-- quiet share is under 0.08 stand for the account's users (pumped ones are not each other's
+-- measure).
 CREATE OR REPLACE VIEW clock_others AS
-SELECT c.country, 'repeat' AS measure, o.rep AS x FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.sends >= 300
+SELECT c.country, 'repeat' AS measure, o.rep AS x
+FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.sends >= 300 AND o.quiet < 0.08
 UNION ALL
-SELECT c.country, 'quiet', o.quiet FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.new_numbers >= 300;
+SELECT c.country, 'quiet', o.quiet
+FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.new_numbers >= 300 AND o.quiet < 0.08;
 
 CREATE OR REPLACE VIEW clock_medians AS
 SELECT country, measure,
@@ -469,8 +473,9 @@ FROM (
   WHERE s.new_numbers >= 50
 ) x
 CROSS JOIN period p CROSS JOIN params q
-WHERE floor(p.last_ts / 86400000) - floor(p.first_ts / 86400000) + 1 >= 3
-  AND x.clock_score >= q.clock_score / 4 AND x.repeat_score >= q.clock_score / 4
+WHERE p.last_ts - p.first_ts >= 2 * 86400000
+  AND x.clock_score >= q.clock_score / 4.0 AND x.repeat_score >= q.clock_score / 4.0
+  AND x.clock_score > 0 AND x.repeat_score > 0
   AND x.clock_score + x.repeat_score >= q.clock_score
   AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = x.country);
 

@@ -237,12 +237,13 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         .collect();
     let whole = (data_start.div_euclid(DAY) * DAY, data_end.div_euclid(DAY) * DAY + DAY);
     let mut clock: Map<usize, Verdict> = Map::default();
-    // Over fewer than `MIN_DAYS` days the test is not made: the data's first day has no flagged
+    // Over less than `MIN_DAYS` - 1 days (48 hours) the test is not made: the data's first day has no flagged
     // window to leave out (every number is new on it), so a burst there would fill its country's
     // quiet hours and take its users' one-time sends as evidence; and users return over days.
     // Every send is counted (a pass over the rows) only when a country's new numbers are round
     // the clock: most accounts have none, and the pass was a tenth of this detector's time.
-    let judged = if n_days as u64 >= MIN_DAYS && round_the_clock::any_round_the_clock(&slices, clock_score) {
+    let history = data_end - data_start >= (MIN_DAYS as i64 - 1) * DAY;
+    let judged = if history && round_the_clock::any_round_the_clock(&slices, clock_score) {
         let mut sends = vec![vec![0.0; n_days]; slices.len()];
         for r in rows.iter().filter(|r| r.nlen > 0) {
             if let Some(c) = countries.get(r.country())
@@ -315,12 +316,14 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     for (i, (c, op, start, end, n, med)) in flagged.into_iter().enumerate() {
         let w = end - start;
         // Round the clock: the numbers that never came back on another day (those that did are
-        // the country's users).
+        // the country's users), on the days the test weighed (a flagged day's sends are its own
+        // finding's evidence, weighed as that finding is).
         let verdict = clock.get(&i).copied();
+        let weighed = |r: &Row| verdict.is_none() || kept(c, (r.ts.div_euclid(DAY) - first_day) as usize);
         let members: Vec<&Row> = new_in[i]
             .iter()
             .copied()
-            .filter(|r| info.get(&pack(r)).is_some_and(|&(_, verified, back)| !(verified || back && verdict.is_some())))
+            .filter(|r| weighed(r) && info.get(&pack(r)).is_some_and(|&(_, verified, back)| !(verified || back && verdict.is_some())))
             .collect();
         // An operator's day only: a country's usual day is large enough that twice its mean hour
         // is below its own busiest hours, where a modest spread attack would be cut.
@@ -878,6 +881,19 @@ mod tests {
         assert!((pk.metrics["quiet_hours_share"] - 0.25).abs() < 0.01, "{:?}", pk.metrics);
         assert!(pk.metrics["usual_repeat_share"] > 0.1, "{:?}", pk.metrics);
         assert!(pk.title.contains("over 14 days"), "{}", pk.title);
+        // A burst into Pakistan on day 7 is its own finding: the day is neither weighed nor
+        // the round-the-clock finding's evidence.
+        let mut rows = traffic(14, 12);
+        for i in 0..600u64 {
+            rows.push(Row { region: *b"PK", ..row(0, 7 * DAY + 3 * HOUR + i as i64 * 5_000, 92, 3_500_000_000 + i * 11, 10) });
+        }
+        rows.sort_by_key(|r| r.ts);
+        let f = scan(rows.clone());
+        let clock = round_the_clock(&f);
+        assert_eq!(clock.len(), 1, "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        assert_eq!(clock[0].rows.len(), 167 - 12, "the trickle's own sends of day 7 are left out too");
+        assert!(clock[0].rows.iter().all(|&i| rows[i as usize].ts.div_euclid(DAY) != 7));
+        assert!(f.iter().any(|f| f.country.as_deref() == Some("PK") && f.start >= 7 * DAY && f.end <= 8 * DAY && f.rows.len() >= 600));
     }
 
     #[test]

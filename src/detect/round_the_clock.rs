@@ -6,12 +6,18 @@
 //!   [`QUIET_HOURS`] hours of the day (UTC, cyclic). People sleep: a country's own users leave
 //!   a quiet stretch of a few per cent, a script sends at every hour (a quarter in any six).
 //!   The usual share is twice the median country's of the account (countries with
-//!   [`REFERENCE_MIN`] new numbers), at least [`QUIET_FLOOR`]: an account whose users are
-//!   spread over many time zones in one country raises it.
+//!   [`REFERENCE_MIN`] new numbers), at least [`QUIET_FLOOR`].
 //! - **never return**: the share of the country's sends that go to a number seen before (a
 //!   resend, a returning user, a `--baseline` customer). The usual share is half the median
 //!   country's (countries with [`REFERENCE_MIN`] sends, the slice itself left out); without
 //!   such a country there is nothing to weigh against and the test says nothing.
+//!
+//! Only countries whose own quiet share is under [`QUIET_FLOOR`] are the measure (pumped
+//! countries round the clock would otherwise set the medians for each other). An account
+//! whose every country is sent to round the clock has no measure and is not judged. The
+//! tails' scores assume a legit country's true shares are no further out than the usual ones:
+//! "twice" and "half" are the margins; a night-heavy app in a country spanning many time zones
+//! may pass the clock test, which leaves the repeat test alone (a README false positive).
 //!
 //! Each is scored as −ln of a binomial tail (the Chernoff bound `n·KL(observed ‖ usual)`): a
 //! country is flagged when their sum reaches `new-numbers`' `clock_score` (20 by default: about
@@ -88,9 +94,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// Whether both scores together reach `score`, and each a quarter of it.
+    /// Whether both scores together reach `score`, and each a quarter of it (and each is above
+    /// 0: a score of 0 is the usual side, which `score` 0 must not flag).
     pub fn flagged(&self, score: f64) -> bool {
-        self.clock_score >= score / 4.0 && self.repeat_score >= score / 4.0 && self.clock_score + self.repeat_score >= score
+        let each = (score / 4.0).max(f64::MIN_POSITIVE);
+        self.clock_score >= each && self.repeat_score >= each && self.clock_score + self.repeat_score >= score
     }
 }
 
@@ -108,9 +116,16 @@ fn others(slices: &[Slice], c: usize) -> impl Iterator<Item = &Slice> {
     slices.iter().enumerate().filter(move |(o, _)| *o != c).map(|(_, o)| o)
 }
 
-/// The usual quiet share for slice `c`: twice the other slices' median, at least the floor.
+/// The slices other than `c` that can stand for the account's users: those whose own quiet
+/// share is under the floor (pumped countries round the clock are not each other's measure:
+/// three of them beside two markets would otherwise set the median).
+fn references(slices: &[Slice], c: usize) -> impl Iterator<Item = &Slice> {
+    others(slices, c).filter(|o| o.quiet() < QUIET_FLOOR)
+}
+
+/// The usual quiet share for slice `c`: twice the reference slices' median, at least the floor.
 fn usual_quiet(slices: &[Slice], c: usize) -> f64 {
-    median(others(slices, c).filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
+    median(references(slices, c).filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
         .map_or(QUIET_FLOOR, |m| (2.0 * m).max(QUIET_FLOOR))
 }
 
@@ -120,7 +135,7 @@ fn usual_quiet(slices: &[Slice], c: usize) -> f64 {
 pub fn any_round_the_clock(slices: &[Slice], score: f64) -> bool {
     (0..slices.len()).any(|c| {
         let new = slices[c].new_numbers();
-        new >= MIN_NEW && above(slices[c].quiet(), new, usual_quiet(slices, c)) >= score / 4.0
+        new >= MIN_NEW && above(slices[c].quiet(), new, usual_quiet(slices, c)) >= (score / 4.0).max(f64::MIN_POSITIVE)
     })
 }
 
@@ -133,7 +148,7 @@ pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
             if new < MIN_NEW {
                 return None;
             }
-            let usual_repeat = median(others(slices, c).filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
+            let usual_repeat = median(references(slices, c).filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
             let usual_quiet = usual_quiet(slices, c);
             let (quiet, repeat) = (s.quiet(), s.repeat());
             Some(Verdict {
@@ -192,6 +207,21 @@ mod tests {
         assert!(v(5.0, 15.0).flagged(20.0));
         assert!(!v(4.99, 30.0).flagged(20.0), "each a quarter of it");
         assert!(!v(30.0, 4.99).flagged(20.0), "each a quarter of it");
+        assert!(!v(0.0, 0.0).flagged(0.0) && !v(3.0, 0.0).flagged(0.0) && v(0.1, 0.1).flagged(0.0), "0: each above 0");
+    }
+
+    #[test]
+    fn pumped_countries_are_not_each_others_measure() {
+        // Two markets and three pumped countries of 400 new numbers round the clock, none
+        // returning: each pumped one is weighed against the markets alone.
+        let markets = [slice(diurnal(4000.0, 0), 0.3), slice(diurnal(2500.0, 1), 0.25)];
+        let pumped = Slice { by_hour: [400.0 / 24.0; 24], sends: 400.0 };
+        let v = judge(&[markets[0], markets[1], pumped, pumped, pumped]);
+        for t in &v[2..] {
+            let t = t.expect("judged");
+            assert!(t.flagged(20.0) && t.usual_quiet < 0.09 && t.usual_repeat > 0.1, "{t:?}");
+        }
+        assert!(v[..2].iter().all(|v| v.is_some_and(|v| !v.flagged(20.0))), "{v:?}");
     }
 
     #[test]
@@ -221,12 +251,11 @@ mod tests {
     }
 
     #[test]
-    fn an_account_round_the_clock_everywhere_raises_the_usual_quiet_share() {
-        // Every country's users spread over time zones (a quarter in any six hours): the clock
-        // says nothing.
+    fn an_account_round_the_clock_everywhere_is_not_judged() {
+        // Every country's users spread over time zones (a quarter in any six hours): no country
+        // stands for users who sleep, so the clock says nothing.
         let flat = |n: f64| slice([n / 24.0; 24], 0.3);
         let v = judge(&[flat(2400.0), flat(1200.0), Slice { by_hour: [10.0; 24], sends: 240.0 }]);
-        let t = v[2].expect("judged");
-        assert!((t.usual_quiet - 0.5).abs() < 1e-9 && t.clock_score == 0.0 && !t.flagged(20.0), "{t:?}");
+        assert!(v.iter().all(Option::is_none), "{v:?}");
     }
 }

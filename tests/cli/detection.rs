@@ -197,8 +197,8 @@ fn a_trickle_over_a_whole_plan_round_the_clock_is_found_without_conversion() {
         assert!(clock.len() >= 2 && clock.iter().all(|f| f["severity"] == "medium"), "{extra:?}: {f:#?}");
         assert!(clock.iter().all(|f| f["metrics"]["repeat_share"].as_f64() == Some(0.0)), "{clock:#?}");
     }
-    // The account's own countries, and a market opened on day 6 (new users, diurnal, some come
-    // back): never round the clock.
+    // The account's own countries, judged against each other here, are never round the clock
+    // (a market opened on day 6 is weighed as a country first seen, not by this test).
     let sim = simulate(&["--seed", "5", "--daily", "1000", "--scenario", "new-market:country=BD,day=6"]);
     let (r, _) = scan(&sim, &[]);
     let f = r["findings"].as_array().expect("findings");
