@@ -80,14 +80,7 @@ pub fn sequential(sorted: &[u64], block: u64) -> (f64, f64, f64) {
     let p = (sorted.len() as f64 / span.min(block).max(1) as f64).min(1.0);
     let chance = 1.0 - (1.0 - p) * (1.0 - p);
     let (m, share) = (m as f64, short / m as f64);
-    let score = if share <= chance || chance <= 0.0 {
-        0.0
-    } else if share >= 1.0 {
-        -m * chance.ln()
-    } else {
-        m * (share * (share / chance).ln() + (1.0 - share) * ((1.0 - share) / (1.0 - chance)).ln())
-    };
-    (share, chance, score)
+    (share, chance, super::binomial::above(share, m, chance))
 }
 
 /// `members`: the range's messages; `sorted`: their distinct national numbers, sorted; `block`:

@@ -4,6 +4,7 @@
 
 pub mod allow;
 pub mod baseline;
+pub mod binomial;
 pub mod character;
 pub mod excess_unverified;
 pub mod explain;

@@ -73,7 +73,8 @@ fn operator(r: &Row) -> u32 {
     if r.nlen >= 6 { 1000 + prefix(r.national, u32::from(r.nlen) - 3) as u32 } else { 0 }
 }
 
-fn median(v: &mut [f64]) -> f64 {
+/// The median (the mean of the middle two of an even count; 0 of none).
+pub fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }

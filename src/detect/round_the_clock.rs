@@ -26,6 +26,9 @@
 //! dense block and no history to stand out against: these two are what is left of it when its
 //! conversion is not known. A bot that copies a diurnal curve and resends is not found here.
 
+use super::binomial::{above, below};
+use super::new_numbers::median;
+
 /// Hours in the quiet stretch of the day.
 pub const QUIET_HOURS: usize = 6;
 /// The usual quiet share, at least (legit OTP traffic of one time zone: 2-4 %).
@@ -66,22 +69,6 @@ impl Slice {
     }
 }
 
-/// Kullback-Leibler divergence of Bernoulli(q) from Bernoulli(p).
-fn kl(q: f64, p: f64) -> f64 {
-    let term = |a: f64, b: f64| if a <= 0.0 { 0.0 } else { a * (a / b).ln() };
-    term(q, p) + term(1.0 - q, 1.0 - p)
-}
-
-/// −ln P(X ≥ share·n) for X ~ Binomial(n, p), by the Chernoff bound: 0 unless share > p.
-pub fn above(share: f64, n: f64, p: f64) -> f64 {
-    if share <= p || p <= 0.0 || p >= 1.0 { 0.0 } else { n * kl(share.min(1.0), p) }
-}
-
-/// −ln P(X ≤ share·n) for X ~ Binomial(n, p): 0 unless share < p.
-pub fn below(share: f64, n: f64, p: f64) -> f64 {
-    if share >= p || p <= 0.0 || p >= 1.0 { 0.0 } else { n * kl(share.max(0.0), p) }
-}
-
 /// What the test found in one country.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Verdict {
@@ -102,13 +89,9 @@ impl Verdict {
     }
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let m = v.len() / 2;
-    Some(if v.len() % 2 == 1 { v[m] } else { (v[m - 1] + v[m]) / 2.0 })
+/// The median, when there are values.
+fn median_of(mut v: Vec<f64>) -> Option<f64> {
+    (!v.is_empty()).then(|| median(&mut v))
 }
 
 /// The slices other than `c`.
@@ -125,7 +108,7 @@ fn references(slices: &[Slice], c: usize) -> impl Iterator<Item = &Slice> {
 
 /// The usual quiet share for slice `c`: twice the reference slices' median, at least the floor.
 fn usual_quiet(slices: &[Slice], c: usize) -> f64 {
-    median(references(slices, c).filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
+    median_of(references(slices, c).filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
         .map_or(QUIET_FLOOR, |m| (2.0 * m).max(QUIET_FLOOR))
 }
 
@@ -148,7 +131,7 @@ pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
             if new < MIN_NEW {
                 return None;
             }
-            let usual_repeat = median(references(slices, c).filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
+            let usual_repeat = median_of(references(slices, c).filter(|o| o.sends >= REFERENCE_MIN).map(Slice::repeat).collect())? / 2.0;
             let usual_quiet = usual_quiet(slices, c);
             let (quiet, repeat) = (s.quiet(), s.repeat());
             Some(Verdict {
