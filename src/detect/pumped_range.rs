@@ -24,8 +24,8 @@ use super::baseline::Baseline;
 use super::character;
 use super::facts::Facts;
 use super::numbers::Numbers;
-use super::occupancy::{MAX_LEVEL, Occupancy, Plan, low, plan_of, prefix};
-use super::{Detector, Finding, Param, Params, Row, Severity};
+use super::occupancy::{MAX_LEVEL, Occupancy, Packed, Plan, low, pack, plan_of};
+use super::{CallingCodes, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
 
@@ -173,15 +173,26 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         return Vec::new();
     }
     // Accepted ranges never nest, so each row belongs to at most one: gather members in one pass
-    // (a filter over all rows per range would be O(ranges × rows)).
-    let index: Map<(u16, u8, u32, u64), usize> = accepted.iter().enumerate().map(|(i, c)| ((c.cc, c.nlen, c.level, c.prefix), i)).collect();
-    let mut levels_used: Vec<u32> = accepted.iter().map(|c| c.level).collect();
-    levels_used.sort_unstable();
-    levels_used.dedup();
-    let plans: Set<Plan> = accepted.iter().map(|c| (c.cc, c.nlen)).collect();
+    // (a filter over all rows per range would be O(ranges × rows)). As spans of packed numbers,
+    // sorted, a row's range is found by a binary search (a hash lookup a row per level had been
+    // most of this detector's time).
+    let mut spans: Vec<(Packed, Packed, usize)> = accepted
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let div = 10u64.pow(c.level);
+            (pack(c.cc, c.nlen, c.prefix * div), pack(c.cc, c.nlen, (c.prefix + 1) * div - 1), i)
+        })
+        .collect();
+    spans.sort_unstable();
+    let codes = CallingCodes::of(accepted.iter().map(|c| c.cc));
     let mut member_lists: Vec<Vec<&Row>> = vec![Vec::new(); accepted.len()];
-    for r in rows.iter().filter(|r| r.nlen > 0 && plans.contains(&(r.calling_code, r.nlen))) {
-        if let Some(&i) = levels_used.iter().find_map(|&l| index.get(&(r.calling_code, r.nlen, l, prefix(r.national, l)))) {
+    for r in rows.iter().filter(|r| r.nlen > 0 && codes.has(r)) {
+        let key = pack(r.calling_code, r.nlen, r.national);
+        let at = spans.partition_point(|s| s.0 <= key);
+        if let Some(&(_, last, i)) = at.checked_sub(1).map(|j| &spans[j])
+            && key <= last
+        {
             member_lists[i].push(r);
         }
     }
@@ -251,13 +262,19 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
 /// this many, and above the Poisson 99.9th percentile of its hourly share of the expected count.
 const BUSY_HOUR: f64 = 3.0;
 
+/// Busy hours further apart than this are two events: the span is the one with more numbers.
+const BUSY_GAP_HOURS: i64 = 24;
+
 /// The members sent from an hour before the range's first busy hour to an hour after its last
 /// (a busy hour has more distinct numbers than its share of `lambda`, the distinct count
 /// expected over `period`, explains: see [`BUSY_HOUR`]), when the numbers sent outside that span
 /// are no more than the range's ordinary traffic there (its share of `lambda`, up to the Poisson
 /// 99.9th percentile): a legit user whose number is in the block, and leaves out the numbers
 /// sent to before the span (such a user coming back during it). Else, or when no hour is busy
-/// (a slow attack spreads a few a day), all of them.
+/// (a slow attack spreads a few a day), all of them. Busy hours more than [`BUSY_GAP_HOURS`]
+/// apart are separate runs and the span is the run with the most numbers: three legit users of a
+/// coarse block in one hour, days before an attack, had stretched the span over those days and
+/// taken every legit send of the block in them as evidence.
 fn busy_span<'a>(members: &[&'a Row], lambda: f64, period: (i64, i64)) -> Vec<&'a Row> {
     const HOUR: i64 = 3_600_000;
     let hours = ((period.1 - period.0) / HOUR + 1).max(1) as f64;
@@ -266,14 +283,18 @@ fn busy_span<'a>(members: &[&'a Row], lambda: f64, period: (i64, i64)) -> Vec<&'
     let mut by_hour: Vec<(i64, u64)> = members.iter().map(|r| (r.ts.div_euclid(HOUR), r.national)).collect();
     by_hour.sort_unstable();
     by_hour.dedup();
-    let (mut first, mut last) = (None, None);
-    for run in by_hour.chunk_by(|a, b| a.0 == b.0) {
-        if run.len() as f64 >= need {
-            first = first.or(Some(run[0].0));
-            last = Some(run[0].0);
+    // Runs of busy hours (first, last, numbers in them); the busiest, the earliest of equals.
+    let mut runs: Vec<(i64, i64, usize)> = Vec::new();
+    for hour in by_hour.chunk_by(|a, b| a.0 == b.0).filter(|h| h.len() as f64 >= need) {
+        match runs.last_mut() {
+            Some(run) if hour[0].0 - run.1 <= BUSY_GAP_HOURS => {
+                run.1 = hour[0].0;
+                run.2 += hour.len();
+            }
+            _ => runs.push((hour[0].0, hour[0].0, hour.len())),
         }
     }
-    let (Some(first), Some(last)) = (first, last) else { return members.to_vec() };
+    let Some(&(first, last, _)) = runs.iter().rev().max_by_key(|r| r.2) else { return members.to_vec() };
     let (from, to) = ((first - 1) * HOUR, (last + 2) * HOUR);
     let inside = |r: &Row| r.ts >= from && r.ts < to;
     let mut outside: Vec<u64> = members.iter().filter(|r| !inside(r)).map(|r| r.national).collect();
@@ -332,15 +353,41 @@ mod tests {
         let members: Vec<&Row> = slow.iter().collect();
         assert_eq!(busy_span(&members, 2.0, period).len(), 60);
         // Three in an hour are, and the span runs from an hour before the first busy hour to an
-        // hour after the last, when what is outside is ordinary (here, lambda 60).
+        // hour after the last (busy hours up to a day apart are one run), when what is outside
+        // is ordinary (here, lambda 60).
         let mut edge = slow.clone();
         edge.push(row(0, 5 * HOUR + 1000, 371, 29_990_900, 8));
-        edge.push(row(0, 50 * HOUR + 1000, 371, 29_990_901, 8));
+        edge.push(row(0, 25 * HOUR + 1000, 371, 29_990_901, 8));
         let members: Vec<&Row> = edge.iter().collect();
         let span = busy_span(&members, 60.0, period);
-        assert!(span.iter().all(|r| r.ts >= 4 * HOUR && r.ts < 52 * HOUR));
-        assert_eq!(span.len(), edge.iter().filter(|r| r.ts >= 4 * HOUR && r.ts < 52 * HOUR).count());
+        assert!(span.iter().all(|r| r.ts >= 4 * HOUR && r.ts < 27 * HOUR));
+        assert_eq!(span.len(), edge.iter().filter(|r| r.ts >= 4 * HOUR && r.ts < 27 * HOUR).count());
         assert!(span.len() < edge.len());
+    }
+
+    #[test]
+    fn a_busy_hour_of_legit_users_days_before_the_burst_does_not_stretch_its_span() {
+        const HOUR: i64 = 3_600_000;
+        let period = (0, 14 * 24 * HOUR);
+        // A coarse block's legit users: two a day, three of them in one hour on day 2; then 120
+        // new numbers over 30 hours from day 6, and legit users again after it.
+        let mut rows: Vec<Row> = (0..28u64).map(|i| row(0, (i as i64 * 12 + 7) * HOUR, 1, 5_032_000_000 + i * 9_173, 10)).collect();
+        rows.extend((0..3u64).map(|i| row(0, 50 * HOUR + i as i64 * 600_000, 1, 5_032_500_000 + i * 7_919, 10)));
+        let burst: Vec<Row> = (0..120u64).map(|i| row(0, 144 * HOUR + i as i64 * 900_000, 1, 5_032_600_000 + i * 4_111, 10)).collect();
+        rows.extend(burst.iter().copied());
+        let members: Vec<&Row> = rows.iter().collect();
+        // 30 distinct legit numbers expected over the period: the 31 outside are ordinary.
+        let evidence = busy_span(&members, 30.0, period);
+        let (from, to) = (143 * HOUR, 176 * HOUR);
+        assert!(evidence.iter().all(|r| r.ts >= from && r.ts < to), "only the burst's span");
+        assert!(burst.iter().all(|b| evidence.iter().any(|e| e.national == b.national)), "every burst number");
+        assert!(evidence.len() <= burst.len() + 3, "{} of {} in the span", evidence.len(), burst.len());
+        // Two bursts two days apart, the second larger: the span is the second's, the first's
+        // numbers are outside and far from ordinary, so all are kept.
+        let mut two = rows.clone();
+        two.extend((0..200u64).map(|i| row(0, 200 * HOUR + i as i64 * 360_000, 1, 5_032_700_000 + i * 3_001, 10)));
+        let members: Vec<&Row> = two.iter().collect();
+        assert_eq!(busy_span(&members, 30.0, period).len(), two.len());
     }
 
     #[test]
