@@ -497,7 +497,7 @@ FROM (SELECT * FROM new_flagged UNION ALL SELECT * FROM clock_countries) x;
 --    median day; with under 3 days of 20 sends but 3 or more such countries, the lower quartile
 --    of the countries' rates). A slice's or its country's own rate of 0.35 or less is an alert,
 --    not a baseline, and is passed over (the account's stands). Days first; a window inside a
---    flagged one of its country (or of its own operator) is left out.
+--    flagged one of its country (or of its own operator) is left out. Then the period (below).
 CREATE OR REPLACE VIEW judged AS
 SELECT ts, coalesce(country, '??') AS country, calling_code AS cc,
        CASE WHEN nlen >= 4 THEN CAST(substr(national, 1, 2) AS INT) END AS operator,
@@ -609,19 +609,53 @@ SELECT s.* FROM unverified_spikes s WHERE s.width = 'hour' AND s.operator = -1
   AND NOT EXISTS (SELECT 1 FROM unverified_days f WHERE f.country = s.country AND f.operator = -1
                   AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms);
 
+CREATE OR REPLACE VIEW unverified_flagged AS
+SELECT * FROM unverified_days
+UNION ALL SELECT * FROM unverified_hour_countries
+UNION ALL
+SELECT s.* FROM unverified_spikes s WHERE s.width = 'hour' AND s.operator >= 0
+  AND NOT EXISTS (SELECT 1 FROM unverified_days f WHERE f.country = s.country AND (f.operator = -1 OR f.operator = s.operator)
+                  AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
+  AND NOT EXISTS (SELECT 1 FROM unverified_hour_countries f WHERE f.country = s.country AND f.start_ms = s.start_ms);
+
+-- The period as one window (48 hours of data or more, whole UTC days): per slice, its judged
+-- sends outside the windows flagged above in its country (the country's, or its own operator's),
+-- flagged when they convert at 0.35 or less (an alert by itself), score min_score and are
+-- min_excess (the day's floor) above the expected count. An operator of a flagged country adds
+-- nothing. A trickle of a few sends a day, under the daily floor every day.
+CREATE OR REPLACE VIEW unverified_rest AS
+SELECT j.country, j.cc, j.operator, j.verified FROM judged j
+WHERE NOT EXISTS (SELECT 1 FROM unverified_flagged f WHERE f.country = j.country
+                  AND (f.operator = -1 OR f.operator = j.operator) AND j.ts >= f.start_ms AND j.ts < f.end_ms);
+
+CREATE OR REPLACE VIEW unverified_periods AS
+SELECT c.country, c.cc, c.operator, 'period' AS width, p.start_ms, p.end_ms, c.n, c.u, c.expected,
+       CASE WHEN c.u > greatest(c.expected, 0.5)
+            THEN c.u * ln(c.u / greatest(c.expected, 0.5)) - c.u + greatest(c.expected, 0.5) ELSE 0 END AS score
+FROM (
+  SELECT r.country, max(r.cc) AS cc, r.operator, count(*) AS n, count(*) - sum(r.verified) AS u,
+         sum(r.verified) * (1 - least(greatest(max(v.p), 0.01), 0.999)) / least(greatest(max(v.p), 0.01), 0.999) AS expected
+  FROM (SELECT country, cc, -1 AS operator, verified FROM unverified_rest
+        UNION ALL SELECT country, cc, operator, verified FROM unverified_rest WHERE operator IS NOT NULL) r
+  JOIN slice_conversion v ON v.country = r.country AND v.operator = r.operator
+  GROUP BY r.country, r.operator
+) c
+CROSS JOIN (SELECT floor(min(ts) / 86400000) * 86400000 AS start_ms, (floor(max(ts) / 86400000) + 1) * 86400000 AS end_ms,
+                   max(ts) - min(ts) AS span FROM sends) p
+WHERE p.span >= 2 * 86400000 AND c.n - c.u <= 0.35 * c.n;
+
+CREATE OR REPLACE VIEW unverified_period_flags AS
+SELECT s.* FROM unverified_periods s CROSS JOIN params q
+WHERE s.score >= q.unverified_min_score AND s.u - s.expected >= q.unverified_min_excess
+  AND (s.operator = -1 OR NOT EXISTS (SELECT 1 FROM unverified_periods f CROSS JOIN params q2
+                                      WHERE f.country = s.country AND f.operator = -1 AND f.score >= q2.unverified_min_score
+                                        AND f.u - f.expected >= q2.unverified_min_excess));
+
 CREATE OR REPLACE VIEW excess_unverified AS
 SELECT country, CASE WHEN operator = -1 THEN country ELSE concat('+', CAST(cc AS VARCHAR), CAST(operator AS VARCHAR)) END AS subject,
        CASE WHEN operator = -1 THEN 'country' ELSE 'operator_prefix' END AS kind, width, start_ms, end_ms,
        n AS sends, u AS unverified, expected, score
-FROM (
-  SELECT * FROM unverified_days
-  UNION ALL SELECT * FROM unverified_hour_countries
-  UNION ALL
-  SELECT s.* FROM unverified_spikes s WHERE s.width = 'hour' AND s.operator >= 0
-    AND NOT EXISTS (SELECT 1 FROM unverified_days f WHERE f.country = s.country AND (f.operator = -1 OR f.operator = s.operator)
-                    AND f.start_ms <= s.start_ms AND f.end_ms >= s.end_ms)
-    AND NOT EXISTS (SELECT 1 FROM unverified_hour_countries f WHERE f.country = s.country AND f.start_ms = s.start_ms)
-) x;
+FROM (SELECT * FROM unverified_flagged UNION ALL SELECT * FROM unverified_period_flags) x;
 
 -- 5. low-conversion (only where conversion is known). Per country and per range (the number
 --    without its last four digits) and day: with min_sends (30) or more sends whose conversion

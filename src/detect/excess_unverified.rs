@@ -14,6 +14,11 @@
 //! out: nobody can verify a code that never arrived (a carrier outage is not pumping). A legit
 //! spike converts as usual, so its unverified count stays near what it predicts.
 //!
+//! Then the whole period (48 hours of data or more) is one window for each slice's sends outside
+//! the day and hour windows flagged in its country, where they convert at `ALERT_RATE` or less:
+//! a trickle of a few sends a day to a country nobody verifies in is under the daily floor every
+//! day, and far beyond chance over two weeks.
+//!
 //! Evidence is message-level: the window's unverified sends to numbers first seen in it that
 //! never verified, delivered or not (an attack's undelivered sends are billed too; a failed send
 //! asked for again is a user waiting for a code). Known customers' numbers are never evidence.
@@ -26,7 +31,7 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "excess-unverified",
     title: "Excess unverified sends",
-    flags: "countries and operator prefixes with more unverified OTP sends in an hour or a day than their verified sends predict at the baseline conversion",
+    flags: "countries and operator prefixes with more unverified OTP sends in an hour, a day or the period (a trickle converting at 35% or less) than their verified sends predict at the baseline conversion",
     params: &[
         Param { name: "min_score", default: 25.0, about: "Poisson tail score (-ln p) a window needs" },
         Param { name: "min_excess", default: 20.0, about: "unverified sends above the expected count a day needs" },
@@ -165,7 +170,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     }
     // Flagged windows: days first; an hour inside a flagged day, and an operator window inside a
     // flagged country window, adds nothing.
-    let mut flagged: Vec<(Slice, i64, i64, f64, f64, f64, f64)> = Vec::new();
+    let mut flagged: Vec<Window> = Vec::new();
     for width in [DAY, HOUR] {
         for (&(slice, w, k), &(n, u)) in cells.iter().filter(|((_, w, _), _)| *w == width) {
             let pb = conversion.get(&slice).map_or(account, |c| c.0);
@@ -189,6 +194,16 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             }
             flagged.push((slice, start, end, n, u, expected, s));
         }
+    }
+    // The period as one window, for what the days and hours left: a trickle of a few sends a
+    // day to a country nobody verifies in stays under the daily floor every day, and two weeks of
+    // it are far beyond chance. Judged only where the slice's sends outside its country's flagged
+    // windows convert at `ALERT_RATE` or less over the period (an alert by itself): pooled over
+    // weeks, a legit market's rate a point under its median day would be far beyond chance too.
+    // Only with 48 hours of data (a day's scan has its day windows).
+    let period_from = flagged.len();
+    if facts.end - facts.start >= 2 * DAY {
+        period_windows(rows, &cells, &conversion, account, &countries, &mut flagged, (facts.start, facts.end), (min_score, min_excess));
     }
     if flagged.is_empty() {
         return Vec::new();
@@ -223,9 +238,14 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     for (i, f) in flagged.iter().enumerate() {
         by_country.entry(f.0.country).or_default().push(i);
     }
+    // A period window holds its slice's sends outside the day and hour windows flagged in its
+    // country (those are their own findings).
     let in_window = |r: &Row, i: usize| {
         let (slice, start, end) = (flagged[i].0, flagged[i].1, flagged[i].2);
-        r.ts >= start && r.ts < end && (slice.operator == 0 || slice.operator == operator(r))
+        r.ts >= start
+            && r.ts < end
+            && (slice.operator == 0 || slice.operator == operator(r))
+            && (i < period_from || !in_flagged(&flagged[..period_from], slice.country, r))
     };
     // Where in each window's slice the excess lies: its judged sends per prefix of 2 to 4 digits.
     let mut cells_by_prefix: Vec<Map<(u32, u64), (f64, f64)>> = vec![Map::default(); flagged.len()];
@@ -261,7 +281,9 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
         .into_iter()
         .zip(evidence)
         .zip(hot)
-        .map(|(((slice, start, end, n, u, expected, s), members), hot)| {
+        .enumerate()
+        .map(|(i, (((slice, start, end, n, u, expected, s), members), hot))| {
+            let period = i >= period_from;
             let cc = countries.codes[slice.country];
             let country = country_name(cc);
             let first = members.first().copied().or(slice_first.get(&slice).copied());
@@ -272,7 +294,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             };
             let (pb, source) = conversion.get(&slice).copied().unwrap_or((account, Source::Account));
             let severity = if s >= strong_score && u - expected >= strong_excess { Severity::Medium } else { Severity::Low };
-            let label = if end - start == DAY { "day" } else { "hour" };
+            let label = window_label(start, end);
             let mut metrics = BTreeMap::new();
             metrics.insert("sends", n);
             metrics.insert("verified", n - u);
@@ -285,16 +307,25 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
             let mut f = Finding {
                 severity,
                 title: format!(
-                    "{subject}: {u:.0} unverified of {n:.0} sends in a {label} where {expected:.0} were expected ({:.0}% conversion)",
+                    "{subject}: {u:.0} unverified of {n:.0} sends in a {label}{} where {expected:.0} were expected ({:.0}% conversion)",
+                    if period { " outside its flagged days and hours" } else { "" },
                     pb * 100.0
                 ),
                 start,
                 end,
-                signal: format!("unverified OTP sends per {label} ({})", if slice.operator == 0 { "country" } else { "operator prefix" }),
-                threshold: format!(
-                    "score ≥ {min_score} (Poisson tail) and {} or more above the expected count",
-                    if label == "day" { min_excess } else { min_excess_hour }
+                signal: format!(
+                    "unverified OTP sends per {} ({})",
+                    if period { "period" } else { label.as_str() },
+                    if slice.operator == 0 { "country" } else { "operator prefix" }
                 ),
+                threshold: if period {
+                    format!(
+                        "score ≥ {min_score} (Poisson tail), {min_excess} or more above the expected count, and {:.0}% conversion or less over the period",
+                        ALERT_RATE * 100.0
+                    )
+                } else {
+                    format!("score ≥ {min_score} (Poisson tail) and {} or more above the expected count", if label == "day" { min_excess } else { min_excess_hour })
+                },
                 baseline: format!("{:.1}% conversion ({})", pb * 100.0, source.text(have_base)),
                 metrics,
                 ..Finding::over(id, kind, subject, &members)
@@ -321,6 +352,80 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
         .collect();
     together(&mut out, strong_score, strong_excess);
     out
+}
+
+/// A flagged window: its slice, start and end, sends, unverified, expected unverified, score.
+type Window = (Slice, i64, i64, f64, f64, f64, f64);
+
+/// "day", "hour", or "14-day period".
+fn window_label(start: i64, end: i64) -> String {
+    match end - start {
+        DAY => "day".into(),
+        HOUR => "hour".into(),
+        w => format!("{}-day period", (w + DAY - 1) / DAY),
+    }
+}
+
+/// Whether `r` (of country `country`) lies in one of the `flagged` windows of its country.
+fn in_flagged(flagged: &[Window], country: usize, r: &Row) -> bool {
+    flagged.iter().any(|f| f.0.country == country && r.ts >= f.1 && r.ts < f.2 && (f.0.operator == 0 || f.0.operator == operator(r)))
+}
+
+/// Adds the period windows (see `detect`) to `flagged`. `cells` pre-check the slices: the
+/// excess of a set of sends is a sum over them, so a slice whose whole period is under the floor
+/// has none outside its flagged windows either (they have excess); the counts outside them are
+/// then taken from the rows of the countries that pass.
+#[allow(clippy::too_many_arguments)]
+fn period_windows(
+    rows: &[Row],
+    cells: &BTreeMap<(Slice, i64, i64), (f64, f64)>,
+    conversion: &Map<Slice, (f64, Source)>,
+    account: f64,
+    countries: &Countries,
+    flagged: &mut Vec<Window>,
+    (first, last): (i64, i64),
+    (min_score, min_excess): (f64, f64),
+) {
+    let rate = |s: &Slice| conversion.get(s).map_or(account, |c| c.0);
+    let mut totals: BTreeMap<Slice, (f64, f64)> = BTreeMap::new();
+    for (&(slice, _, _), &(n, u)) in cells.iter().filter(|((_, w, _), _)| *w == DAY) {
+        let t = totals.entry(slice).or_default();
+        t.0 += n;
+        t.1 += u;
+    }
+    let mut candidate = vec![false; countries.codes.len()];
+    for (s, &(n, u)) in &totals {
+        candidate[s.country] |= u - expected(n - u, rate(s)) >= min_excess;
+    }
+    if !candidate.contains(&true) {
+        return;
+    }
+    let done = flagged.len();
+    let mut residual: BTreeMap<Slice, (f64, f64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| judged(r)) {
+        let Some(c) = countries.get(r.country()).filter(|&c| candidate[c]) else { continue };
+        if in_flagged(&flagged[..done], c, r) {
+            continue;
+        }
+        let unverified = f64::from(u8::from(r.converted() == Some(false)));
+        let op = operator(r);
+        for slice in std::iter::once(Slice { country: c, operator: 0 }).chain((op != 0).then_some(Slice { country: c, operator: op })) {
+            let t = residual.entry(slice).or_default();
+            t.0 += 1.0;
+            t.1 += unverified;
+        }
+    }
+    let (start, end) = (first.div_euclid(DAY) * DAY, (last.div_euclid(DAY) + 1) * DAY);
+    // Countries first (the map's order): an operator inside a flagged country adds nothing.
+    for (slice, (n, u)) in residual {
+        let expected = expected(n - u, rate(&slice));
+        let s = score(u, expected);
+        let alerting = n - u <= ALERT_RATE * n;
+        let covered = flagged[done..].iter().any(|f| f.0.country == slice.country && f.0.operator == 0);
+        if alerting && s >= min_score && u - expected >= min_excess && !covered {
+            flagged.push((slice, start, end, n, u, expected, s));
+        }
+    }
 }
 
 /// Prefix lengths (digits of the national number) the excess of a window is looked for in,
@@ -389,7 +494,7 @@ fn together(out: &mut [Finding], strong_score: f64, strong_excess: f64) {
             continue;
         }
         let names: Vec<String> = members.iter().map(|&i| out[i].subject.clone()).collect();
-        let label = if end - start == DAY { "day" } else { "hour" };
+        let label = window_label(start, end);
         for &i in &members {
             let f = &mut out[i];
             if f.severity < Severity::Medium {
@@ -551,6 +656,78 @@ mod tests {
         assert!(against_baseline(|k| k % 5 == 0).is_empty());
         let slow = against_baseline(|k| k % 40 == 0);
         assert!(!slow.is_empty() && slow.iter().all(|f| f.baseline.contains("baseline period")), "{:?}", slow.first().map(|f| &f.baseline));
+    }
+
+    /// The rows in time order, each numbered by its place.
+    fn sorted(rows: &mut [Row]) {
+        rows.sort_by_key(|r| r.ts);
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.idx = i as u32;
+        }
+    }
+
+    #[test]
+    fn a_trickle_under_the_daily_floor_is_found_over_the_period() {
+        // Fourteen days of LV converting at 80 %, and from day `from` a trickle of `per_day`
+        // sends a day to fresh UZ numbers, one in `every` verified: never 20 above the expected
+        // count in a day, so no day or hour is flagged.
+        let scan = |per_day: u64, every: u64, from: i64, days: i64| -> Vec<Finding> {
+            let mut rows = legit(days, 100, 0.8, 3);
+            for d in from..days {
+                for k in 0..per_day {
+                    let i = d as u64 * per_day + k;
+                    let mut r = row(rows.len() as u32, d * DAY + (k * 86_000_000 / per_day) as i64, 998, 900_000_000 + i * 7_919, 9);
+                    r.set_country(Some(*b"UZ"));
+                    r.set_converted(Some(k % every == every - 1));
+                    rows.push(r);
+                }
+            }
+            sorted(&mut rows);
+            let facts = crate::detect::facts::Facts::of(&rows);
+            detect(&rows, &facts, &Baseline::default(), &Params::default()).into_iter().filter(|f| f.subject == "UZ").collect()
+        };
+        // 8 a day for 14 days, none verified: 112 unverified where about none were expected.
+        let f = scan(8, u64::MAX, 0, 14);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].start, f[0].end, f[0].severity), (0, 14 * DAY, Severity::Medium));
+        assert!(f[0].title.contains("14-day period"), "{}", f[0].title);
+        assert_eq!((f[0].metrics["sends"], f[0].metrics["unverified"], f[0].rows.len()), (112.0, 112.0, 112));
+        // One in three verified (33 %, an alert): still found. Two in five would be 40 %, the
+        // country's own rate, and as usual.
+        assert_eq!(scan(9, 3, 0, 14).len(), 1);
+        assert!(scan(10, 2, 0, 14).is_empty(), "50 % is no alert");
+        // The floor: 20 unverified above the expected count over the period (2 a day for 10 days
+        // is 20: found, low; 19 sends in all are not).
+        let edge = scan(2, u64::MAX, 4, 14);
+        assert_eq!((edge.len(), edge.first().map(|f| f.severity)), (1, Some(Severity::Low)), "{edge:?}");
+        assert!(scan(1, u64::MAX, 0, 14).is_empty(), "14 sends are under the floor");
+        // A day and a half of data is judged by days and hours only.
+        assert!(scan(8, u64::MAX, 0, 1).is_empty());
+    }
+
+    #[test]
+    fn a_period_window_leaves_the_flagged_days_to_their_own_findings() {
+        // LV at 80 % for 14 days; UZ gets 6 unverified sends a day and, on day 9, 200 more: day 9
+        // is its own finding, and the period finding holds the other 13 days' 78 sends.
+        let mut rows = legit(14, 100, 0.8, 3);
+        for d in 0..14i64 {
+            let n = if d == 9 { 206 } else { 6 };
+            for k in 0..n {
+                let mut r = row(rows.len() as u32, d * DAY + k as i64 * 400_000, 998, 900_000_000 + (d as u64 * 1000 + k) * 37, 9);
+                r.set_country(Some(*b"UZ"));
+                r.set_converted(Some(false));
+                rows.push(r);
+            }
+        }
+        sorted(&mut rows);
+        let facts = crate::detect::facts::Facts::of(&rows);
+        let f: Vec<Finding> =
+            detect(&rows, &facts, &Baseline::default(), &Params::default()).into_iter().filter(|f| f.subject == "UZ").collect();
+        let day = f.iter().find(|f| f.end - f.start == DAY).expect("day 9");
+        assert_eq!((day.start, day.rows.len()), (9 * DAY, 206));
+        let period = f.iter().find(|f| f.end - f.start == 14 * DAY).expect("the period");
+        assert_eq!((period.metrics["unverified"], period.rows.len()), (78.0, 78));
+        assert!(period.rows.iter().all(|&i| rows[i as usize].ts.div_euclid(DAY) != 9));
     }
 
     #[test]

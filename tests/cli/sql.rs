@@ -55,6 +55,7 @@ fn scan_flags(report: &serde_json::Value) -> Flagged {
             "provider-blocks" => "country",
             _ if signal.contains("per hour") => "hour",
             _ if signal.contains("per day") => "day",
+            _ if signal.contains("per period") => "period",
             _ => "new country",
         }
         .to_string()
@@ -243,23 +244,45 @@ fn the_sql_passes_over_a_slow_attacks_own_rate_as_scan_does() {
     // Uzbekistan's whole plan, 3 % of them verified: its own usual rate is an alert (35 % or
     // less), so neither scan nor the SQL holds it to that rate, and its days are flagged.
     let dir = tempfile::tempdir().expect("tempdir");
-    let (csv, verified) = (dir.path().join("slow.csv"), dir.path().join("slow.verifications.csv"));
-    let made = bin()
-        .args(["simulate", "--seed", "25", "--days", "14", "--daily", "400", "--start", "2024-03-01", "--force"])
-        .args(["--scenario", "low-and-slow:countries=UZ,per_day=60,days=14,ranges=400,conversion=0.03"])
-        .args(["-o", p(&csv), "--verifications", p(&verified)])
-        .output()
-        .expect("run");
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
-    let out = dir.path().join("export");
-    let done = bin().args(["export", "-q", "--conversions", p(&verified), "-o", p(&out), p(&csv)]).output().expect("run");
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
-    let report =
-        json_out(&["scan", "-q", "-f", "json", "--fail-on", "never", "--min-severity", "info", "--conversions", p(&verified), p(&csv)]);
-    let expected = scan_flags(&report);
+    let (expected, out) = simulated(dir.path(), "25", "low-and-slow:countries=UZ,per_day=60,days=14,ranges=400,conversion=0.03");
     let days = expected.iter().filter(|f| f.0 == "excess-unverified" && f.1 == "UZ" && f.2 == "day").count();
     assert!(days >= 10, "UZ's days of excess: {expected:?}");
     for sql in DIALECTS {
         assert_eq!(sql_flags(&run_sql(&py, sql, &out)), expected, "{sql}");
     }
+}
+
+#[test]
+fn the_sql_finds_a_trickle_under_the_daily_floor_over_the_period_as_scan_does() {
+    let Some(py) = crate::util::python_with("duckdb") else { return };
+    // Fourteen days of an account, and a trickle of about 8 sends a day to each of Uzbekistan
+    // and Pakistan, over their whole plans, none verified: no day is 20 above the expected count,
+    // the period is, in both countries; scan and both dialects find the same period windows.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (expected, out) = simulated(dir.path(), "28", "low-and-slow:countries=UZ+PK,per_day=16,days=14,ranges=400,conversion=0");
+    let windows = |c: &str, w: &str| expected.iter().filter(|f| f.0 == "excess-unverified" && f.1 == c && f.2 == w).count();
+    for c in ["UZ", "PK"] {
+        assert_eq!((windows(c, "period"), windows(c, "day"), windows(c, "hour")), (1, 0, 0), "{c}: {expected:?}");
+    }
+    for sql in DIALECTS {
+        assert_eq!(sql_flags(&run_sql(&py, sql, &out)), expected, "{sql}");
+    }
+}
+
+/// Fourteen days of a simulated account (400 OTP a day) with `scenario`, in `dir`: what `scan`
+/// flags with its verifications, and the directory `export` wrote the canonical table to.
+fn simulated(dir: &Path, seed: &str, scenario: &str) -> (Flagged, std::path::PathBuf) {
+    let (csv, verified) = (dir.join("account.csv"), dir.join("account.verifications.csv"));
+    let made = bin()
+        .args(["simulate", "--seed", seed, "--days", "14", "--daily", "400", "--start", "2024-03-01", "--force"])
+        .args(["--scenario", scenario, "-o", p(&csv), "--verifications", p(&verified)])
+        .output()
+        .expect("run");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let out = dir.join("export");
+    let done = bin().args(["export", "-q", "--conversions", p(&verified), "-o", p(&out), p(&csv)]).output().expect("run");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let report =
+        json_out(&["scan", "-q", "-f", "json", "--fail-on", "never", "--min-severity", "info", "--conversions", p(&verified), p(&csv)]);
+    (scan_flags(&report), out)
 }
