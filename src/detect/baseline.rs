@@ -152,36 +152,53 @@ pub fn operator(r: &Row) -> u32 {
 impl Judged {
     /// From the judged rows of a period.
     pub fn learn<'a>(rows: impl Iterator<Item = &'a Row>) -> Judged {
-        let all: Vec<&Row> = rows.filter(|r| judged(r)).collect();
-        let mut days: Set<i64> = Set::default();
-        let mut countries: BTreeMap<String, (f64, f64)> = BTreeMap::new();
-        let mut slices: Map<(Code, u32), Vec<&Row>> = Map::default();
-        for r in &all {
-            days.insert(r.ts.div_euclid(DAY));
-            let e = countries.entry(r.country_str()).or_default();
-            e.0 += 1.0;
-            e.1 += f64::from(u8::from(r.converted() == Some(true)));
-            slices.entry((r.country(), 0)).or_default().push(r);
-            if operator(r) != 0 {
-                slices.entry((r.country(), operator(r))).or_default().push(r);
+        let mut days: Map<(Code, u32, i64), (u32, u32)> = Map::default();
+        for r in rows.filter(|r| judged(r)) {
+            let e = days.entry((r.country(), operator(r), r.ts.div_euclid(DAY))).or_default();
+            e.0 += 1;
+            e.1 += u32::from(r.converted() == Some(true));
+        }
+        Judged::of_days(days.into_iter().map(|((c, op, day), (n, k))| (c, op, day, n, k)))
+    }
+
+    /// From the judged sends and their verified ones per country, operator (0: a number too
+    /// short for one) and day: (country, operator, day, sends, verified), in any order.
+    pub fn of_days(cells: impl Iterator<Item = (Code, u32, i64, u32, u32)>) -> Judged {
+        // Per slice (operator 0: the whole country), its days.
+        let mut slices: BTreeMap<(Code, u32), BTreeMap<i64, (f64, f64)>> = BTreeMap::new();
+        for (c, op, day, n, k) in cells {
+            for slice in std::iter::once((c, 0)).chain((op != 0).then_some((c, op))) {
+                let e = slices.entry(slice).or_default().entry(day).or_default();
+                e.0 += f64::from(n);
+                e.1 += f64::from(k);
             }
         }
+        let mut all_days: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
+        let mut countries: BTreeMap<String, (f64, f64)> = BTreeMap::new();
         let mut own: BTreeMap<String, BTreeMap<u32, f64>> = BTreeMap::new();
-        for ((c, op), source) in slices {
+        for (&(c, op), days) in &slices {
+            if op == 0 {
+                let total = countries.entry(country_name(c)).or_default();
+                for (&day, &(n, k)) in days {
+                    let e = all_days.entry(day).or_default();
+                    e.0 += n;
+                    e.1 += k;
+                    total.0 += n;
+                    total.1 += k;
+                }
+            }
             // A slice judged on its own history needs a few days of it, each with enough sends
             // for a rate (else a small country's one busy day, the attack's, would be its
             // baseline).
-            let mut per_day: Map<i64, u32> = Map::default();
-            for r in &source {
-                *per_day.entry(r.ts.div_euclid(DAY)).or_default() += 1;
-            }
-            if per_day.values().filter(|&&n| n >= 20).count() >= 3
-                && let Some(rate) = daily_baseline(source.iter().copied())
-            {
-                own.entry(country_name(c)).or_default().insert(op, rate);
+            if days.values().filter(|d| d.0 >= 20.0).count() >= 3 {
+                let total = days.values().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+                if let Some(rate) = super::low_conversion::of_days(days, &[total]) {
+                    own.entry(country_name(c)).or_default().insert(op, rate);
+                }
             }
         }
-        Judged { account: daily_baseline(all.iter().copied()), days: days.len() as u64, countries, slices: own }
+        let by_country: Vec<(f64, f64)> = countries.values().copied().collect();
+        Judged { account: super::low_conversion::of_days(&all_days, &by_country), days: all_days.len() as u64, countries, slices: own }
     }
 
     /// The slice's own usual conversion, when it has one.

@@ -85,10 +85,14 @@ pub fn daily_baseline<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Option<f64
         e.0 += n;
         e.1 += k;
     }
+    of_days(&daily, &by_country)
+}
+
+/// [`daily_baseline`] from the sends and conversions per day and per country.
+pub fn of_days(daily: &BTreeMap<i64, (f64, f64)>, countries: &[(f64, f64)]) -> Option<f64> {
     if daily.is_empty() {
         return None;
     }
-    let countries = by_country;
     let rates_of = |cells: &mut dyn Iterator<Item = &(f64, f64)>| -> Vec<f64> {
         let mut rates: Vec<f64> = cells.filter(|(n, _)| *n >= 20.0).map(|(n, k)| k / n).collect();
         rates.sort_by(f64::total_cmp);
