@@ -116,45 +116,56 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     if !facts.conversion_known {
         return Vec::new();
     }
-    let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
-    if known.is_empty() {
-        return Vec::new();
-    }
     // (kind, subject, day) → (sends, converted); kind "country" or "number_range" (the national
     // number minus its last four digits, as Fraud Guard and most published rules define a range).
-    // Grouped by compact keys first ((is range, country bytes or packed range, day)), named after:
-    // a formatted name per row had been most of this detector's cost.
-    let mut by_key: Map<(bool, u64, i64), (Vec<&Row>, u64)> = Map::default();
-    for r in &known {
-        let day = r.ts.div_euclid(DAY);
-        let conv = u64::from(r.converted() == Some(true));
-        let country = r.country().map_or(0, |c| 1 << 16 | u64::from(c[0]) << 8 | u64::from(c[1]));
-        let range =
-            (r.nlen > 4).then(|| (true, (u64::from(r.calling_code) << 48) | (u64::from(r.nlen) << 40) | (r.national / 10_000), day));
-        for key in std::iter::once((false, country, day)).chain(range) {
-            let c = by_key.entry(key).or_default();
-            c.0.push(r);
-            c.1 += conv;
+    // Counted by compact keys on every core ((is range, country bytes or packed range, day)),
+    // named after: a formatted name a row, and then a list of rows a cell, had been most of this
+    // detector's cost. Only the flagged cells' rows are gathered, in a second pass.
+    let parts = crate::parts::in_parts(rows, |at, part| {
+        let mut m: Map<Key, Count> = Map::default();
+        for (i, r) in part.iter().enumerate().filter(|(_, r)| r.converted().is_some()) {
+            for key in keys(r) {
+                let c = m.entry(key).or_insert(Count { n: 0, conv: 0, first: (at + i) as u32 });
+                c.n += 1;
+                c.conv += u64::from(r.converted() == Some(true));
+            }
+        }
+        m
+    });
+    let mut counts: Map<Key, Count> = Map::default();
+    for part in parts {
+        for (k, c) in part {
+            let e = counts.entry(k).or_insert(Count { n: 0, conv: 0, first: c.first });
+            e.n += c.n;
+            e.conv += c.conv;
+            e.first = e.first.min(c.first);
         }
     }
-    let mut cells: BTreeMap<(&'static str, String, i64), (Vec<&Row>, u64)> = BTreeMap::new();
-    for ((is_range, _, day), (members, conv)) in by_key {
-        let r = members[0];
-        let key = if is_range {
+    if counts.is_empty() {
+        return Vec::new();
+    }
+    let mut cells: BTreeMap<Name, (u64, u64, Vec<Key>)> = BTreeMap::new();
+    for (key, c) in counts {
+        let (is_range, _, day) = key;
+        let r = &rows[c.first as usize];
+        let name = if is_range {
             ("number_range", format!("+{}{:0w$}xxxx", r.calling_code, r.national / 10_000, w = usize::from(r.nlen) - 4), day)
         } else {
             ("country", r.country_str(), day)
         };
-        let c = cells.entry(key).or_default();
-        c.0.extend(members);
-        c.1 += conv;
+        let cell = cells.entry(name).or_default();
+        cell.0 += c.n;
+        cell.1 += c.conv;
+        cell.2.push(key);
     }
     let Some(baseline) = base.conversion.or(facts.account_conversion) else { return Vec::new() };
     let (min_sends, ratio, z, authgear) = (p.get(id, "min_sends"), p.get(id, "ratio"), p.get(id, "z"), p.get(id, "authgear") >= 1.0);
     let mut out = Vec::new();
-    for ((kind, subject, day), (members, conv)) in &cells {
+    // The flagged cells' compact keys, to the finding they are in.
+    let mut flagged: Map<Key, usize> = Map::default();
+    for ((kind, subject, day), (sends, conv, cell_keys)) in &cells {
         let is_country = *kind == "country";
-        let n = members.len() as f64;
+        let n = *sends as f64;
         let k = *conv as f64;
         let (lo, hi) = wilson(k, n, z);
         let low = n >= min_sends && hi < baseline * ratio;
@@ -165,6 +176,9 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
         let authgear_hit = authgear && is_country && unverified > authgear_limit;
         if !(low || authgear_hit) {
             continue;
+        }
+        for key in cell_keys {
+            flagged.insert(*key, out.len());
         }
         let mut metrics = BTreeMap::new();
         metrics.insert("sends", n);
@@ -179,7 +193,6 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
             (true, false) => "conversion",
             _ => "Authgear unverified rule",
         };
-        let unconverted: Vec<u32> = members.iter().filter(|r| r.converted() == Some(false)).map(|r| r.idx).collect();
         out.push(Finding {
             severity: Severity::Low,
             title: format!(
@@ -197,11 +210,51 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
             },
             baseline: format!("median daily conversion {:.1}%", baseline * 100.0),
             metrics,
-            rows: unconverted,
-            ..Finding::over(DETECTOR.id, kind, subject.clone(), members)
+            ..Finding::over(DETECTOR.id, kind, subject.clone(), &[])
         });
     }
+    if flagged.is_empty() {
+        return out;
+    }
+    // Each flagged cell's rows, in row order: the finding's members, its evidence the unverified.
+    let mut members: Vec<Vec<&Row>> = vec![Vec::new(); out.len()];
+    for r in rows.iter().filter(|r| r.converted().is_some()) {
+        for key in keys(r) {
+            if let Some(&i) = flagged.get(&key) {
+                members[i].push(r);
+            }
+        }
+    }
+    for (f, members) in out.iter_mut().zip(members) {
+        // The window stays the cell's day; the rest is the members'.
+        let over = Finding::over(DETECTOR.id, f.subject_kind, String::new(), &members);
+        (f.country, f.peak, f.messages, f.destinations, f.cost) = (over.country, over.peak, over.messages, over.destinations, over.cost);
+        f.rows = members.iter().filter(|r| r.converted() == Some(false)).map(|r| r.idx).collect();
+    }
     out
+}
+
+/// A cell's compact key: (is a range, the country's bytes or the packed range, day).
+type Key = (bool, u64, i64);
+
+/// A cell's name: ("country" or "number_range", the country or range as shown, day).
+type Name = (&'static str, String, i64);
+
+/// A cell's sends, converted ones, and the first one's place.
+#[derive(Debug, Clone, Copy)]
+struct Count {
+    n: u64,
+    conv: u64,
+    first: u32,
+}
+
+/// The cells of a send: its country's day and, for a number of more than four digits, its
+/// range's day.
+fn keys(r: &Row) -> impl Iterator<Item = Key> {
+    let day = r.ts.div_euclid(DAY);
+    let country = r.country().map_or(0, |c| 1 << 16 | u64::from(c[0]) << 8 | u64::from(c[1]));
+    let range = (r.nlen > 4).then(|| (true, (u64::from(r.calling_code) << 48) | (u64::from(r.nlen) << 40) | (r.national / 10_000), day));
+    std::iter::once((false, country, day)).chain(range)
 }
 
 #[cfg(test)]
