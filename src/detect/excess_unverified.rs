@@ -340,47 +340,25 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     out
 }
 
-/// One hour of one country's operator: judged sends, unverified ones, the first one's place.
-#[derive(Debug, Clone, Copy)]
-struct HourCount {
-    n: u32,
-    u: u32,
-    first: u32,
-}
-
 /// Every window's cells (sends, unverified) per slice, each slice's first judged row, and the
 /// counts as [`Judged::of_days`] takes them.
 type Cells<'a> = (Countries, BTreeMap<(Slice, i64, i64), (f64, f64)>, Map<Slice, &'a Row>, Vec<(Code, u32, i64, u32, u32)>);
 
-/// The judged sends counted per country, operator and hour on every core, one hash entry a row;
+/// The judged sends counted per country, operator and hour on every core, one hash entry a row
+/// (marked: unverified);
 /// a country's and a day's counts are sums of these. (The cells had been four ordered-map
 /// entries a row: 3.3 s of a 17 s scan of 9.7M sends with `--conversions`.) `start`: the first
 /// send's time, from which hours are counted.
 fn windows(rows: &[Row], start: i64) -> Cells<'_> {
     let base = start.div_euclid(HOUR);
     // Key: the country's table slot, the operator (0: none, else its two digits + 1), the hour.
-    let parts = crate::parts::in_parts(rows, |at, part| {
-        let mut m: Map<u64, HourCount> = Map::default();
-        for (i, r) in part.iter().enumerate().filter(|(_, r)| judged(r)) {
-            let op = operator(r);
-            let key = (Countries::at(r.country()) as u64) << 40
-                | u64::from(if op == 0 { 0 } else { op - 99 }) << 32
-                | (r.ts.div_euclid(HOUR) - base) as u32 as u64;
-            let c = m.entry(key).or_insert(HourCount { n: 0, u: 0, first: (at + i) as u32 });
-            c.n += 1;
-            c.u += u32::from(r.converted() == Some(false));
-        }
-        m
-    });
-    let mut counts: Map<u64, HourCount> = Map::default();
-    for part in parts {
-        for (k, c) in part {
-            let e = counts.entry(k).or_insert(HourCount { n: 0, u: 0, first: c.first });
-            e.n += c.n;
-            e.u += c.u;
-            e.first = e.first.min(c.first);
-        }
-    }
+    let key = |r: &Row| {
+        let op = operator(r);
+        (Countries::at(r.country()) as u64) << 40
+            | u64::from(if op == 0 { 0 } else { op - 99 }) << 32
+            | (r.ts.div_euclid(HOUR) - base) as u32 as u64
+    };
+    let counts = super::tally::tally(rows, |r| judged(r).then(|| key(r)), |r| r.converted() == Some(false));
     // Countries in the order of their first judged send, as a pass in row order numbers them.
     let mut first_of: BTreeMap<u64, u32> = BTreeMap::new();
     for (&k, c) in &counts {
@@ -401,7 +379,7 @@ fn windows(rows: &[Row], start: i64) -> Cells<'_> {
         let country = countries.get(code).unwrap_or(0);
         let op = ((k >> 32) & 0xff) as u32;
         let hour = base + (k & 0xffff_ffff) as i64;
-        days.push((code, if op == 0 { 0 } else { op + 99 }, hour.div_euclid(24), c.n, c.n - c.u));
+        days.push((code, if op == 0 { 0 } else { op + 99 }, hour.div_euclid(24), c.n, c.n - c.marked));
         let slices = std::iter::once(Slice { country, operator: 0 }).chain((op != 0).then_some(Slice { country, operator: op + 99 }));
         for slice in slices {
             let f = first.entry(slice).or_insert(c.first);
@@ -409,7 +387,7 @@ fn windows(rows: &[Row], start: i64) -> Cells<'_> {
             for (width, k) in [(DAY, hour.div_euclid(24)), (HOUR, hour)] {
                 let cell = cells.entry((slice, width, k)).or_default();
                 cell.0 += f64::from(c.n);
-                cell.1 += f64::from(c.u);
+                cell.1 += f64::from(c.marked);
             }
         }
     }

@@ -121,26 +121,8 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     // Counted by compact keys on every core ((is range, country bytes or packed range, day)),
     // named after: a formatted name a row, and then a list of rows a cell, had been most of this
     // detector's cost. Only the flagged cells' rows are gathered, in a second pass.
-    let parts = crate::parts::in_parts(rows, |at, part| {
-        let mut m: Map<Key, Count> = Map::default();
-        for (i, r) in part.iter().enumerate().filter(|(_, r)| r.converted().is_some()) {
-            for key in keys(r) {
-                let c = m.entry(key).or_insert(Count { n: 0, conv: 0, first: (at + i) as u32 });
-                c.n += 1;
-                c.conv += u64::from(r.converted() == Some(true));
-            }
-        }
-        m
-    });
-    let mut counts: Map<Key, Count> = Map::default();
-    for part in parts {
-        for (k, c) in part {
-            let e = counts.entry(k).or_insert(Count { n: 0, conv: 0, first: c.first });
-            e.n += c.n;
-            e.conv += c.conv;
-            e.first = e.first.min(c.first);
-        }
-    }
+    let counts =
+        super::tally::tally(rows, |r| r.converted().is_some().then(|| keys(r)).into_iter().flatten(), |r| r.converted() == Some(true));
     if counts.is_empty() {
         return Vec::new();
     }
@@ -154,8 +136,8 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
             ("country", r.country_str(), day)
         };
         let cell = cells.entry(name).or_default();
-        cell.0 += c.n;
-        cell.1 += c.conv;
+        cell.0 += u64::from(c.n);
+        cell.1 += u64::from(c.marked);
         cell.2.push(key);
     }
     let Some(baseline) = base.conversion.or(facts.account_conversion) else { return Vec::new() };
@@ -240,17 +222,9 @@ type Key = (bool, u64, i64);
 /// A cell's name: ("country" or "number_range", the country or range as shown, day).
 type Name = (&'static str, String, i64);
 
-/// A cell's sends, converted ones, and the first one's place.
-#[derive(Debug, Clone, Copy)]
-struct Count {
-    n: u64,
-    conv: u64,
-    first: u32,
-}
-
 /// The cells of a send: its country's day and, for a number of more than four digits, its
 /// range's day.
-fn keys(r: &Row) -> impl Iterator<Item = Key> {
+fn keys(r: &Row) -> impl Iterator<Item = Key> + use<> {
     let day = r.ts.div_euclid(DAY);
     let country = r.country().map_or(0, |c| 1 << 16 | u64::from(c[0]) << 8 | u64::from(c[1]));
     let range = (r.nlen > 4).then(|| (true, (u64::from(r.calling_code) << 48) | (u64::from(r.nlen) << 40) | (r.national / 10_000), day));

@@ -21,6 +21,7 @@ pub mod pumped_range;
 pub mod round_the_clock;
 pub mod spend_anomaly;
 pub mod survey;
+pub mod tally;
 
 use crate::store::Store;
 use clap::ValueEnum;
