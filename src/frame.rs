@@ -357,6 +357,11 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crat
     let at = |i: &u32| &store.rows[*i as usize];
     let countries_values: Vec<&str> = countries.codes.iter().flatten().filter_map(|c| std::str::from_utf8(c).ok()).collect();
     let (types, statuses) = (NumberType::ALL.map(NumberType::as_str), Status::ALL.map(Status::as_str));
+    // Each value's place in `ALL` (the Enum's key), by its discriminant: a table, not a search a row.
+    let mut type_key = [0u32; NumberType::ALL.len()];
+    NumberType::ALL.iter().enumerate().for_each(|(k, &t)| type_key[t as usize] = k as u32);
+    let mut status_key = [0u32; Status::ALL.len()];
+    Status::ALL.iter().enumerate().for_each(|(k, &t)| status_key[t as usize] = k as u32);
     let gathered = by_attrs.take(&IdxCa::from_vec("attrs".into(), rows.iter().map(|i| at(i).attrs).collect()))?;
     // Ids unpacked into one buffer, not a `String` a row.
     let mut ids = StringChunkedBuilder::new("message_id".into(), rows.len());
@@ -394,12 +399,8 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crat
             &countries_values,
             rows.iter().map(|i| at(i).country_opt().and(countries.get(at(i).country())).map(|k| k as u32)),
         )?,
-        enum_column(
-            "number_type",
-            &types,
-            rows.iter().map(|i| NumberType::ALL.iter().position(|t| *t == at(i).number_type).map(|k| k as u32)),
-        )?,
-        enum_column("status", &statuses, rows.iter().map(|i| Status::ALL.iter().position(|t| *t == at(i).status).map(|k| k as u32)))?,
+        enum_column("number_type", &types, rows.iter().map(|i| Some(type_key[at(i).number_type as usize])))?,
+        enum_column("status", &statuses, rows.iter().map(|i| Some(status_key[at(i).status as usize])))?,
         Float64Chunked::from_iter_options("cost".into(), rows.iter().map(|i| store.raw_cost(at(i)))).into_column(),
         BooleanChunked::from_iter_options("converted".into(), rows.iter().map(|i| at(i).converted())).into_column(),
     ]);

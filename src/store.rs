@@ -623,7 +623,8 @@ impl Store {
 
     /// The price as read (also when a scan set it aside).
     pub fn raw_cost(&self, m: &Message) -> Option<f64> {
-        self.set_aside.get(&m.idx).copied().or((m.bits & bits::HAS_COST != 0).then_some(m.cost))
+        let aside = if self.set_aside.is_empty() { None } else { self.set_aside.get(&m.idx).copied() };
+        aside.or((m.bits & bits::HAS_COST != 0).then_some(m.cost))
     }
 
     /// Take a row's price out of sums (a currency other than the one summed); [`Store::raw_cost`]

@@ -11,7 +11,20 @@
 use polars::io::parquet::write::{BatchedWriter, StatisticsOptions, get_encodings};
 use polars::prelude::*;
 use polars_parquet::parquet::error::{ParquetError, ParquetResult};
-use polars_parquet::write::{CompressedPage, CompressionOptions, Compressor, ParquetType, Version, WriteOptions, array_to_columns};
+use polars_parquet::write::{
+    CompressedPage, CompressionOptions, Compressor, Encoding, ParquetType, Version, WriteOptions, array_to_columns,
+};
+
+/// Columns written plain, not offered to polars' dictionary encoding: over [`ALWAYS_TRIED`]
+/// rows it first estimates a column's distinct values (hashing every value) and gives up on
+/// these, message ids being distinct and floats not castable to a dictionary. The pages are
+/// the same (a test checks them against polars' own writer; only a batch of mostly missing ids
+/// could have become a dictionary there); at 9.7M Console rows the estimates were a tenth of a
+/// second of CPU (bench/README.md, export).
+const PLAIN: [&str; 2] = ["message_id", "cost"];
+
+/// Up to this many rows polars builds a dictionary without estimating first.
+const ALWAYS_TRIED: usize = 128;
 
 /// A batch's row groups: each its rows and, a column after another, its compressed pages.
 pub type Encoded = Vec<(u64, Vec<Vec<CompressedPage>>)>;
@@ -44,6 +57,8 @@ impl Layout {
             let encodings = get_encodings(batch.schema());
             let mut columns = Vec::with_capacity(self.fields.len());
             for ((array, field), encoding) in batch.columns().iter().zip(&self.fields).zip(encodings.iter()) {
+                let encoding: &[Encoding] =
+                    if batch.len() > ALWAYS_TRIED && PLAIN.contains(&field.name()) { &[Encoding::Plain] } else { encoding };
                 for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
                     let pages = pages.map(|p| p.map_err(|e| ParquetError::FeatureNotSupported(format!("{e}"))));
                     let compressed: ParquetResult<Vec<CompressedPage>> =
