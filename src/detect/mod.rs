@@ -6,6 +6,7 @@ pub mod allow;
 pub mod baseline;
 pub mod binomial;
 pub mod character;
+pub mod country_ids;
 pub mod excess_unverified;
 pub mod explain;
 pub mod facts;
@@ -259,7 +260,11 @@ impl CallingCodes {
     }
 
     pub fn has(&self, r: &Row) -> bool {
-        self.0[usize::from(r.calling_code)]
+        self.has_code(r.calling_code)
+    }
+
+    pub fn has_code(&self, code: u16) -> bool {
+        self.0[usize::from(code)]
     }
 }
 

@@ -28,6 +28,7 @@
 
 use super::baseline::Baseline;
 use super::character::MIN_DAYS;
+use super::country_ids::CountryIds;
 use super::facts::{Facts, Order};
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
@@ -120,7 +121,14 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let mut op_sparse: Map<(usize, u32, i64), f64> = Map::default();
     // Each country's calling code (its first new number's).
     let mut calling: Vec<u16> = Vec::new();
-    for (r, _) in rows.iter().zip(is_first).filter(|(_, first)| **first) {
+    // Every row's country (numbered apart: `countries` numbers those with new numbers, in the
+    // order first met), for the evidence pass below over the flagged countries' rows.
+    let (mut every, mut ids) = (Countries::default(), CountryIds::with_capacity(rows.len()));
+    for (i, r) in rows.iter().enumerate() {
+        ids.push(every.id(r.country()), r);
+        if !is_first.get(i) {
+            continue;
+        }
         let c = countries.id(r.country());
         if c == hours.len() {
             hours.push(vec![0.0; n_hours]);
@@ -314,15 +322,18 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         // so a number's first send comes before its others (the pass that found the numbers
         // first had been a sixth of this detector's time at ten million rows). A number's rows
         // all have its country: other countries' rows are passed over by a table lookup.
-        let n = rows.len();
-        for k in 0..n {
-            let i = if order == Order::Ascending { k } else { n - 1 - k };
+        let flagged_here = |e: usize| countries.get(every.codes[e]).is_some_and(|c| flagged_country[c]);
+        let mut at: Vec<usize> = ids.rows_of(rows, &every, flagged_here).map(|(i, _)| i).collect();
+        if order == Order::Descending {
+            at.reverse();
+        }
+        for i in at {
             let r = &rows[i];
-            if r.nlen == 0 || !countries.get(r.country()).is_some_and(|c| flagged_country[c]) {
+            if r.nlen == 0 {
                 continue;
             }
             let key = pack(r);
-            if is_first[i] && in_flagged_day(r).is_some() {
+            if is_first.get(i) && in_flagged_day(r).is_some() {
                 info.insert(key, (r.ts, false, false));
             }
             if let Some(e) = info.get_mut(&key) {
@@ -334,7 +345,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         }
     } else {
         for (i, r) in rows.iter().enumerate() {
-            if is_first[i] && in_flagged_day(r).is_some() {
+            if is_first.get(i) && in_flagged_day(r).is_some() {
                 info.insert(pack(r), (r.ts, false, false));
             }
         }

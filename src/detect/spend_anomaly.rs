@@ -6,6 +6,7 @@
 //! or a launch also spends. When most of a window's destinations were seen before it (a blast
 //! to existing customers), the finding is `info`.
 
+use super::country_ids::CountryIds;
 use super::{CallingCodes, Code, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::Map;
 use std::collections::BTreeMap;
@@ -144,8 +145,11 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     // this detector's time (a pointer a row, then several passes over them).
     let mut countries = Countries::default();
     let mut spend: Vec<Spend> = Vec::new();
+    // Each row's country, for the passes below over the flagged countries' rows.
+    let mut ids = CountryIds::with_capacity(rows.len());
     for r in rows {
         let i = countries.id(r.country());
+        ids.push(i, r);
         if i == spend.len() {
             let (h, d) = (slots(first_hour, HOUR), slots(first_day, DAY));
             spend.push(Spend { hours: (vec![0.0; h], vec![0; h]), days: (vec![0.0; d], vec![0; d]), seen: i64::MAX, total: 0.0 });
@@ -269,7 +273,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     }
     // The flagged findings' rows, in one pass; then what a finding says of its rows.
     if wanted.iter().any(|w| !w.is_empty()) {
-        for (i, r) in rows.iter().enumerate() {
+        for (i, r) in ids.rows_of(rows, &countries, |c| !wanted[c].is_empty()) {
             let Some(c) = countries.get(r.country()) else { continue };
             for &k in &wanted[c] {
                 let pd = &mut pending[k];
@@ -301,7 +305,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
             }
         }
     }
-    settle_new_destinations(&mut out, windows_pending, rows);
+    settle_new_destinations(&mut out, windows_pending, rows, &ids, &countries);
     out
 }
 
@@ -310,7 +314,13 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
 /// their share and the severity that follows. First sightings are looked up only for the
 /// destinations of flagged windows: a map of every destination had been the largest cost of
 /// this detector.
-fn settle_new_destinations(out: &mut [Finding], pending: Vec<(usize, i64, Vec<&Row>)>, rows: &[Row]) {
+fn settle_new_destinations(
+    out: &mut [Finding],
+    pending: Vec<(usize, i64, Vec<&Row>)>,
+    rows: &[Row],
+    ids: &CountryIds,
+    countries: &Countries,
+) {
     if pending.is_empty() {
         return;
     }
@@ -321,7 +331,7 @@ fn settle_new_destinations(out: &mut [Finding], pending: Vec<(usize, i64, Vec<&R
         }
     }
     let codes = CallingCodes::of(first_seen.keys().map(|k| k.0));
-    for r in rows.iter().filter(|r| r.nlen > 0 && codes.has(r)) {
+    for (_, r) in ids.rows_of(rows, countries, |c| ids.may_have(c, &codes)).filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
         if let Some(e) = first_seen.get_mut(&(r.calling_code, r.national)) {
             e.0 = e.0.min(r.ts);
             e.1 |= r.converted() == Some(true);
