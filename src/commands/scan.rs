@@ -228,7 +228,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     // A number the app verified before the scanned period is a known user in it, as the
     // baseline's numbers are (a one-day export beside a month of verifications).
     if let Some(c) = &loaded.conversions {
-        learned.numbers.extend(detect::baseline::verified_before(&rows, &c.first_verified));
+        learned.numbers.extend(detect::baseline::verified_before(&rows, &c.verified).into_iter());
     }
     let learned = &*learned;
     let facts = timings::part("facts", || survey.facts(&rows).unwrap_or_else(|| detect::facts::Facts::of(&rows)));

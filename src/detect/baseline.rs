@@ -207,16 +207,20 @@ impl Judged {
     }
 }
 
-/// The numbers of `rows` that the app verified (`first_verified`: E.164 digits to the first
-/// verification) a day or more before the rows' first send: known users. (Not within the day
-/// before: an attack with faked verifications that began shortly before the period would make
-/// its own numbers known.)
-pub fn verified_before<'a>(rows: &'a [Row], first_verified: &'a Map<u64, i64>) -> impl Iterator<Item = (u16, u64)> + 'a {
+/// The numbers of `rows` that the app verified a day or more before the rows' first send:
+/// known users. (Not within the day before: an attack with faked verifications that began
+/// shortly before the period would make its own numbers known.) A verifications export of
+/// the scanned period has few or none, and the rows are then not looked at.
+pub fn verified_before(rows: &[Row], verified: &crate::ingest::conversions::Verified) -> Vec<(u16, u64)> {
     let start = rows.iter().map(|r| r.ts).min().unwrap_or(i64::MIN).saturating_sub(DAY);
-    let rows = if first_verified.is_empty() { &rows[..0] } else { rows };
+    let early = verified.first_before(start);
+    if early.is_empty() {
+        return Vec::new();
+    }
     rows.iter()
-        .filter(move |r| r.nlen > 0 && crate::store::Store::dest_digits(r).and_then(|d| first_verified.get(&d)).is_some_and(|&t| t < start))
+        .filter(|r| r.nlen > 0 && crate::store::Store::dest_digits(r).is_some_and(|d| early.contains(&d)))
         .map(|r| (r.calling_code, r.national))
+        .collect()
 }
 
 /// What the detectors learned from the baseline period; empty without `--baseline`.
@@ -440,14 +444,18 @@ mod tests {
         const HOUR: i64 = 3_600_000;
         // The period starts at 10 days; three numbers of it verified 25 h, 23 h and never before.
         let rows: Vec<Row> = (0..3).map(|i| row(i, 10 * DAY + i64::from(i) * HOUR, 44, 7_700_000_000 + u64::from(i), 10)).collect();
-        let mut first: Map<u64, i64> = Map::default();
-        first.insert(447_700_000_000, 10 * DAY - 25 * HOUR);
-        first.insert(447_700_000_001, 10 * DAY - 23 * HOUR);
-        // A number verified long before, not in the period: not one of its numbers.
-        first.insert(447_700_000_009, 0);
-        let known: Vec<(u16, u64)> = verified_before(&rows, &first).collect();
+        // Each number's first verification counts (later ones, in any order, do not).
+        let first = crate::ingest::conversions::Verified::of(vec![
+            (447_700_000_001, 10 * DAY + HOUR),
+            (447_700_000_000, 10 * DAY - 25 * HOUR),
+            (447_700_000_001, 10 * DAY - 23 * HOUR),
+            (447_700_000_000, 10 * DAY),
+            // A number verified long before, not in the period: not one of its numbers.
+            (447_700_000_009, 0),
+        ]);
+        let known: Vec<(u16, u64)> = verified_before(&rows, &first).into_iter().collect();
         assert_eq!(known, vec![(44, 7_700_000_000)]);
-        assert_eq!(verified_before(&rows, &Map::default()).count(), 0);
+        assert!(verified_before(&rows, &Default::default()).is_empty());
     }
 
     #[test]

@@ -62,15 +62,18 @@ impl<'a> Row<'a> {
 
     /// The trimmed cell, or none when the column is absent, the row is short, or the cell empty.
     pub fn get(&self, i: Option<usize>) -> Option<String> {
+        self.get_str(i).map(std::borrow::Cow::into_owned)
+    }
+
+    /// [`Row::get`] borrowed from the record (copied only when its bytes are not UTF-8).
+    pub fn get_str(&self, i: Option<usize>) -> Option<std::borrow::Cow<'a, str>> {
         let raw = self.rec.get(i?)?;
         // Valid UTF-8 (nearly always) is borrowed and checked at SIMD speed; only a cell with
         // bad bytes pays for the lossy copy.
-        let s = match std::str::from_utf8(raw) {
-            Ok(s) => std::borrow::Cow::Borrowed(s),
-            Err(_) => String::from_utf8_lossy(raw),
-        };
-        let t = s.trim();
-        if t.is_empty() { None } else { Some(t.to_string()) }
+        match std::str::from_utf8(raw) {
+            Ok(s) => Some(s.trim()).filter(|t| !t.is_empty()).map(std::borrow::Cow::Borrowed),
+            Err(_) => Some(String::from_utf8_lossy(raw).trim().to_string()).filter(|t| !t.is_empty()).map(std::borrow::Cow::Owned),
+        }
     }
 }
 
