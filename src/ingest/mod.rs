@@ -106,11 +106,16 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
     // The verifications file (`--conversions`) is read on a thread of its own beside the inputs,
     // without a progress bar of its own: read after them, on one core, it had been 2 s of the
     // 9.3 s a scan of 9.7M sends and 7.4M verifications took (bench/README.md). The inputs'
-    // errors come first, as before.
+    // errors come first, as before. From stdin, after the inputs (which may read it too).
     let (mut store, stats_all, read) = std::thread::scope(|s| {
-        let read = opts.conversions.as_ref().map(|path| s.spawn(move || conversions::load(path, &ProgressBar::hidden())));
+        let beside = opts.conversions.as_ref().filter(|path| *path != "-");
+        let read = beside.map(|path| s.spawn(move || conversions::load(path, &ProgressBar::hidden())));
         let loaded = load_messages(inputs, opts, bar);
-        let read = read.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        let read = match read {
+            Some(h) => Some(h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))),
+            None if loaded.is_ok() => opts.conversions.as_ref().map(|path| conversions::load(path, bar)),
+            None => None,
+        };
         loaded.map(|(store, stats)| (store, stats, read))
     })?;
     let conversions = match read {

@@ -208,3 +208,27 @@ fn stdin_has_no_known_size() {
     let size = std::fs::metadata(&p).expect("fixture").len();
     assert_eq!(pumphound::ingest::total_bytes(&[InputPath::File(p)]), Some(size));
 }
+
+#[test]
+fn conversions_from_stdin_are_read_after_the_inputs() {
+    // A verifications file is read beside the inputs; from stdin it is read after them, which
+    // may have read stdin themselves: the messages are theirs, and no verification is left.
+    let gz = |name: &str| std::fs::read(root().join("testdata/sim").join(name)).expect("fixture");
+    let scan = |args: &[&str], stdin: Vec<u8>| -> serde_json::Value {
+        let out = bin().args(["scan", "-q", "-f", "json", "--fail-on", "never"]).args(args).write_stdin(stdin).output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    let used = |v: &serde_json::Value, role: &str| {
+        v["inputs"].as_array().and_then(|a| a.iter().find(|i| i["role"] == role)).and_then(|i| i["rows_used"].as_u64())
+    };
+    let file = "testdata/sim/burst.csv.gz";
+    let from_file = scan(&["--conversions", "testdata/sim/burst.verifications.csv.gz", file], Vec::new());
+    let from_stdin = scan(&["--conversions", "-", file], gz("burst.verifications.csv.gz"));
+    assert_eq!(used(&from_stdin, "conversions"), used(&from_file, "conversions"));
+    assert!(used(&from_stdin, "conversions") > Some(0));
+    assert_eq!(from_stdin["findings"], from_file["findings"]);
+    let both = scan(&["--conversions", "-", "-"], gz("burst.csv.gz"));
+    assert_eq!(used(&both, "scan"), used(&from_file, "scan"));
+    assert_eq!(used(&both, "conversions"), Some(0));
+}
