@@ -323,11 +323,11 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         // first had been a sixth of this detector's time at ten million rows). A number's rows
         // all have its country: other countries' rows are passed over by a table lookup.
         let flagged_here = |e: usize| countries.get(every.codes[e]).is_some_and(|c| flagged_country[c]);
-        let mut at: Vec<usize> = ids.rows_of(rows, &every, flagged_here).map(|(i, _)| i).collect();
+        let mut at: Vec<u32> = ids.rows_of(rows, &every, flagged_here).map(|(i, _)| i as u32).collect();
         if order == Order::Descending {
             at.reverse();
         }
-        for i in at {
+        for i in at.into_iter().map(|i| i as usize) {
             let r = &rows[i];
             if r.nlen == 0 {
                 continue;

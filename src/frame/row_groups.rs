@@ -17,10 +17,11 @@ use polars_parquet::write::{
 
 /// Columns written plain, not offered to polars' dictionary encoding: over [`ALWAYS_TRIED`]
 /// rows it first estimates a column's distinct values (hashing every value) and gives up on
-/// these, message ids being distinct and floats not castable to a dictionary. The pages are
-/// the same (a test checks them against polars' own writer; only a batch of mostly missing ids
-/// could have become a dictionary there); at 9.7M Console rows the estimates were a tenth of a
-/// second of CPU (bench/README.md, export).
+/// these when every row has one, message ids being distinct and floats not castable to a
+/// dictionary (a column with missing values is left to polars: it counts them as one value and
+/// may make a dictionary). The pages are the same (a test checks them against polars' own
+/// writer); at 9.7M Console rows the estimates were a tenth of a second of CPU
+/// (bench/README.md, export).
 const PLAIN: [&str; 2] = ["message_id", "cost"];
 
 /// Up to this many rows polars builds a dictionary without estimating first.
@@ -57,8 +58,11 @@ impl Layout {
             let encodings = get_encodings(batch.schema());
             let mut columns = Vec::with_capacity(self.fields.len());
             for ((array, field), encoding) in batch.columns().iter().zip(&self.fields).zip(encodings.iter()) {
-                let encoding: &[Encoding] =
-                    if batch.len() > ALWAYS_TRIED && PLAIN.contains(&field.name()) { &[Encoding::Plain] } else { encoding };
+                let encoding: &[Encoding] = if batch.len() > ALWAYS_TRIED && array.null_count() == 0 && PLAIN.contains(&field.name()) {
+                    &[Encoding::Plain]
+                } else {
+                    encoding
+                };
                 for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
                     let pages = pages.map(|p| p.map_err(|e| ParquetError::FeatureNotSupported(format!("{e}"))));
                     let compressed: ParquetResult<Vec<CompressedPage>> =

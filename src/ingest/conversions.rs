@@ -387,6 +387,51 @@ mod tests {
     }
 
     #[test]
+    fn sends_in_any_order_are_judged_alike() {
+        // The burst fixture's sends in their order (oldest first), newest first, shuffled (the
+        // lookup by number), and half oldest first, half shuffled (a sweep and a lookup).
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testdata/sim");
+        let bar = ProgressBar::hidden();
+        let inputs = [InputPath::File(root.join("burst.csv.gz"))];
+        let mut store = crate::ingest::load(&inputs, &crate::ingest::LoadOptions::default(), &bar).expect("loads").store;
+        let mut c = load_input(&InputPath::File(root.join("burst.verifications.csv.gz")), &bar).expect("reads");
+        let window = 600_000;
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut results: Vec<(u64, Vec<Option<bool>>)> = Vec::new();
+        for arrangement in 0..4 {
+            match arrangement {
+                1 => store.rows.sort_by_key(|m| std::cmp::Reverse(m.ts)),
+                2 => {
+                    for i in (1..store.rows.len()).rev() {
+                        store.rows.swap(i, rng.random_range(0..=i));
+                    }
+                }
+                3 => {
+                    store.rows.sort_by_key(|m| m.ts);
+                    let half = store.rows.len().div_ceil(2);
+                    store.rows[half..].reverse();
+                    let last = store.rows.len() - 1;
+                    store.rows.swap(half + 1, last);
+                }
+                _ => {}
+            }
+            let order: Vec<Option<bool>> = store.rows.chunks(store.rows.len().div_ceil(2)).map(time_order).collect();
+            let want_order = [vec![Some(true), Some(true)], vec![Some(false), Some(false)], vec![None, None], vec![Some(true), None]];
+            assert_eq!(order, want_order[arrangement], "arrangement {arrangement}");
+            store.rows.iter_mut().for_each(|m| m.set_converted(None));
+            let judged = c.apply(&mut store, window);
+            let mut by_idx: Vec<(u32, Option<bool>)> = store.rows.iter().map(|m| (m.idx, m.converted())).collect();
+            by_idx.sort_by_key(|x| x.0);
+            results.push((judged, by_idx.into_iter().map(|x| x.1).collect()));
+        }
+        let (judged, first) = &results[0];
+        assert!(first.contains(&Some(true)) && first.contains(&Some(false)) && *judged > 1000);
+        for (k, r) in results.iter().enumerate() {
+            assert!(r == &results[0], "arrangement {k} judged otherwise");
+        }
+    }
+
+    #[test]
     fn rows_in_time_order_either_way_or_neither() {
         let at = |ts: &[i64]| -> Vec<crate::store::Message> {
             ts.iter().enumerate().map(|(i, &t)| crate::store::Message { ts: t, ..crate::store::Message::blank(i as u32) }).collect()

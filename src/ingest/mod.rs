@@ -106,9 +106,11 @@ pub fn load(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) -> Resu
     // The verifications file (`--conversions`) is read on a thread of its own beside the inputs,
     // without a progress bar of its own: read after them, on one core, it had been 2 s of the
     // 9.3 s a scan of 9.7M sends and 7.4M verifications took (bench/README.md). The inputs'
-    // errors come first, as before. From stdin, after the inputs (which may read it too).
+    // errors come first, as before. Only a regular file: stdin, a pipe or a FIFO (which the
+    // inputs may read too, or which may wait for a writer) is read after the inputs, as before.
     let (mut store, stats_all, read) = std::thread::scope(|s| {
-        let beside = opts.conversions.as_ref().filter(|path| *path != "-");
+        let regular = |path: &&String| *path != "-" && std::fs::metadata(path).is_ok_and(|m| m.is_file());
+        let beside = opts.conversions.as_ref().filter(regular);
         let read = beside.map(|path| s.spawn(move || conversions::load(path, &ProgressBar::hidden())));
         let loaded = load_messages(inputs, opts, bar);
         let read = match read {
