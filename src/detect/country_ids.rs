@@ -20,6 +20,16 @@ impl CountryIds {
         CountryIds { ids: Vec::with_capacity(rows), codes: Vec::new() }
     }
 
+    /// Every row's country, numbered in the order first met (a pass of its own, for a detector
+    /// whose first pass does not read every row).
+    pub fn of(rows: &[Row]) -> (Countries, CountryIds) {
+        let (mut countries, mut ids) = (Countries::default(), CountryIds::with_capacity(rows.len()));
+        for r in rows {
+            ids.push(countries.id(r.country()), r);
+        }
+        (countries, ids)
+    }
+
     /// Note the next row, `c` its country's number.
     #[inline]
     pub fn push(&mut self, c: usize, r: &Row) {

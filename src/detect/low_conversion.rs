@@ -211,7 +211,19 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     }
     // Each flagged cell's rows, in row order: the finding's members, its evidence the unverified.
     let mut members: Vec<Vec<&Row>> = vec![Vec::new(); out.len()];
-    for r in rows.iter().filter(|r| r.converted().is_some()) {
+    // Only a row of a flagged country, or of the calling code of a flagged range, can be in a
+    // flagged cell: a table says which before its two keys are hashed and looked up (two
+    // lookups a row had been 0.2 s at 9.7M sends).
+    let (mut country_slot, mut range_code) = (vec![false; (1 << 16) + 1], vec![false; 1 << 16]);
+    for &(is_range, v, _) in flagged.keys() {
+        if is_range {
+            range_code[(v >> 48) as usize & 0xffff] = true;
+        } else {
+            country_slot[if v == 0 { 1 << 16 } else { (v & 0xffff) as usize }] = true;
+        }
+    }
+    let may_be_in = |r: &Row| country_slot[super::Countries::at(r.country())] || range_code[usize::from(r.calling_code)];
+    for r in rows.iter().filter(|r| r.converted().is_some() && may_be_in(r)) {
         for key in keys(r) {
             if let Some(&i) = flagged.get(&key) {
                 members[i].push(r);
