@@ -4,7 +4,7 @@
 //! five for the period): at ten million rows a pass over the table is some 40 ms.
 
 use super::Row;
-use super::low_conversion::daily_baseline;
+use super::low_conversion::daily_baseline_of;
 
 /// The rows' order in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub struct Facts {
     /// Whether any row's conversion is known.
     pub conversion_known: bool,
     /// The account's usual conversion over the rows whose conversion is known
-    /// ([`daily_baseline`]); None when none is.
+    /// ([`super::low_conversion::daily_baseline`]); None when none is.
     pub account_conversion: Option<f64>,
 }
 
@@ -95,7 +95,7 @@ impl Partial {
         } else {
             Order::Neither
         };
-        let account_conversion = if self.known { daily_baseline(rows.iter().filter(|r| r.converted().is_some())) } else { None };
+        let account_conversion = if self.known { daily_baseline_of(rows) } else { None };
         Facts { start, end, order, conversion_known: self.known, account_conversion }
     }
 }
@@ -169,7 +169,7 @@ pub(crate) mod tests {
         let f = Facts::of(&rows);
         let known: Vec<&Row> = rows.iter().filter(|r| r.converted().is_some()).collect();
         assert!(f.conversion_known);
-        assert_eq!(f.account_conversion, daily_baseline(known.iter().copied()));
+        assert_eq!(f.account_conversion, crate::detect::low_conversion::daily_baseline(known.iter().copied()));
         assert!((f.account_conversion.expect("rate") - 20.0 / 30.0).abs() < 1e-9);
     }
 }
