@@ -243,14 +243,15 @@ WHERE p.last_ts > p.first_ts AND c.cost >= q.floor_day
   AND c.seen > greatest(p.first_ts + floor((p.last_ts - p.first_ts) * q.new_country_after), p.first_ts + 86400000);
 
 -- 3. new-numbers. Sends to numbers never seen before, per country (by hour and by day) and per
---    operator prefix (the national number's first three digits, by day), against the slice's
+--    operator prefix (the national number's first three digits, and its first two as the
+--    operator 1000 + those two, by day), against the slice's
 --    median + k·MAD over every window of the period (none as zero; the median of an even count
 --    is the mean of the middle two): a spike has k (8) MADs (at least 1) over the median and
 --    min_new_day (150) / min_new_hour (60) more than it, and starts after the data's first day
 --    (on it every number is new). A country first seen after the first day is one window from
 --    its first to its last day of new numbers when its busiest day has min_new_day and half the
---    account's median day, or its new numbers (60 or more) fall 90 % under one operator prefix
---    (not in +1, whose first digits are area codes). Days before hours, operators before their
+--    account's median day, or its new numbers (60 or more) fall 90 % under one three-digit
+--    operator prefix (not in +1, whose first digits are area codes). Days before hours, operators before their
 --    country: a window already covered by a flagged one is not flagged again.
 CREATE OR REPLACE VIEW new_params AS
 SELECT w.width, w.ms, p.k, CASE WHEN w.width = 'hour' THEN p.min_new_hour ELSE p.min_new_day END AS min_new
@@ -260,7 +261,8 @@ FROM widths w CROSS JOIN params p;
 CREATE OR REPLACE VIEW first_sends AS
 SELECT calling_code AS cc, national, min(ts) AS first_ts,
        min_by(coalesce(country, '??'), ts) AS country,
-       CASE WHEN nlen >= 6 THEN CAST(substr(national, 1, 3) AS INT) END AS operator
+       CASE WHEN nlen >= 6 THEN CAST(substr(national, 1, 3) AS INT) END AS operator,
+       CASE WHEN nlen >= 6 THEN 1000 + CAST(substr(national, 1, 2) AS INT) END AS operator2
 FROM sends
 WHERE nlen IS NOT NULL
 GROUP BY calling_code, nlen, national;
@@ -274,7 +276,11 @@ GROUP BY f.country, w.width, floor(f.first_ts / w.ms)
 UNION ALL
 SELECT f.country, max(f.cc), f.operator, 'day', floor(f.first_ts / 86400000), count(*)
 FROM first_sends f WHERE f.operator IS NOT NULL
-GROUP BY f.country, f.operator, floor(f.first_ts / 86400000);
+GROUP BY f.country, f.operator, floor(f.first_ts / 86400000)
+UNION ALL
+SELECT f.country, max(f.cc), f.operator2, 'day', floor(f.first_ts / 86400000), count(*)
+FROM first_sends f WHERE f.operator2 IS NOT NULL
+GROUP BY f.country, f.operator2, floor(f.first_ts / 86400000);
 
 -- Median and MAD of each slice's windows, those without a new number as one row of weight.
 CREATE OR REPLACE VIEW new_series AS
@@ -333,7 +339,7 @@ FROM (
 ) c
 LEFT JOIN (
   SELECT country, max(n) AS top FROM (
-    SELECT country, operator, sum(n) AS n FROM new_cells WHERE operator >= 0 GROUP BY country, operator
+    SELECT country, operator, sum(n) AS n FROM new_cells WHERE operator >= 0 AND operator < 1000 GROUP BY country, operator
   ) o GROUP BY country
 ) o ON o.country = c.country
 CROSS JOIN (
@@ -480,7 +486,9 @@ WHERE p.last_ts - p.first_ts >= 2 * 86400000
   AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = x.country);
 
 CREATE OR REPLACE VIEW new_number_spikes AS
-SELECT country, CASE WHEN operator = -1 THEN country ELSE concat('+', CAST(cc AS VARCHAR), CAST(operator AS VARCHAR)) END AS subject,
+SELECT country, CASE WHEN operator = -1 THEN country
+                    WHEN operator >= 1000 THEN concat('+', CAST(cc AS VARCHAR), lpad(CAST(operator - 1000 AS VARCHAR), 2, '0'))
+                    ELSE concat('+', CAST(cc AS VARCHAR), CAST(operator AS VARCHAR)) END AS subject,
        CASE WHEN operator = -1 THEN 'country' ELSE 'operator_prefix' END AS kind, width, start_ms, end_ms, n AS new_numbers, med AS usual
 FROM (SELECT * FROM new_flagged UNION ALL SELECT * FROM clock_countries) x;
 

@@ -7,7 +7,10 @@
 //!
 //! A spike of new numbers in one operator's slice is wide too when a pumped range (or another
 //! narrow finding) inside it names the excess: the operator's usual new users of those hours
-//! are not evidence. It then explains the country-wide findings with what it kept.
+//! are not evidence. So is a two-digit operator prefix's spike when a three-digit prefix under
+//! it, at medium, names the excess (an attack on one three-digit prefix is a spike of its
+//! two-digit one too, which holds several operators' usual new users). It then explains the
+//! country-wide findings with what it kept.
 
 use super::incidents::MESSAGE_LEVEL;
 use super::{Finding, Row, Severity};
@@ -53,11 +56,25 @@ fn excess(f: &Finding) -> Option<(f64, f64, bool)> {
     }
 }
 
+/// The digits of a new-numbers finding's operator prefix (none: not about an operator).
+fn operator_digits(f: &Finding) -> Option<u32> {
+    (f.detector == NEW_NUMBERS && f.subject_kind == "operator_prefix")
+        .then(|| f.metrics.get("operator_digits").copied().unwrap_or(3.0) as u32)
+}
+
+/// Whether `g` is a spike of new numbers in a three-digit operator prefix under `s`'s two-digit one.
+fn under(g: &Finding, s: &Finding) -> bool {
+    operator_digits(g) == Some(3) && operator_digits(s) == Some(2) && g.subject.starts_with(&s.subject)
+}
+
 /// Which findings explain which, in turn.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Pass {
     /// Narrow findings (a range, a number class) explain spikes of new numbers.
     NewNumbers,
+    /// Spikes of new numbers in three-digit operator prefixes at medium (with what they kept)
+    /// and narrow findings explain the two-digit prefixes' above them.
+    TwoDigit,
     /// Narrow findings and new-number spikes (with what they kept) explain country-wide ones.
     Narrow,
     /// Country-wide findings at medium (an excess of unverified sends) explain others with what
@@ -67,7 +84,7 @@ enum Pass {
 
 /// The passes in their order.
 pub fn explain(findings: &mut [Finding], rows: &[Row]) {
-    for pass in [Pass::NewNumbers, Pass::Narrow, Pass::Wide] {
+    for pass in [Pass::NewNumbers, Pass::TwoDigit, Pass::Narrow, Pass::Wide] {
         explain_by(findings, rows, pass);
     }
 }
@@ -78,6 +95,7 @@ fn explain_by(findings: &mut [Finding], rows: &[Row], pass: Pass) {
         .filter(|&i| findings[i].severity >= Severity::Medium && MESSAGE_LEVEL.contains(&findings[i].detector))
         .filter(|&i| match pass {
             Pass::NewNumbers => excess(&findings[i]).is_none(),
+            Pass::TwoDigit => excess(&findings[i]).is_none() || operator_digits(&findings[i]) == Some(3),
             Pass::Narrow => excess(&findings[i]).is_none() || is_new(i),
             Pass::Wide => true,
         })
@@ -87,7 +105,11 @@ fn explain_by(findings: &mut [Finding], rows: &[Row], pass: Pass) {
     }
     let wide: Vec<(usize, f64, f64, bool)> = (0..findings.len())
         .filter(|&i| !findings[i].rows.is_empty())
-        .filter(|&i| (pass == Pass::NewNumbers) == is_new(i))
+        .filter(|&i| match pass {
+            Pass::NewNumbers => is_new(i),
+            Pass::TwoDigit => operator_digits(&findings[i]) == Some(2),
+            Pass::Narrow | Pass::Wide => !is_new(i),
+        })
         .filter_map(|i| excess(&findings[i]).map(|(e, usual, by_cost)| (i, e, usual, by_cost)))
         .collect();
     let mut cost: Map<u32, f64> = Map::default();
@@ -111,7 +133,7 @@ fn explain_by(findings: &mut [Finding], rows: &[Row], pass: Pass) {
             .copied()
             .filter(|&j| {
                 let g = &findings[j];
-                g.detector != s.detector && g.country == s.country && g.start <= s.end && s.start <= g.end
+                (g.detector != s.detector || under(g, s)) && g.country == s.country && g.start <= s.end && s.start <= g.end
             })
             .collect();
         if with.is_empty() {
@@ -290,5 +312,45 @@ mod tests {
         let mut fs = vec![unverified, spike];
         explain(&mut fs, &rows);
         assert_eq!(fs[1].rows.len(), 120);
+    }
+
+    /// An operator prefix's spike of new numbers, at `digits` digits.
+    fn operator_spike(subject: &str, digits: f64, rows: &[Row], usual: f64) -> Finding {
+        let mut f = finding("new-numbers", Severity::Medium, rows, None);
+        f.subject_kind = "operator_prefix";
+        f.subject = subject.into();
+        f.metrics.extend([("new_numbers", rows.len() as f64), ("median_new_numbers", usual), ("operator_digits", digits)]);
+        f
+    }
+
+    #[test]
+    fn a_two_digit_spike_is_explained_by_the_three_digit_spike_under_it_with_what_it_kept() {
+        // +37129: 140 new numbers in a day (usual 30): 110 in +371291's spike, of which a pumped
+        // range names 100 (the other 10 are that operator's usual new users), and 30 other
+        // operators' usual new users.
+        let rows: Vec<Row> = (0..140u32).map(|i| row(i, i64::from(i) * 1000, 371, 29_100_000 + u64::from(i) * 97, 8)).collect();
+        let range = finding("pumped-range", Severity::Medium, &rows[..100], None);
+        let three = operator_spike("+371291", 3.0, &rows[..110], 6.0);
+        let two = operator_spike("+37129", 2.0, &rows, 30.0);
+        let mut fs = vec![range, three.clone(), two.clone()];
+        explain(&mut fs, &rows);
+        assert_eq!(fs[1].rows.len(), 100, "{}", fs[1].note);
+        // The two-digit spike keeps the range's 100 too, not the three-digit spike's first 110.
+        assert_eq!(fs[2].rows.len(), 100, "{}", fs[2].note);
+        // Without a range: the three-digit spike names the excess of the two-digit one.
+        let mut fs = vec![three.clone(), two.clone()];
+        explain(&mut fs, &rows);
+        assert_eq!((fs[0].rows.len(), fs[1].rows.len()), (110, 110), "{}", fs[1].note);
+        assert!(fs[1].note.contains("named by new-numbers"), "{}", fs[1].note);
+        // A three-digit spike under another two-digit prefix explains nothing here.
+        let other = operator_spike("+371281", 3.0, &rows[..110], 6.0);
+        let mut fs = vec![other, two.clone()];
+        explain(&mut fs, &rows);
+        assert_eq!(fs[1].rows.len(), 140);
+        // Nor does one at low (not concentrated).
+        let low = Finding { severity: Severity::Low, ..three };
+        let mut fs = vec![low, two];
+        explain(&mut fs, &rows);
+        assert_eq!(fs[1].rows.len(), 140);
     }
 }

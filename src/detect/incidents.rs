@@ -5,7 +5,8 @@
 //! suppressed by `--allow` are not here at all.
 //!
 //! Cost: *confirmed* is what the messages named by message-level detectors (pumped ranges,
-//! number classes, provider blocks) cost; *probable* is what the incident's other messages
+//! number classes, provider blocks) cost, unless the detector judged them legit users (a
+//! customer's block); *probable* is what the incident's other messages
 //! cost (new numbers in a spend spike, unverified sends in a conversion drop), reported only for
 //! incidents at `medium` or above: below that the incident is not believed to be fraud.
 //!
@@ -153,12 +154,19 @@ fn family(detector: &str) -> &'static str {
 ///   1,000 in the account's currency.
 /// - Three or more independent families of evidence (density, novelty, conversion, spend,
 ///   number class, provider blocks) at low or above raise a strong incident to at least high,
-///   and make a medium one without a strong finding.
+///   and make a medium one without a strong finding. A finding its own detector judged to be
+///   legit users (a customer's block, new numbers that come back or verify) is no such evidence:
+///   a business customer's staff, all new on their first working day, make a pumped-range, a
+///   new-numbers and a spend finding at once, each capped at low for what it is.
 /// - Otherwise the incident keeps its findings' level, at most low: spend, or a country-wide
 ///   surge of new numbers, alone is what a marketing blast or a TV spot also shows.
 pub fn severity(fs: &[&Finding], cost: f64) -> (Severity, String) {
-    let strong = fs.iter().filter(|f| f.severity >= Severity::Medium && STRONG.contains(&f.detector)).max_by_key(|f| f.severity);
-    let families: BTreeSet<&'static str> = fs.iter().filter(|f| f.severity >= Severity::Low).map(|f| family(f.detector)).collect();
+    let strong = fs
+        .iter()
+        .filter(|f| f.severity >= Severity::Medium && STRONG.contains(&f.detector) && !f.legit_like && !f.rows.is_empty())
+        .max_by_key(|f| f.severity);
+    let families: BTreeSet<&'static str> =
+        fs.iter().filter(|f| f.severity >= Severity::Low && !f.legit_like).map(|f| family(f.detector)).collect();
     let agree = families.len() >= 3;
     let list = families.iter().copied().collect::<Vec<_>>().join(", ");
     let max_finding = fs.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
@@ -190,7 +198,7 @@ fn incident(fs: &[&Finding], msgs: &dyn Messages, coverage: Option<(i64, i64)>) 
     }
     let rows: BTreeSet<u32> = fs.iter().flat_map(|f| f.rows.iter().copied()).collect();
     let confirmed_rows: BTreeSet<u32> =
-        fs.iter().filter(|f| MESSAGE_LEVEL.contains(&f.detector)).flat_map(|f| f.rows.iter().copied()).collect();
+        fs.iter().filter(|f| MESSAGE_LEVEL.contains(&f.detector) && !f.legit_like).flat_map(|f| f.rows.iter().copied()).collect();
     let cost: f64 = rows.iter().map(|&r| msgs.cost(r)).sum();
     let confirmed: f64 = confirmed_rows.iter().map(|&r| msgs.cost(r)).sum();
     let other: f64 = rows.iter().filter(|r| !confirmed_rows.contains(r)).map(|&r| msgs.cost(r)).sum();
@@ -333,5 +341,16 @@ mod tests {
         assert_eq!(sev(&weak, 10.0), Medium, "three weak kinds agree");
         let (_, why) = severity(&spread.iter().collect::<Vec<_>>(), 40.0);
         assert!(why.contains("3 kinds of evidence agree (conversion, novelty, spend)"), "{why}");
+        // A business customer's staff on their first working day: a pumped-range and a
+        // new-numbers finding each capped at low as legit users, and a spend spike. They are no
+        // kinds of evidence that agree.
+        let legit = |detector: &'static str| Finding { legit_like: true, ..f(detector, Low) };
+        let staff = [legit("pumped-range"), legit("new-numbers"), f("spend-anomaly", Low)];
+        assert_eq!(sev(&staff, 700.0), Low, "a staff block's first day");
+        let (_, why) = severity(&staff.iter().collect::<Vec<_>>(), 700.0);
+        assert!(why.contains("weak signals only"), "{why}");
+        // A finding at medium with no messages (every number known) is no strong evidence.
+        let empty = Finding { rows: Vec::new(), ..f("pumped-range", Medium) };
+        assert_eq!(sev(&[empty], 0.0), Low);
     }
 }

@@ -152,6 +152,11 @@ pub struct Finding {
     pub fingerprint: String,
     #[serde(skip)]
     pub rows: Vec<u32>,
+    /// Its own detector judged its evidence to be legit users (a customer's block, new numbers
+    /// that come back or verify as the account's): the note says why. It is then no kind of
+    /// evidence that agrees with others in an incident ([`incidents::severity`]).
+    #[serde(skip)]
+    pub legit_like: bool,
 }
 
 impl Finding {
@@ -179,6 +184,7 @@ impl Finding {
             note: String::new(),
             fingerprint: String::new(),
             rows: members.iter().map(|r| r.idx).collect(),
+            legit_like: false,
         }
     }
 

@@ -1,5 +1,5 @@
 //! `new-numbers`: volume to numbers never seen before, per country (per day and per hour) and per
-//! operator prefix (the national number's first three digits, per day), against the slice's own
+//! operator prefix (the national number's first two and first three digits, per day), against the slice's own
 //! robust baseline. An operator that collects on any of its numbers lets an attacker spread thousands
 //! of sends over random valid numbers under its prefix: no dense block stands out, only a spike
 //! of never-seen numbers in one operator's slice.
@@ -13,8 +13,10 @@
 //! numbers:
 //! - **concentration**: a surge of real users spreads over every operator as the country's
 //!   traffic always does; pumping lands in one. An operator window whose share of the country's
-//!   new numbers is at least `concentration` times its usual share (and over half) is `medium`;
-//!   a country-wide spike alone is `low`;
+//!   new numbers is over half and at least `concentration` times its usual share, or leaves
+//!   the other prefixes `concentration` times less than their usual share (a two-digit prefix
+//!   that usually holds up to half of the country), is `medium` ([`concentrated_in`]); a
+//!   country-wide spike alone is `low`;
 //! - **conversion**, when known: a window whose new numbers verify as the account's do is `info`,
 //!   whatever its shape (new users converting normally are new users);
 //! - a country never sent to whose busiest day brings `min_new_day` and half the account's
@@ -41,7 +43,7 @@ use std::collections::BTreeMap;
 pub const DETECTOR: Detector = Detector {
     id: "new-numbers",
     title: "New-number spike",
-    flags: "hours and days with far more sends to never-seen numbers than usual, per country (by hour and day) and per operator prefix (first three national digits, by day), and countries never sent to; concentration in one operator, or a country never sent to, raises it",
+    flags: "hours and days with far more sends to never-seen numbers than usual, per country (by hour and day) and per operator prefix (first two and three national digits, by day), and countries never sent to; concentration in one operator, or a country never sent to, raises it",
     params: &[
         Param { name: "k", default: 8.0, about: "MADs above the median of the slice's windows a window's new numbers must be" },
         Param { name: "min_new_day", default: 150.0, about: "new numbers above the median a day needs" },
@@ -74,6 +76,36 @@ fn operator(r: &Row) -> u32 {
     if r.nlen >= 6 { 1000 + prefix(r.national, u32::from(r.nlen) - 3) as u32 } else { 0 }
 }
 
+/// The national number's first two digits, above 2000 (0: too short): the coarser operator
+/// prefix, for an operator whose numbers span several three-digit prefixes (an attack over
+/// Poland's 69x or Bangladesh's 17x is a tenth in each of them and all of one two-digit prefix).
+fn operator2(r: &Row) -> u32 {
+    if r.nlen >= 6 { 2000 + prefix(r.national, u32::from(r.nlen) - 2) as u32 } else { 0 }
+}
+
+/// `r`'s operator prefix at the length of `op` (two or three digits).
+fn operator_like(r: &Row, op: u32) -> u32 {
+    if op >= 2000 { operator2(r) } else { operator(r) }
+}
+
+/// Operator prefixes a country's table holds: the three-digit ones, then the two-digit ones.
+const SLOTS: usize = 1100;
+
+/// An operator prefix's place in a country's table ([`SLOTS`]).
+fn slot(op: u32) -> usize {
+    if op >= 2000 { 1000 + (op - 2000) as usize } else { (op - 1000) as usize }
+}
+
+/// The operator prefix at a place of a country's table.
+fn op_of_slot(s: usize) -> u32 {
+    if s >= 1000 { 2000 + (s - 1000) as u32 } else { 1000 + s as u32 }
+}
+
+/// How an operator prefix reads: `+`, the calling code, its two or three digits.
+fn operator_text(cc: u16, op: u32) -> String {
+    if op >= 2000 { format!("+{cc}{:02}", op - 2000) } else { format!("+{cc}{}", op - 1000) }
+}
+
 /// The median (the mean of the middle two of an even count; 0 of none).
 pub fn median(v: &mut [f64]) -> f64 {
     if v.is_empty() {
@@ -95,6 +127,16 @@ pub fn robust(counts: &[f64]) -> (f64, f64) {
 /// Days up to which operators' new numbers are counted in a table a country (1,000 operator
 /// prefixes x days); a longer period counts them in a map.
 const DENSE_DAYS: usize = 62;
+
+/// Whether an operator prefix's `share` of its country's new numbers in a window, against its
+/// `usual` share, is a concentration `concentration` strong: over half, and either its own
+/// share that many times its usual, or (a prefix that usually holds up to half of the
+/// country's users, as a two-digit prefix may) the other prefixes' share that many times
+/// smaller than theirs (38 % usual to 94 %: the rest fell from 62 % to 6 %). A surge of real
+/// users keeps every operator's usual share.
+pub fn concentrated_in(share: f64, usual: f64, concentration: f64) -> bool {
+    share >= 0.5 && (share >= concentration * usual || (usual <= 0.5 && 1.0 - share <= (1.0 - usual) / concentration))
+}
 
 /// Whether `new` is a spike over windows with median `med` and MAD `mad`.
 pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
@@ -140,17 +182,21 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         if op != 0 {
             // Operators by day only: by hour, a thousand operators a country made millions of
             // cells at ten million rows (an hour-long spike shows in its country's hour). Over a
-            // long period (more than `DENSE_DAYS`), a map: a table a country would be 1,000 x
-            // days.
+            // long period (more than `DENSE_DAYS`), a map: a table a country would be 1,100 x
+            // days. Each new number counts under its three- and its two-digit prefix.
             let day = r.ts.div_euclid(DAY);
+            let op2 = operator2(r);
             if n_days > DENSE_DAYS {
                 *op_sparse.entry((c, op, day)).or_default() += 1.0;
+                *op_sparse.entry((c, op2, day)).or_default() += 1.0;
             } else {
                 let table = &mut op_days[c];
                 if table.is_empty() {
-                    table.resize(1000 * n_days, 0.0);
+                    table.resize(SLOTS * n_days, 0.0);
                 }
-                table[(op - 1000) as usize * n_days + (day - first_day) as usize] += 1.0;
+                let d = (day - first_day) as usize;
+                table[slot(op) * n_days + d] += 1.0;
+                table[slot(op2) * n_days + d] += 1.0;
             }
         }
     }
@@ -164,7 +210,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     }
     for (c, table) in op_days.iter().enumerate() {
         for (at, &n) in table.iter().enumerate().filter(|(_, n)| **n > 0.0) {
-            cells.insert((c, (at / n_days) as u32 + 1000, DAY, first_day + (at % n_days) as i64), n);
+            cells.insert((c, op_of_slot(at / n_days), DAY, first_day + (at % n_days) as i64), n);
         }
     }
     cells.extend(op_sparse.into_iter().map(|((c, op, day), n)| ((c, op, DAY, day), n)));
@@ -310,7 +356,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         let Some((_, list)) = in_flagged_day(r) else { return };
         for &i in list {
             let (_, op, start, end, _, _) = flagged[i];
-            if r.ts >= start && r.ts < end && e.0 >= start && (op == 0 || operator(r) == op) {
+            if r.ts >= start && r.ts < end && e.0 >= start && (op == 0 || operator_like(r, op) == op) {
                 new_in[i].push(at);
             }
         }
@@ -390,7 +436,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             median(&mut shares)
         };
         let new_country = op == 0 && first_seen.iter().any(|f| f.window == (c, start, end));
-        let concentrated = new_country || verdict.is_some() || (op != 0 && share >= 0.5 && share >= concentration * usual);
+        let concentrated = new_country || verdict.is_some() || (op != 0 && concentrated_in(share, usual, concentration));
         // Conversion of the window's new numbers, when known.
         let judged: Vec<bool> = new_in[i].iter().filter_map(|r| r.converted()).collect();
         let conv = (judged.len() >= 20).then(|| {
@@ -402,6 +448,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         // (a business customer's staff starting to use their numbers); pumped numbers do not.
         let keys: Set<u64> = members.iter().map(|r| pack(r)).collect();
         let returning = keys.iter().filter(|k| info.get(k).is_some_and(|e| e.2)).count() as f64 / keys.len().max(1) as f64;
+        let legit_like = converts_normally || returning >= super::character::RETURNING;
         let (severity, note) = if converts_normally {
             (Severity::Info, "its new numbers verify as the account's do: new users, not pumping".to_string())
         } else if returning >= super::character::RETURNING {
@@ -423,7 +470,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         let (kind, subject) = if op == 0 {
             ("country", country.clone())
         } else {
-            ("operator_prefix", format!("+{}{}", members.first().map_or(0, |r| r.calling_code), op - 1000))
+            ("operator_prefix", operator_text(members.first().map_or(0, |r| r.calling_code), op))
         };
         let label = if w == DAY { "day" } else { "hour" };
         let mut metrics = BTreeMap::new();
@@ -432,6 +479,9 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         metrics.insert("share_of_country_new", share);
         metrics.insert("usual_share", usual);
         metrics.insert("returning_share", returning);
+        if op != 0 {
+            metrics.insert("operator_digits", if op >= 2000 { 2.0 } else { 3.0 });
+        }
         if let Some((cv, _)) = conv {
             metrics.insert("conversion", cv);
         }
@@ -452,6 +502,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             baseline: format!("median {med:.0} new numbers per {label} in this slice"),
             metrics,
             note,
+            legit_like,
             ..Finding::over(id, kind, subject, &members)
         };
         if let Some(&FirstSeen { busiest, usual: usual_day, one_operator, .. }) = first_seen.iter().find(|f| f.window == (c, start, end)) {
@@ -574,7 +625,8 @@ fn first_seen_countries(
     let mut total: BTreeMap<usize, f64> = BTreeMap::new();
     let mut by_operator: BTreeMap<(usize, u32), f64> = BTreeMap::new();
     for (&(c, op, w, idx), &n) in cells {
-        if w == DAY {
+        // Three-digit prefixes only: a whole plan can share its first two digits (Greece's 69).
+        if w == DAY && op < 2000 {
             *(if op == 0 { total.entry(c).or_default() } else { by_operator.entry((c, op)).or_default() }) += n;
         }
         if op != 0 {
@@ -695,6 +747,48 @@ mod tests {
         assert!(with(92, *b"PK", 365, 2).is_none(), "half under each of two prefixes: a market");
         // +1: the first three digits are an area code, not an operator.
         assert!(with(1, *b"KY", 365, 1).is_none());
+    }
+
+    #[test]
+    fn concentration_in_an_operator_at_its_edges() {
+        // Three times the usual share, and over half.
+        assert!(concentrated_in(0.5, 0.16, 3.0));
+        assert!(!concentrated_in(0.49, 0.1, 3.0), "under half");
+        assert!(!concentrated_in(0.47, 0.16, 3.0));
+        // A prefix that usually holds 38 % (a two-digit one): the rest from 62 % to a third of it.
+        assert!(concentrated_in(0.936, 0.38, 3.0));
+        assert!(concentrated_in(0.80, 0.38, 3.0), "the rest at 20 %, under 62 / 3 %");
+        assert!(!concentrated_in(0.79, 0.38, 3.0));
+        // Over half of the country usually: its share cannot tell (Greece's 69 holds all).
+        assert!(!concentrated_in(0.99, 0.55, 3.0));
+        assert!(!concentrated_in(1.0, 1.0, 3.0));
+        // A surge of real users keeps the usual shares.
+        assert!(!concentrated_in(0.4, 0.4, 3.0));
+    }
+
+    #[test]
+    fn an_attack_over_one_two_digit_prefix_is_an_operator_spike_at_medium() {
+        // 14 days of LV (numbers 20-29 million: ten two-digit prefixes, a hundred three-digit);
+        // on day 9, 1,500 sends to random new numbers under +37129, a tenth in each of its ten
+        // three-digit prefixes: none of those stands out alone, +37129 does.
+        let mut rows = steady(14, 400);
+        let base = rows.len() as u32;
+        let mut rng = 0x9e37_79b9_u64;
+        for i in 0..1500u32 {
+            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let national = 29_000_000 + (rng >> 33) % 1_000_000;
+            rows.push(row(base + i, 9 * DAY + 8 * 3_600_000 + i64::from(i) * 20_000, 371, national, 8));
+        }
+        rows.sort_by_key(|r| r.ts);
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
+        let two = f.iter().find(|f| f.subject == "+37129").expect("the two-digit prefix is flagged");
+        assert_eq!(two.severity, Severity::Medium, "{}", two.title);
+        assert_eq!(two.subject_kind, "operator_prefix");
+        assert_eq!(two.metrics["operator_digits"], 2.0);
+        // Its evidence is the attack's sends (the prefix's usual new users of the day aside).
+        let attack = two.rows.iter().filter(|&&r| r >= base).count();
+        assert!(attack >= 1400 && attack as f64 >= 0.95 * two.rows.len() as f64, "{attack} of {}", two.rows.len());
+        assert!(!f.iter().any(|f| f.subject.starts_with("+37129") && f.subject.len() == 7 && f.severity >= Severity::Medium));
     }
 
     #[test]

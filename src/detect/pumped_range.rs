@@ -219,10 +219,15 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             }
             let cost: f64 = evidence.iter().map(|r| r.cost).sum();
             let by_density = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
-            let (severity, note) = match ch.cap(account) {
-                Some((cap, why)) if cap < by_density => (cap, why),
-                _ => (by_density, String::new()),
+            let (mut severity, mut note, mut legit_like) = match ch.cap(account) {
+                Some((cap, why, legit)) if cap < by_density => (cap, why, legit),
+                _ => (by_density, String::new(), false),
             };
+            if evidence.is_empty() && severity > Severity::Low {
+                // Every send went to numbers known before the period: customers, never evidence.
+                (severity, legit_like) = (Severity::Low, true);
+                note = "every send in it went to numbers known before the period (sent to in the baseline period or verified in --conversions): customers, so at most low".into();
+            }
             let range = format!(
                 "+{}{:0width$}{}",
                 c.cc,
@@ -241,6 +246,13 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             if let Some(a) = account {
                 metrics.insert("account_conversion", a);
             }
+            let mut over = Finding::over(DETECTOR.id, "number_range", range.clone(), &evidence);
+            if evidence.is_empty() {
+                // No evidence (every number known): the window is the range's traffic, not 1970.
+                over.start = members.iter().map(|r| r.ts).min().unwrap_or(0);
+                over.end = members.iter().map(|r| r.ts).max().unwrap_or(0);
+                over.peak = super::peak_hour(members.iter().map(|r| r.ts));
+            }
             Finding {
                 severity,
                 title: format!("{} distinct numbers in {range} (block of {div})", c.distinct),
@@ -252,7 +264,8 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
                 baseline: format!("{:.2} distinct expected in a block of {div} for this country", c.lambda),
                 metrics,
                 note,
-                ..Finding::over(DETECTOR.id, "number_range", range, &evidence)
+                legit_like,
+                ..over
             }
         })
         .collect()
@@ -317,6 +330,7 @@ mod tests {
     fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
         super::detect(rows, &Numbers::of(rows, facts, &base.numbers), facts, base, p)
     }
+    use crate::detect::baseline::Known;
     use crate::detect::tests::row;
 
     fn legit_spread(n: u64) -> Vec<Row> {
@@ -402,6 +416,26 @@ mod tests {
         assert_eq!(f[0].destinations, 40);
         assert_eq!(f[0].metrics["longest_sequential_run"], 40.0);
         assert!(f[0].severity >= Severity::Medium);
+    }
+
+    #[test]
+    fn a_range_of_numbers_all_known_before_the_period_is_at_most_low() {
+        // Known users (verified before the period) that do not verify in it: density alone
+        // would say medium, but known customers are never evidence, so there is none.
+        let mut rows = legit_spread(300);
+        rows.iter_mut().for_each(|r| r.set_converted(Some(true)));
+        for i in 0..40u64 {
+            let mut r = row(1000 + i as u32, 3_600_000 + i as i64 * 1000, 371, 29_990_100 + i, 8);
+            r.set_converted(Some(false));
+            rows.push(r);
+        }
+        let base = Baseline { numbers: Known::of((0..40).map(|i| (371, 29_990_100 + i))), ..Baseline::default() };
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &base, &Params::default());
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].severity, f[0].legit_like, f[0].messages), (Severity::Low, true, 0));
+        assert!(f[0].note.contains("known before the period"), "{}", f[0].note);
+        // Its window is the range's traffic, not the epoch.
+        assert_eq!((f[0].start, f[0].end), (3_600_000, 3_600_000 + 39_000));
     }
 
     #[test]
