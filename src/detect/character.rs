@@ -174,9 +174,10 @@ impl Character {
                 Severity::Info,
                 format!("a customer's block, not pumping: {shape}; conversion {:.0}% (the account's {:.0}%)", c * 100.0, base * 100.0),
             )),
-            // A little under the account's (staff who verify 89 % where the account does 92 %):
-            // still nothing like pumped numbers, which verify at a few per cent or fake it.
-            (Some((c, _, hi)), Some(base)) if hi >= base * ALERT => Some((
+            // A little under the account's (staff who verify 89 % where the account does 92 %),
+            // and surely not under half of it (the interval's lower bound: a few judged sends
+            // prove nothing): nothing like pumped numbers, which verify at a few per cent.
+            (Some((c, lo, _)), Some(base)) if lo >= base * ALERT => Some((
                 Severity::Low,
                 format!(
                     "looks like a customer's block ({shape}); conversion {:.0}%, under the account's {:.0}% but not below half of it, so at most low",
@@ -344,11 +345,11 @@ mod tests {
         let (sev, why, legit) = c.cap(Some(0.92)).expect("capped");
         assert_eq!((sev, legit), (Severity::Low, true));
         assert!(why.contains("not below half"), "{why}");
-        // The edge: an upper bound at half the account's is low, under it density decides.
+        // The edge: a lower bound at half the account's is low, under it density decides.
         let c = character(&block_converting(140, 10, 40), &Known::default());
-        let hi = c.conversion.expect("known").2;
-        assert!(c.cap(Some(hi / ALERT)).is_some());
-        assert_eq!(c.cap(Some(hi / ALERT + 0.01)), None);
+        let lo = c.conversion.expect("known").1;
+        assert!(c.cap(Some(lo / ALERT)).is_some());
+        assert_eq!(c.cap(Some(lo / ALERT + 0.01)), None);
     }
 
     /// `n` numbers of a block, one new a day each hour or so over `days` days (a market's users

@@ -62,9 +62,12 @@ fn operator_digits(f: &Finding) -> Option<u32> {
         .then(|| f.metrics.get("operator_digits").copied().unwrap_or(3.0) as u32)
 }
 
-/// Whether `g` is a spike of new numbers in a three-digit operator prefix under `s`'s two-digit one.
+/// Whether `g` is a spike of new numbers in a three-digit operator prefix under `s`'s two-digit
+/// one (of the same country: see the caller), by the prefixes' digits, not their texts (`061`
+/// reads `+3961` as three digits, `06` `+3906` as two).
 fn under(g: &Finding, s: &Finding) -> bool {
-    operator_digits(g) == Some(3) && operator_digits(s) == Some(2) && g.subject.starts_with(&s.subject)
+    let prefix = |f: &Finding| f.metrics.get("operator_prefix").map(|p| *p as u32);
+    operator_digits(g) == Some(3) && operator_digits(s) == Some(2) && matches!((prefix(g), prefix(s)), (Some(a), Some(b)) if a / 10 == b)
 }
 
 /// Which findings explain which, in turn.
@@ -319,7 +322,13 @@ mod tests {
         let mut f = finding("new-numbers", Severity::Medium, rows, None);
         f.subject_kind = "operator_prefix";
         f.subject = subject.into();
-        f.metrics.extend([("new_numbers", rows.len() as f64), ("median_new_numbers", usual), ("operator_digits", digits)]);
+        let prefix: f64 = subject[4..].parse().expect("digits after +371");
+        f.metrics.extend([
+            ("new_numbers", rows.len() as f64),
+            ("median_new_numbers", usual),
+            ("operator_digits", digits),
+            ("operator_prefix", prefix),
+        ]);
         f
     }
 
@@ -332,11 +341,17 @@ mod tests {
         let range = finding("pumped-range", Severity::Medium, &rows[..100], None);
         let three = operator_spike("+371291", 3.0, &rows[..110], 6.0);
         let two = operator_spike("+37129", 2.0, &rows, 30.0);
-        let mut fs = vec![range, three.clone(), two.clone()];
+        let mut fs = vec![range.clone(), three.clone(), two.clone()];
         explain(&mut fs, &rows);
         assert_eq!(fs[1].rows.len(), 100, "{}", fs[1].note);
-        // The two-digit spike keeps the range's 100 too, not the three-digit spike's first 110.
         assert_eq!(fs[2].rows.len(), 100, "{}", fs[2].note);
+        // A two-digit spike the range alone does not explain (usual 20: 108 needed) is weighed
+        // against what the three-digit one kept (the range's 100), not its first 110, which
+        // would have explained it.
+        let busier = operator_spike("+37129", 2.0, &rows, 20.0);
+        let mut fs = vec![range, three.clone(), busier];
+        explain(&mut fs, &rows);
+        assert_eq!((fs[1].rows.len(), fs[2].rows.len()), (100, 140), "{}", fs[2].note);
         // Without a range: the three-digit spike names the excess of the two-digit one.
         let mut fs = vec![three.clone(), two.clone()];
         explain(&mut fs, &rows);

@@ -1,6 +1,7 @@
 //! Incidents: the one model every view reads. Findings that share a message, that are about
 //! one country at overlapping times, or that are one campaign (the same minutes, other
-//! countries or ranges) form one incident. An incident's messages, cost and window are the
+//! countries or ranges) form one incident (a finding judged legit users only by shared
+//! messages: a customer's block is not part of an attack in its country). An incident's messages, cost and window are the
 //! union of its findings' evidence messages, so its totals never contradict them; findings
 //! suppressed by `--allow` are not here at all.
 //!
@@ -110,6 +111,11 @@ pub fn build(findings: &[Finding], msgs: &dyn Messages, coverage: Option<(i64, i
     for i in 0..n {
         for j in i + 1..n {
             let (a, b) = (&findings[i], &findings[j]);
+            // A finding its detector judged legit users (a customer's block all period) is not
+            // part of whatever else happens in its country meanwhile: only shared messages join it.
+            if a.legit_like || b.legit_like {
+                continue;
+            }
             let same_country = a.country.is_some() && a.country == b.country;
             let overlap = a.start <= b.end + HOUR && b.start <= a.end + HOUR;
             if (same_country && overlap) || same_campaign(a, b) {
@@ -318,6 +324,25 @@ mod tests {
         assert!(i.ongoing && !i.started_before_data);
         let i = &build(&fs, &Flat, Some((0, 700 * 60_000)))[0];
         assert!(!i.ongoing);
+    }
+
+    #[test]
+    fn a_customer_s_block_is_not_part_of_an_attack_in_its_country() {
+        // A staff block over the whole period (legit users, low) and an attack in the same
+        // country meanwhile: two incidents, and the attack's holds none of the staff's sends.
+        let mut staff = Finding { legit_like: true, ..finding("F1", "pumped-range", Severity::Low, "GB", 0..500) };
+        staff.start = 0;
+        staff.end = 500 * 60_000;
+        let mut attack = finding("F2", "new-numbers", Severity::Medium, "GB", 1000..1300);
+        attack.start = 100 * 60_000;
+        attack.end = 200 * 60_000;
+        let incidents = build(&[staff.clone(), attack.clone()], &Flat, None);
+        assert_eq!(incidents.len(), 2, "{incidents:?}");
+        let strong = incidents.iter().find(|i| i.severity == Severity::Medium).expect("the attack's");
+        assert_eq!(strong.messages, 300);
+        // Without the judgement, the country and the overlap join them.
+        let joined = build(&[Finding { legit_like: false, ..staff }, attack], &Flat, None);
+        assert_eq!(joined.len(), 1);
     }
 
     #[test]

@@ -219,14 +219,18 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             }
             let cost: f64 = evidence.iter().map(|r| r.cost).sum();
             let by_density = if c.score >= strong { Severity::by_cost(cost).max(Severity::Medium) } else { Severity::Low };
+            // A cap at the density's own level still says what the range looks like.
             let (mut severity, mut note, mut legit_like) = match ch.cap(account) {
-                Some((cap, why, legit)) if cap < by_density => (cap, why, legit),
+                Some((cap, why, legit)) if cap <= by_density => (cap, why, legit),
                 _ => (by_density, String::new(), false),
             };
-            if evidence.is_empty() && severity > Severity::Low {
+            if evidence.is_empty() {
                 // Every send went to numbers known before the period: customers, never evidence.
-                (severity, legit_like) = (Severity::Low, true);
-                note = "every send in it went to numbers known before the period (sent to in the baseline period or verified in --conversions): customers, so at most low".into();
+                legit_like = true;
+                if severity > Severity::Low {
+                    severity = Severity::Low;
+                    note = "every send in it went to numbers known before the period (sent to in the baseline period or verified in --conversions): customers, so at most low".into();
+                }
             }
             let range = format!(
                 "+{}{:0width$}{}",
@@ -248,7 +252,9 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             }
             let mut over = Finding::over(DETECTOR.id, "number_range", range.clone(), &evidence);
             if evidence.is_empty() {
-                // No evidence (every number known): the window is the range's traffic, not 1970.
+                // No evidence (every number known): the window and country are the range's, not
+                // 1970 and none.
+                over.country = members.first().and_then(|r| r.country()).map(|_| members[0].country_str());
                 over.start = members.iter().map(|r| r.ts).min().unwrap_or(0);
                 over.end = members.iter().map(|r| r.ts).max().unwrap_or(0);
                 over.peak = super::peak_hour(members.iter().map(|r| r.ts));
@@ -434,8 +440,9 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!((f[0].severity, f[0].legit_like, f[0].messages), (Severity::Low, true, 0));
         assert!(f[0].note.contains("known before the period"), "{}", f[0].note);
-        // Its window is the range's traffic, not the epoch.
+        // Its window and country are the range's, not the epoch and none.
         assert_eq!((f[0].start, f[0].end), (3_600_000, 3_600_000 + 39_000));
+        assert_eq!(f[0].country.as_deref(), Some("LV"));
     }
 
     #[test]
