@@ -1,14 +1,14 @@
 //! Incidents: the one model every view reads. Findings that share a message, that are about
 //! one country at overlapping times, or that are one campaign (the same minutes, other
 //! countries or ranges) form one incident (a finding judged legit users only by shared
-//! messages: a customer's block is not part of an attack in its country). An incident's messages, cost and window are the
-//! union of its findings' evidence messages, so its totals never contradict them; findings
-//! suppressed by `--allow` are not here at all.
+//! messages: a customer's block is not part of an attack in its country). An incident's
+//! messages, cost and window are the union of its findings' evidence messages, so its totals
+//! never contradict them; findings suppressed by `--allow` are not here at all.
 //!
 //! Cost: *confirmed* is what the messages named by message-level detectors (pumped ranges,
 //! number classes, provider blocks) cost, unless the detector judged them legit users (a
-//! customer's block); *probable* is what the incident's other messages
-//! cost (new numbers in a spend spike, unverified sends in a conversion drop), reported only for
+//! customer's block); *probable* is what the incident's other messages cost (new numbers in a
+//! spend spike, unverified sends in a conversion drop), reported only for
 //! incidents at `medium` or above: below that the incident is not believed to be fraud.
 //!
 //! Severity comes from confidence and cost: a strong signal at medium lets cost decide; three

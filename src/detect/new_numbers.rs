@@ -101,9 +101,17 @@ fn op_of_slot(s: usize) -> u32 {
     if s >= 1000 { 2000 + (s - 1000) as u32 } else { 1000 + s as u32 }
 }
 
+/// An operator prefix's digits (two or three) and their value.
+fn operator_digits(op: u32) -> (u32, u32) {
+    if op >= 2000 { (2, op - 2000) } else { (3, op - 1000) }
+}
+
 /// How an operator prefix reads: `+`, the calling code, its two or three digits.
 fn operator_text(cc: u16, op: u32) -> String {
-    if op >= 2000 { format!("+{cc}{:02}", op - 2000) } else { format!("+{cc}{}", op - 1000) }
+    match operator_digits(op) {
+        (2, p) => format!("+{cc}{p:02}"),
+        (_, p) => format!("+{cc}{p}"),
+    }
 }
 
 /// The median (the mean of the middle two of an even count; 0 of none).
@@ -482,8 +490,8 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         if op != 0 {
             // The prefix as a number (its digits without the calling code): which three-digit
             // prefix is under which two-digit one, leading zeros and all ([`super::explain`]).
-            let (digits, prefix) = if op >= 2000 { (2.0, op - 2000) } else { (3.0, op - 1000) };
-            metrics.insert("operator_digits", digits);
+            let (digits, prefix) = operator_digits(op);
+            metrics.insert("operator_digits", f64::from(digits));
             metrics.insert("operator_prefix", f64::from(prefix));
         }
         if let Some((cv, _)) = conv {

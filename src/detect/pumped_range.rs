@@ -250,15 +250,13 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             if let Some(a) = account {
                 metrics.insert("account_conversion", a);
             }
-            let mut over = Finding::over(DETECTOR.id, "number_range", range.clone(), &evidence);
-            if evidence.is_empty() {
+            let over = if evidence.is_empty() {
                 // No evidence (every number known): the window and country are the range's, not
-                // 1970 and none.
-                over.country = members.first().and_then(|r| r.country()).map(|_| members[0].country_str());
-                over.start = members.iter().map(|r| r.ts).min().unwrap_or(0);
-                over.end = members.iter().map(|r| r.ts).max().unwrap_or(0);
-                over.peak = super::peak_hour(members.iter().map(|r| r.ts));
-            }
+                // 1970 and none; no messages.
+                Finding { messages: 0, destinations: 0, cost: 0.0, rows: Vec::new(), ..Finding::over(DETECTOR.id, "number_range", range.clone(), &members) }
+            } else {
+                Finding::over(DETECTOR.id, "number_range", range.clone(), &evidence)
+            };
             Finding {
                 severity,
                 title: format!("{} distinct numbers in {range} (block of {div})", c.distinct),
