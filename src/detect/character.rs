@@ -18,7 +18,9 @@
 //! conversion is known and not below the account's, `low` when it is below but not under half of
 //! it ([`ALERT`]: staff verifying 89 % where the account does 92 %). A range whose traffic is
 //! steady over the period rather than a burst, converting as the account does with numbers no
-//! more sequential than chance, is a dense market (an operator's popular block): at most `low`.
+//! more sequential than chance, is a dense market (an operator's popular block): at most `low`;
+//! so is one without conversion data whose numbers come back on other days far more often than
+//! numbers drawn at random would ([`returning_by_chance`]): users log in again.
 //! Pumped numbers are the attacker's: they are new and do not return, whatever the conversion
 //! says (attackers fake verifications).
 //!
@@ -47,6 +49,13 @@ pub const SEQUENTIAL_SCORE: f64 = 10.0;
 /// A conversion under this share of the account's is an alert (`low-conversion`'s default
 /// `ratio`): above it, a range's numbers verify, if less than the account's.
 pub const ALERT: f64 = 0.5;
+/// Numbers returning on another day that make a steady range's traffic users' without
+/// conversion data: at least this share (a few users among many pumped numbers do not),
+/// [`CHANCE_FOLD`] times what chance gives, and beyond chance by [`SEQUENTIAL_SCORE`] (a
+/// binomial tail).
+pub const SOME_RETURN: f64 = 0.05;
+/// See [`SOME_RETURN`].
+pub const CHANCE_FOLD: f64 = 4.0;
 /// The share of a range's numbers first seen in its busiest 24 hours from which its traffic is a
 /// burst (a pumped range's: nearly all) rather than steady (a market's: a day's share).
 pub const BURST: f64 = 0.5;
@@ -54,9 +63,14 @@ pub const BURST: f64 = 0.5;
 /// The character of a range's traffic.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Character {
+    /// Its distinct numbers.
+    pub numbers: u64,
     pub novelty: f64,
     pub messages_per_number: f64,
     pub returning: f64,
+    /// The share of its numbers that would return on another day by chance: numbers drawn at
+    /// random from its block, as many messages over as many days ([`returning_by_chance`]).
+    pub returning_chance: f64,
     pub active_days: u64,
     /// Active days over the days the data covers.
     pub presence: f64,
@@ -82,15 +96,36 @@ pub fn sequential(sorted: &[u64], block: u64) -> (f64, f64, f64) {
     if m == 0 {
         return (0.0, 0.0, 0.0);
     }
+    let span = span_of(lo, hi, block);
+    let short = sorted.windows(2).filter(|w| w[1] - w[0] <= 2).count() as f64;
+    let p = (sorted.len() as f64 / span as f64).min(1.0);
+    let chance = 1.0 - (1.0 - p) * (1.0 - p);
+    let (m, share) = (m as f64, short / m as f64);
+    (share, chance, super::binomial::above(share, m, chance))
+}
+
+/// The smallest aligned power of ten, up to `block`, that holds `lo` and `hi`.
+fn span_of(lo: u64, hi: u64, block: u64) -> u64 {
     let mut span = 10u64;
     while span < block && lo / span != hi / span {
         span *= 10;
     }
-    let short = sorted.windows(2).filter(|w| w[1] - w[0] <= 2).count() as f64;
-    let p = (sorted.len() as f64 / span.min(block).max(1) as f64).min(1.0);
-    let chance = 1.0 - (1.0 - p) * (1.0 - p);
-    let (m, share) = (m as f64, short / m as f64);
-    (share, chance, super::binomial::above(share, m, chance))
+    span.min(block).max(1)
+}
+
+/// The share of a range's numbers seen on two days or more if `messages` went to numbers drawn
+/// at random from `span` numbers, evenly over `days` days: a number is on a day with
+/// probability q = 1 − e^(−messages / (span·days)), so P(2+ days | 1+ day). Dense random
+/// traffic returns by collision (5,600 sends over 14 days into 10^4 numbers: 24 %); a market's
+/// users return because they are users.
+pub fn returning_by_chance(messages: f64, span: f64, days: f64) -> f64 {
+    if messages <= 0.0 || span <= 0.0 || days < 2.0 {
+        return 0.0;
+    }
+    let q = -(-messages / (span * days)).exp_m1();
+    let none = (1.0 - q).powf(days);
+    let one = days * q * (1.0 - q).powf(days - 1.0);
+    if 1.0 - none <= 0.0 { 0.0 } else { ((1.0 - none - one) / (1.0 - none)).clamp(0.0, 1.0) }
 }
 
 /// `members`: the range's messages; `sorted`: their distinct national numbers, sorted; `block`:
@@ -123,9 +158,14 @@ pub fn of(members: &[&Row], sorted: &[u64], block: u64, period: (i64, i64), base
         (k / n, lo, hi)
     });
     Character {
+        numbers: days_of.len() as u64,
         novelty: novel as f64 / distinct,
         messages_per_number: members.len() as f64 / distinct,
         returning: days_of.values().filter(|d| d.len() >= 2).count() as f64 / distinct,
+        returning_chance: match (sorted.first(), sorted.last()) {
+            (Some(&lo), Some(&hi)) => returning_by_chance(members.len() as f64, span_of(lo, hi, block) as f64, days.len() as f64),
+            _ => 0.0,
+        },
         active_days: days.len() as u64,
         presence: days.len() as f64 / period_days,
         known: in_baseline as f64 / distinct,
@@ -196,12 +236,17 @@ impl Character {
     /// history, so is one whose traffic is steady rather than a burst (under [`BURST`] of its
     /// numbers new in its busiest 24 hours), active on [`MIN_DAYS`] days or more: a dense
     /// market (an operator's popular block of 10^6), whose users sign up one at a time over the
-    /// weeks. A burst keeps its strength whatever its conversion (attackers fake it), and so
-    /// does a range whose numbers run in sequence.
+    /// weeks; without conversion data, when its numbers come back as users' do
+    /// ([`Character::returns_as_users`]). A burst keeps its strength whatever its conversion
+    /// (attackers fake it), and so does a range whose numbers run in sequence.
     fn cap_without_history(&self, account: Option<f64>) -> Option<(Severity, String, bool)> {
         let (share, chance, score) = self.sequential;
-        if let (true, Some((c, _, hi)), Some(base)) = (self.history, self.conversion, account)
-            && hi >= base
+        // Converting as the account does, or a little under and surely not under half of it
+        // (the interval's lower bound, as for a customer's block): a market of 86 % where the
+        // account's is 92 %. Pumped numbers verify at a few per cent unless faked, and faked
+        // verifications come in bursts or in sequence.
+        if let (true, Some((c, lo, _)), Some(base)) = (self.history, self.conversion, account)
+            && lo >= base * ALERT
             && score < SEQUENTIAL_SCORE
             && self.novelty < BURST
             && self.active_days >= MIN_DAYS
@@ -209,11 +254,33 @@ impl Character {
             return Some((
                 Severity::Low,
                 format!(
-                    "steady traffic, not a burst ({:.0}% of its numbers new in its busiest day, active {} days), converting as the account does ({:.0}%, the account's {:.0}%), numbers no more sequential than chance: a dense market, so at most low",
+                    "steady traffic, not a burst ({:.0}% of its numbers new in its busiest day, active {} days), converting about as the account does ({:.0}%, the account's {:.0}%, not under half of it), numbers no more sequential than chance: a dense market, so at most low",
                     self.novelty * 100.0,
                     self.active_days,
                     c * 100.0,
                     base * 100.0
+                ),
+                true,
+            ));
+        }
+        // No conversion data: steady traffic whose numbers come back on other days far more
+        // often than random numbers would (users log in again; an attacker's numbers return
+        // only by collision in a dense block) is a dense market too.
+        if self.history
+            && (self.conversion.is_none() || account.is_none())
+            && score < SEQUENTIAL_SCORE
+            && self.novelty < BURST
+            && self.active_days >= MIN_DAYS
+            && self.returns_as_users()
+        {
+            return Some((
+                Severity::Low,
+                format!(
+                    "steady traffic, not a burst ({:.0}% of its numbers new in its busiest day, active {} days), {:.0}% of its numbers back on other days ({:.1}% by chance), numbers no more sequential than chance: a dense market's users, so at most low without conversion data",
+                    self.novelty * 100.0,
+                    self.active_days,
+                    self.returning * 100.0,
+                    self.returning_chance * 100.0
                 ),
                 true,
             ));
@@ -234,10 +301,18 @@ impl Character {
         }
     }
 
+    /// Whether its numbers come back on other days as users do, not by chance ([`SOME_RETURN`]).
+    pub fn returns_as_users(&self) -> bool {
+        self.returning >= SOME_RETURN
+            && self.returning >= CHANCE_FOLD * self.returning_chance
+            && super::binomial::above(self.returning, self.numbers as f64, self.returning_chance.max(1e-9)) >= SEQUENTIAL_SCORE
+    }
+
     pub fn metrics(&self, m: &mut BTreeMap<&'static str, f64>) {
         m.insert("novelty", self.novelty);
         m.insert("messages_per_number", self.messages_per_number);
         m.insert("returning_share", self.returning);
+        m.insert("returning_chance", self.returning_chance);
         m.insert("active_days", self.active_days as f64);
         m.insert("presence", self.presence);
         if self.known > 0.0 {
@@ -378,12 +453,71 @@ mod tests {
         assert_eq!(character(&steady(600, 1, 90), &Known::default()).cap(Some(0.9)), None);
         // Steady but not verifying: density decides (a slow attack into the block).
         assert_eq!(character(&steady(600, 14, 2), &Known::default()).cap(Some(0.9)), None);
+        // A little under the account's (86 % where it is 92 %): still a market; under half of
+        // it (40 %, the interval's lower bound under 46 %): density decides.
+        assert_eq!(character(&steady(600, 14, 86), &Known::default()).cap(Some(0.92)).map(|c| (c.0, c.2)), Some((Severity::Low, true)));
+        assert_eq!(character(&steady(600, 14, 40), &Known::default()).cap(Some(0.92)), None);
         // Steady, converting, but its numbers in sequence: density decides.
         let mut seq = steady(600, 14, 90);
         for (i, r) in seq.iter_mut().enumerate() {
             r.national = 29_000_000 + i as u64;
         }
         assert_eq!(character(&seq, &Known::default()).cap(Some(0.9)), None);
+    }
+
+    /// `days` of `per_day` sends to numbers drawn at random (xorshift) from the `span` numbers
+    /// from 29_000_000; every `back`-th send of a day after the first goes to a new number of
+    /// the day before instead (0: none); `conv` converted.
+    fn market(days: i64, per_day: u64, span: u64, back: u64, conv: Option<bool>) -> Vec<Row> {
+        let (mut x, mut v) = (0x9E37_79B9_7F4A_7C15u64, Vec::<Row>::new());
+        for d in 0..days {
+            for i in 0..per_day {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                let national =
+                    if back > 0 && d > 0 && i % back == 0 { v[v.len() + 1 - per_day as usize].national } else { 29_000_000 + x % span };
+                let mut r = row(v.len() as u32, d * DAY + (i * (20 * HOUR as u64) / per_day) as i64, 371, national, 8);
+                r.set_converted(conv);
+                v.push(r);
+            }
+        }
+        v
+    }
+
+    fn of_block(rows: &[Row], block: u64) -> Character {
+        let mut sorted: Vec<u64> = rows.iter().map(|r| r.national).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        of(&rows.iter().collect::<Vec<_>>(), &sorted, block, (0, 14 * DAY - 1), &Known::default(), false)
+    }
+
+    #[test]
+    fn numbers_back_far_above_chance_make_a_steady_range_a_market_without_conversion() {
+        // By chance: 5,600 sends over 14 days into 10^4 numbers come back by collision (24 %);
+        // 840 into 10^6 hardly ever.
+        assert!((returning_by_chance(5600.0, 1e4, 14.0) - 0.237).abs() < 0.01);
+        assert!(returning_by_chance(840.0, 1e6, 14.0) < 0.001);
+        assert_eq!(returning_by_chance(100.0, 1e4, 1.0), 0.0);
+        // A market in an operator's 10^6 block: 50 sends a day for 14 days, one in six to a
+        // user of the day before; no conversion data.
+        let c = of_block(&market(14, 50, 1_000_000, 6, None), 1_000_000);
+        assert!(!c.long_lived() && c.novelty < BURST && c.returning > SOME_RETURN, "{c:?}");
+        assert!(c.returns_as_users());
+        let (sev, why, legit) = c.cap(None).expect("capped");
+        assert_eq!((sev, legit), (Severity::Low, true));
+        assert!(why.contains("back on other days"), "{why}");
+        // Nobody back: density decides (a slow attack into the block).
+        assert_eq!(of_block(&market(14, 50, 1_000_000, 0, None), 1_000_000).cap(None), None);
+        // 400 a day at random into 10^4 numbers: a quarter back, all by collision.
+        let dense = of_block(&market(14, 400, 10_000, 0, None), 10_000);
+        assert!(dense.returning > 0.2 && dense.returning < CHANCE_FOLD * dense.returning_chance, "{dense:?}");
+        assert_eq!(dense.cap(None), None);
+        // Back as users, but conversion known and far under the account's: density decides.
+        assert_eq!(of_block(&market(14, 50, 1_000_000, 6, Some(false)), 1_000_000).cap(Some(0.9)), None);
+        // At the edge: back at 10 % is enough, under it not.
+        let edge = |back| Character { returning: back, ..c };
+        assert!(edge(SOME_RETURN).returns_as_users() && !edge(SOME_RETURN - 0.01).returns_as_users());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //!
 //! A window is anomalous when its new numbers exceed the median + k·MAD of the slice's windows
 //! (every window of the period, those without a new number as 0), by at least `min_new`. A
-//! country first seen after the data's first day has no baseline of its own: from its first
+//! country first seen after the data's first day (or half a day into it) has no baseline of
+//! its own: from its first
 //! to its last day of new numbers it is one window, weighed against the account's usual day
 //! (Twilio's "new destination country" signal; a new market starts with a trickle). What
 //! separates a spike from a TV spot or a press mention, which also brings thousands of new
@@ -239,7 +240,8 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         .collect();
     let account = facts.account_conversion;
     let mut flagged: Vec<(usize, u32, i64, i64, f64, f64)> = Vec::new();
-    // A country first seen after the data's first day (and not in `--baseline`) has no baseline
+    // A country first seen after the data's first day or half a day into it (and not in
+    // `--baseline`) has no baseline
     // of its own: its days are weighed against the account's. From its first day to its last
     // with new numbers, it is one window when its busiest day brings at least `min_new_day` and
     // half the account's usual daily new numbers (a new market starts with a trickle and grows).
@@ -618,7 +620,8 @@ fn busy_span(members: Vec<&Row>, start: i64, usual_day: f64) -> Vec<&Row> {
     members.into_iter().filter(|r| r.ts >= stretch.0 && r.ts <= stretch.1).collect()
 }
 
-/// Countries first seen after the data's first day whose busiest day of new numbers reaches
+/// Countries first seen after the data's first day (or [`FIRST_SEEN_AFTER`] its first send)
+/// whose busiest day of new numbers reaches
 /// `min_day` and half the account's median day (all countries), or whose new numbers, at least
 /// [`ONE_OPERATOR_MIN`], fall [`ONE_OPERATOR`] under one operator prefix (a market's users spread
 /// over its operators; an operator that pays for traffic gets all of it): the country, its
@@ -663,16 +666,21 @@ fn first_seen_countries(
         let e = top.entry(c).or_default();
         *e = e.max(n);
     }
+    let busy = |n: f64| n >= min_day && n >= usual / 2.0;
+    // On the data's first day, a country that starts late is first seen only when that day is
+    // busy itself: a small country's users (two a day) may well start late, and an attack days
+    // later would otherwise make their every send new-country evidence.
+    let late_and_busy =
+        |c: usize, start: i64| start >= data_start + FIRST_SEEN_AFTER && cells.get(&(c, 0, DAY, first_day)).is_some_and(|&n| busy(n));
     per_country
         .into_iter()
-        .filter(|(_, (start, _, _))| *start >= (first_day + 1) * DAY)
+        .filter(|&(c, (start, _, _))| start >= (first_day + 1) * DAY || late_and_busy(c, start))
         .filter_map(|(c, (start, end, busiest))| {
             let all = total.get(&c).copied().unwrap_or(0.0);
             let share = top.get(&c).copied().unwrap_or(0.0) / all.max(1.0);
             let one_operator = (all >= ONE_OPERATOR_MIN && share >= ONE_OPERATOR && !shared_plan(c)).then_some(share);
-            let busy = busiest >= min_day && busiest >= usual / 2.0;
             // Whole days, so that the country's day and operator windows fall inside it.
-            (busy || one_operator.is_some()).then(|| FirstSeen {
+            (busy(busiest) || one_operator.is_some()).then(|| FirstSeen {
                 window: (c, start.div_euclid(DAY) * DAY, (end - 1).div_euclid(DAY) * DAY + DAY),
                 busiest,
                 usual,
@@ -693,6 +701,11 @@ struct FirstSeen {
     /// The share of its new numbers under one operator prefix, when that flagged it.
     one_operator: Option<f64>,
 }
+
+/// A country whose first send comes this long after the data's first (a night and more: a
+/// market of `min_new_day` users a day sends in its every waking hour), and whose first day
+/// is busy, is first seen on the data's first day too (an attack that starts in its evening).
+pub const FIRST_SEEN_AFTER: i64 = 12 * HOUR;
 
 /// A country first seen whose new numbers fall this much under one operator prefix is pumped
 /// (with [`ONE_OPERATOR_MIN`] of them), however few a day.
@@ -935,6 +948,42 @@ mod tests {
                 .iter()
                 .all(|f| f.subject != "BD")
         );
+        // The attack from 20:00 on the data's first day (LV sending since 00:00), into the
+        // next: first seen all the same, its window from the first day. From 08:00, under
+        // `FIRST_SEEN_AFTER`: a country whose users may still be asleep, not judged as new.
+        let late = |hour: i64| {
+            let mut rows = steady(14, 400);
+            let n = rows.len() as u32;
+            for i in 0..1500u64 {
+                let mut r = row(n + i as u32, hour * 3_600_000 + i as i64 * 20_000, 880, 1_880_000_000 + i * 6_007, 10);
+                r.region = *b"BD";
+                rows.push(r);
+            }
+            detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default())
+        };
+        let f = late(20);
+        let bd = f.iter().find(|f| f.subject == "BD" && f.subject_kind == "country").expect("found");
+        assert!(bd.title.contains("a country never sent to before") && bd.severity == Severity::Medium, "{}", bd.title);
+        assert_eq!((bd.start, bd.end, bd.rows.len()), (0, 2 * DAY, 1500));
+        assert!(late(8).iter().all(|f| !f.title.contains("never sent to")));
+        // Two sends from 14:00 on the data's first day (a small country's users), the attack on
+        // day 8: not first seen, and the two are no evidence.
+        let mut rows = steady(14, 400);
+        let n = rows.len() as u32;
+        for (i, (t, national)) in [(14 * 3_600_000, 1_770_000_001u64), (15 * 3_600_000, 1_770_000_002)].into_iter().enumerate() {
+            let mut r = row(n + i as u32, t, 880, national, 10);
+            r.region = *b"BD";
+            rows.push(r);
+        }
+        let n = rows.len() as u32;
+        for i in 0..1500u64 {
+            let mut r = row(n + i as u32, 8 * DAY + 10 * 3_600_000 + i as i64 * 20_000, 880, 1_880_000_000 + i * 6_007, 10);
+            r.region = *b"BD";
+            rows.push(r);
+        }
+        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
+        assert!(f.iter().all(|f| !f.title.contains("never sent to")), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        assert!(f.iter().all(|f| f.rows.iter().all(|&r| r >= n)), "the users' two sends are no evidence");
         // The same country in `--baseline`: not new, and its spike has no history here to beat.
         let base: Vec<Row> = rows.iter().filter(|r| r.region == *b"BD").copied().collect();
         let f = detect(&pumped(), &crate::detect::facts::Facts::of(&pumped()), &Baseline::learn(&base), &Params::default());
