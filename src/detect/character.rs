@@ -17,10 +17,12 @@
 //! company plan, a call centre): at most `low` without conversion data, `info` when its
 //! conversion is known and not below the account's, `low` when it is below but not under half of
 //! it ([`ALERT`]: staff verifying 89 % where the account does 92 %). A range whose traffic is
-//! steady over the period rather than a burst, converting as the account does with numbers no
-//! more sequential than chance, is a dense market (an operator's popular block): at most `low`;
-//! so is one without conversion data whose numbers come back on other days far more often than
-//! numbers drawn at random would ([`returning_by_chance`]): users log in again.
+//! steady over the period rather than a burst, converting as the account does (or near it, its
+//! numbers coming back as users') with numbers no more sequential than chance, is a dense market
+//! (an operator's popular block): at most `low`; so is one without conversion data whose new
+//! numbers arrive day by day and come back on other days far more often than numbers drawn at
+//! random would ([`returning_by_chance`]): users log in again. Without conversion data, a slow
+//! pump into such a block, under about three times its users' numbers, is then `low` too.
 //! Pumped numbers are the attacker's: they are new and do not return, whatever the conversion
 //! says (attackers fake verifications).
 //!
@@ -56,6 +58,9 @@ pub const ALERT: f64 = 0.5;
 pub const SOME_RETURN: f64 = 0.05;
 /// See [`SOME_RETURN`].
 pub const CHANCE_FOLD: f64 = 4.0;
+/// A steady range's busiest day of new numbers is at most this many times its median day
+/// ([`Character::arrivals_fold`]), for the cap without conversion data.
+pub const STEADY_FOLD: f64 = 4.0;
 /// The share of a range's numbers first seen in its busiest 24 hours from which its traffic is a
 /// burst (a pumped range's: nearly all) rather than steady (a market's: a day's share).
 pub const BURST: f64 = 0.5;
@@ -65,6 +70,10 @@ pub const BURST: f64 = 0.5;
 pub struct Character {
     /// Its distinct numbers.
     pub numbers: u64,
+    /// Its busiest day of numbers first seen over its median day (from its first day to its
+    /// last, at least one): a market's users arrive day by day; a burst into a market's block
+    /// arrives in a day, though fewer than the block's users.
+    pub arrivals_fold: f64,
     pub novelty: f64,
     pub messages_per_number: f64,
     pub returning: f64,
@@ -157,8 +166,22 @@ pub fn of(members: &[&Row], sorted: &[u64], block: u64, period: (i64, i64), base
         let (lo, hi) = wilson(k, n, 1.96);
         (k / n, lo, hi)
     });
+    // New numbers a day, from the range's first day to its last.
+    let mut arrivals: BTreeMap<i64, f64> = BTreeMap::new();
+    for &t in first.values() {
+        *arrivals.entry(t.div_euclid(DAY)).or_default() += 1.0;
+    }
+    let arrivals_fold = match (arrivals.keys().next(), arrivals.keys().next_back()) {
+        (Some(&a), Some(&b)) => {
+            let mut per_day: Vec<f64> = (a..=b).map(|d| arrivals.get(&d).copied().unwrap_or(0.0)).collect();
+            let busiest = per_day.iter().copied().fold(0.0, f64::max);
+            busiest / super::new_numbers::median(&mut per_day).max(1.0)
+        }
+        _ => 0.0,
+    };
     Character {
         numbers: days_of.len() as u64,
+        arrivals_fold,
         novelty: novel as f64 / distinct,
         messages_per_number: members.len() as f64 / distinct,
         returning: days_of.values().filter(|d| d.len() >= 2).count() as f64 / distinct,
@@ -234,19 +257,21 @@ impl Character {
     /// Not long-lived. Without history to measure novelty and repetition, a range converting as
     /// the account does, with no more sequential numbers than chance, is at most low. With
     /// history, so is one whose traffic is steady rather than a burst (under [`BURST`] of its
-    /// numbers new in its busiest 24 hours), active on [`MIN_DAYS`] days or more: a dense
-    /// market (an operator's popular block of 10^6), whose users sign up one at a time over the
-    /// weeks; without conversion data, when its numbers come back as users' do
-    /// ([`Character::returns_as_users`]). A burst keeps its strength whatever its conversion
-    /// (attackers fake it), and so does a range whose numbers run in sequence.
+    /// numbers new in its busiest 24 hours), active on [`MIN_DAYS`] days or more, converting as
+    /// the account does or, its numbers coming back as users' do
+    /// ([`Character::returns_as_users`]), not under half of it: a dense market (an operator's
+    /// popular block of 10^6), whose users sign up one at a time over the weeks. Without
+    /// conversion data, so is one whose numbers come back as users' do and arrive day by day
+    /// ([`STEADY_FOLD`]). A burst keeps its strength whatever its conversion (attackers fake
+    /// it), and so does a range whose numbers run in sequence.
     fn cap_without_history(&self, account: Option<f64>) -> Option<(Severity, String, bool)> {
         let (share, chance, score) = self.sequential;
-        // Converting as the account does, or a little under and surely not under half of it
-        // (the interval's lower bound, as for a customer's block): a market of 86 % where the
-        // account's is 92 %. Pumped numbers verify at a few per cent unless faked, and faked
-        // verifications come in bursts or in sequence.
-        if let (true, Some((c, lo, _)), Some(base)) = (self.history, self.conversion, account)
-            && lo >= base * ALERT
+        // Converting as the account does; or a little under and surely not under half of it
+        // (the interval's lower bound, as for a customer's block) when its numbers also come
+        // back as users' do: a market of 86 % where the account's is 92 %, 7-20 % back. A
+        // steady faked-conversion pump's numbers do not come back.
+        if let (true, Some((c, lo, hi)), Some(base)) = (self.history, self.conversion, account)
+            && (hi >= base || lo >= base * ALERT && self.returns_as_users())
             && score < SEQUENTIAL_SCORE
             && self.novelty < BURST
             && self.active_days >= MIN_DAYS
@@ -254,11 +279,12 @@ impl Character {
             return Some((
                 Severity::Low,
                 format!(
-                    "steady traffic, not a burst ({:.0}% of its numbers new in its busiest day, active {} days), converting about as the account does ({:.0}%, the account's {:.0}%, not under half of it), numbers no more sequential than chance: a dense market, so at most low",
+                    "steady traffic, not a burst ({:.0}% of its numbers new in its busiest day, active {} days), converting as the account does or near it with its numbers back on other days ({:.0}%, the account's {:.0}%; {:.0}% back), numbers no more sequential than chance: a dense market, so at most low",
                     self.novelty * 100.0,
                     self.active_days,
                     c * 100.0,
-                    base * 100.0
+                    base * 100.0,
+                    self.returning * 100.0
                 ),
                 true,
             ));
@@ -270,6 +296,7 @@ impl Character {
             && (self.conversion.is_none() || account.is_none())
             && score < SEQUENTIAL_SCORE
             && self.novelty < BURST
+            && self.arrivals_fold <= STEADY_FOLD
             && self.active_days >= MIN_DAYS
             && self.returns_as_users()
         {
@@ -313,6 +340,7 @@ impl Character {
         m.insert("messages_per_number", self.messages_per_number);
         m.insert("returning_share", self.returning);
         m.insert("returning_chance", self.returning_chance);
+        m.insert("arrivals_fold", self.arrivals_fold);
         m.insert("active_days", self.active_days as f64);
         m.insert("presence", self.presence);
         if self.known > 0.0 {
@@ -453,10 +481,9 @@ mod tests {
         assert_eq!(character(&steady(600, 1, 90), &Known::default()).cap(Some(0.9)), None);
         // Steady but not verifying: density decides (a slow attack into the block).
         assert_eq!(character(&steady(600, 14, 2), &Known::default()).cap(Some(0.9)), None);
-        // A little under the account's (86 % where it is 92 %): still a market; under half of
-        // it (40 %, the interval's lower bound under 46 %): density decides.
-        assert_eq!(character(&steady(600, 14, 86), &Known::default()).cap(Some(0.92)).map(|c| (c.0, c.2)), Some((Severity::Low, true)));
-        assert_eq!(character(&steady(600, 14, 40), &Known::default()).cap(Some(0.92)), None);
+        // A little under the account's (86 % where it is 92 %), its numbers never back: a steady
+        // pump faking conversion looks so, density decides.
+        assert_eq!(character(&steady(600, 14, 86), &Known::default()).cap(Some(0.92)), None);
         // Steady, converting, but its numbers in sequence: density decides.
         let mut seq = steady(600, 14, 90);
         for (i, r) in seq.iter_mut().enumerate() {
@@ -513,9 +540,28 @@ mod tests {
         let dense = of_block(&market(14, 400, 10_000, 0, None), 10_000);
         assert!(dense.returning > 0.2 && dense.returning < CHANCE_FOLD * dense.returning_chance, "{dense:?}");
         assert_eq!(dense.cap(None), None);
+        // Back as users and converting a little under the account's (86 % where it is 92 %):
+        // still a market; under half of it (40 %, the lower bound under 46 %): density decides.
+        let converting = |share: u32| {
+            let mut rows = market(14, 50, 1_000_000, 6, None);
+            rows.iter_mut().enumerate().for_each(|(i, r)| r.set_converted(Some((i % 100) < share as usize)));
+            of_block(&rows, 1_000_000).cap(Some(0.92))
+        };
+        assert_eq!(converting(86).map(|c| (c.0, c.2)), Some((Severity::Low, true)));
+        assert_eq!(converting(40), None);
+        // A burst of 300 new numbers in one day into the market's block (fewer than its 580
+        // users, so under half of the numbers, and 20 % of them still back): its arrivals are
+        // not steady, density decides.
+        let mut mixed = market(14, 50, 1_000_000, 6, None);
+        for i in 0..300u64 {
+            mixed.push(row(mixed.len() as u32, 9 * DAY + 2 * HOUR + i as i64 * 30_000, 371, 29_000_000 + i * 3_331 % 1_000_000, 8));
+        }
+        let c = of_block(&mixed, 1_000_000);
+        assert!(c.novelty < BURST && c.returns_as_users() && c.arrivals_fold > STEADY_FOLD, "{c:?}");
+        assert_eq!(c.cap(None), None);
         // Back as users, but conversion known and far under the account's: density decides.
         assert_eq!(of_block(&market(14, 50, 1_000_000, 6, Some(false)), 1_000_000).cap(Some(0.9)), None);
-        // At the edge: back at 10 % is enough, under it not.
+        // At the edge: back at `SOME_RETURN` (5 %) is enough, under it not.
         let edge = |back| Character { returning: back, ..c };
         assert!(edge(SOME_RETURN).returns_as_users() && !edge(SOME_RETURN - 0.01).returns_as_users());
     }

@@ -524,7 +524,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
                 "{country}: {n:.0} new numbers from its first send, a country never sent to before; busiest day {busiest:.0}, the account's usual day {usual_day:.0} new numbers{}",
                 one_operator.map_or(String::new(), |s| format!("; {:.0}% under one operator prefix", s * 100.0))
             );
-            f.signal = "sends to never-seen numbers in a country first seen after the data's first day".into();
+            f.signal = "sends to never-seen numbers in a country first seen after the data's first day (or late on it)".into();
             f.threshold = format!(
                 "busiest day >= {min_day} and >= half the account's usual day, or >= {ONE_OPERATOR_MIN} new numbers, {:.0}% under one operator prefix",
                 ONE_OPERATOR * 100.0
@@ -668,10 +668,20 @@ fn first_seen_countries(
     }
     let busy = |n: f64| n >= min_day && n >= usual / 2.0;
     // On the data's first day, a country that starts late is first seen only when that day is
-    // busy itself: a small country's users (two a day) may well start late, and an attack days
-    // later would otherwise make their every send new-country evidence.
-    let late_and_busy =
-        |c: usize, start: i64| start >= data_start + FIRST_SEEN_AFTER && cells.get(&(c, 0, DAY, first_day)).is_some_and(|&n| busy(n));
+    // busy itself (a small country's users, two a day, may well start late, and an attack days
+    // later would otherwise make their every send new-country evidence), the account has other
+    // days to weigh it against, and the country sends on its later days in the hours it was
+    // silent on the first (a market whose users wake at noon UTC is silent every morning).
+    let silent_from = data_start.div_euclid(HOUR) - first_day * 24;
+    let late_and_busy = |c: usize, start: i64| {
+        let silent = silent_from..(start.div_euclid(HOUR) - first_day * 24);
+        start >= data_start + FIRST_SEEN_AFTER
+            && usual > 0.0
+            && cells.get(&(c, 0, DAY, first_day)).is_some_and(|&n| busy(n))
+            && cells
+                .range((c, 0, HOUR, (first_day + 1) * 24)..(c, 0, HOUR + 1, i64::MIN))
+                .any(|(k, _)| silent.contains(&k.3.rem_euclid(24)))
+    };
     per_country
         .into_iter()
         .filter(|&(c, (start, _, _))| start >= (first_day + 1) * DAY || late_and_busy(c, start))
@@ -703,8 +713,9 @@ struct FirstSeen {
 }
 
 /// A country whose first send comes this long after the data's first (a night and more: a
-/// market of `min_new_day` users a day sends in its every waking hour), and whose first day
-/// is busy, is first seen on the data's first day too (an attack that starts in its evening).
+/// market of `min_new_day` users a day sends in its every waking hour), whose first day is
+/// busy and which sends on later days in the hours it was silent, is first seen on the data's
+/// first day too (an attack that starts in its evening).
 pub const FIRST_SEEN_AFTER: i64 = 12 * HOUR;
 
 /// A country first seen whose new numbers fall this much under one operator prefix is pumped
@@ -914,6 +925,38 @@ mod tests {
     }
 
     #[test]
+    fn a_country_late_on_the_first_day_is_first_seen_when_it_sends_in_its_silent_hours_later() {
+        // Country 0 sends all day, 400 new numbers a day; country 1 from 13:00 on the data's
+        // first day, 400 new numbers a day from 13:00 to 22:00 UTC (a market that wakes at
+        // noon UTC), and in `night` also from 02:00 to 05:00 on later days (an attack that
+        // runs through the night).
+        let cells = |night: bool| {
+            let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
+            for d in 0..14i64 {
+                cells.insert((0, 0, DAY, d), 400.0);
+                cells.insert((1, 0, DAY, d), 400.0);
+                for h in 0..24 {
+                    cells.insert((0, 0, HOUR, d * 24 + h), 400.0 / 24.0);
+                }
+                for h in 13..23 {
+                    cells.insert((1, 0, HOUR, d * 24 + h), 40.0);
+                }
+                if night && d > 0 {
+                    for h in 2..6 {
+                        cells.insert((1, 0, HOUR, d * 24 + h), 40.0);
+                    }
+                }
+            }
+            cells
+        };
+        let seen = |night: bool| first_seen_countries(&cells(night), 0, 150.0, |_| false).iter().map(|f| f.window.0).collect::<Vec<_>>();
+        assert_eq!(seen(false), Vec::<usize>::new(), "silent every morning: a market's hours");
+        assert_eq!(seen(true), vec![1]);
+        // The data from 11:30: 13:00 is under `FIRST_SEEN_AFTER` after its first send.
+        assert!(first_seen_countries(&cells(true), 11 * HOUR + HOUR / 2, 150.0, |_| false).is_empty());
+    }
+
+    #[test]
     fn a_country_never_sent_to_is_weighed_against_the_account() {
         // 1,500 sends to 1,500 numbers of a country first seen on day 8 (a calling code of its own).
         let pumped = || {
@@ -968,20 +1011,20 @@ mod tests {
         assert!(late(8).iter().all(|f| !f.title.contains("never sent to")));
         // Two sends from 14:00 on the data's first day (a small country's users), the attack on
         // day 8: not first seen, and the two are no evidence.
-        let mut rows = steady(14, 400);
-        let n = rows.len() as u32;
+        let mut small = steady(14, 400);
+        let n = small.len() as u32;
         for (i, (t, national)) in [(14 * 3_600_000, 1_770_000_001u64), (15 * 3_600_000, 1_770_000_002)].into_iter().enumerate() {
             let mut r = row(n + i as u32, t, 880, national, 10);
             r.region = *b"BD";
-            rows.push(r);
+            small.push(r);
         }
-        let n = rows.len() as u32;
+        let n = small.len() as u32;
         for i in 0..1500u64 {
             let mut r = row(n + i as u32, 8 * DAY + 10 * 3_600_000 + i as i64 * 20_000, 880, 1_880_000_000 + i * 6_007, 10);
             r.region = *b"BD";
-            rows.push(r);
+            small.push(r);
         }
-        let f = detect(&rows, &crate::detect::facts::Facts::of(&rows), &Baseline::default(), &Params::default());
+        let f = detect(&small, &crate::detect::facts::Facts::of(&small), &Baseline::default(), &Params::default());
         assert!(f.iter().all(|f| !f.title.contains("never sent to")), "{:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
         assert!(f.iter().all(|f| f.rows.iter().all(|&r| r >= n)), "the users' two sends are no evidence");
         // The same country in `--baseline`: not new, and its spike has no history here to beat.
