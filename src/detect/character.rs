@@ -270,11 +270,8 @@ impl Character {
         // (the interval's lower bound, as for a customer's block) when its numbers also come
         // back as users' do: a market of 86 % where the account's is 92 %, 7-20 % back. A
         // steady faked-conversion pump's numbers do not come back.
-        if let (true, Some((c, lo, hi)), Some(base)) = (self.history, self.conversion, account)
+        if let (true, Some((c, lo, hi)), Some(base)) = (self.steady(), self.conversion, account)
             && (hi >= base || lo >= base * ALERT && self.returns_as_users())
-            && score < SEQUENTIAL_SCORE
-            && self.novelty < BURST
-            && self.active_days >= MIN_DAYS
         {
             return Some((
                 Severity::Low,
@@ -292,13 +289,7 @@ impl Character {
         // No conversion data: steady traffic whose numbers come back on other days far more
         // often than random numbers would (users log in again; an attacker's numbers return
         // only by collision in a dense block) is a dense market too.
-        if self.history
-            && (self.conversion.is_none() || account.is_none())
-            && score < SEQUENTIAL_SCORE
-            && self.novelty < BURST
-            && self.arrivals_fold <= STEADY_FOLD
-            && self.active_days >= MIN_DAYS
-            && self.returns_as_users()
+        if self.steady() && (self.conversion.is_none() || account.is_none()) && self.arrivals_fold <= STEADY_FOLD && self.returns_as_users()
         {
             return Some((
                 Severity::Low,
@@ -326,6 +317,12 @@ impl Character {
             )),
             _ => None,
         }
+    }
+
+    /// Steady traffic with history to tell: under [`BURST`] of its numbers new in its busiest 24
+    /// hours, active on [`MIN_DAYS`] days or more, numbers no more sequential than chance.
+    fn steady(&self) -> bool {
+        self.history && self.sequential.2 < SEQUENTIAL_SCORE && self.novelty < BURST && self.active_days >= MIN_DAYS
     }
 
     /// Whether its numbers come back on other days as users do, not by chance ([`SOME_RETURN`]).

@@ -6,10 +6,10 @@
 //!
 //! A window is anomalous when its new numbers exceed the median + k·MAD of the slice's windows
 //! (every window of the period, those without a new number as 0), by at least `min_new`. A
-//! country first seen after the data's first day (or half a day into it) has no baseline of
-//! its own: from its first
-//! to its last day of new numbers it is one window, weighed against the account's usual day
-//! (Twilio's "new destination country" signal; a new market starts with a trickle). What
+//! country first seen after the data's first day (or late on it: [`FIRST_SEEN_AFTER`]) has no
+//! baseline of its own: from its first to its last day of new numbers it is one window, weighed
+//! against the account's usual day (Twilio's "new destination country" signal; a new market
+//! starts with a trickle). What
 //! separates a spike from a TV spot or a press mention, which also brings thousands of new
 //! numbers:
 //! - **concentration**: a surge of real users spreads over every operator as the country's
@@ -240,10 +240,9 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         .collect();
     let account = facts.account_conversion;
     let mut flagged: Vec<(usize, u32, i64, i64, f64, f64)> = Vec::new();
-    // A country first seen after the data's first day or half a day into it (and not in
-    // `--baseline`) has no baseline
-    // of its own: its days are weighed against the account's. From its first day to its last
-    // with new numbers, it is one window when its busiest day brings at least `min_new_day` and
+    // A country first seen after the data's first day or late on it (and not in `--baseline`)
+    // has no baseline of its own: its days are weighed against the account's. From its first
+    // day to its last with new numbers, it is one window when its busiest day brings at least `min_new_day` and
     // half the account's usual daily new numbers (a new market starts with a trickle and grows).
     let mut first_seen = first_seen_countries(&cells, data_start, min_day, |c| calling[c] == 1);
     // A country of `--baseline` is not new.
@@ -620,9 +619,8 @@ fn busy_span(members: Vec<&Row>, start: i64, usual_day: f64) -> Vec<&Row> {
     members.into_iter().filter(|r| r.ts >= stretch.0 && r.ts <= stretch.1).collect()
 }
 
-/// Countries first seen after the data's first day (or [`FIRST_SEEN_AFTER`] its first send)
-/// whose busiest day of new numbers reaches
-/// `min_day` and half the account's median day (all countries), or whose new numbers, at least
+/// Countries first seen after the data's first day (or late on it: [`FIRST_SEEN_AFTER`]) whose
+/// busiest day of new numbers reaches `min_day` and half the account's median day (all countries), or whose new numbers, at least
 /// [`ONE_OPERATOR_MIN`], fall [`ONE_OPERATOR`] under one operator prefix (a market's users spread
 /// over its operators; an operator that pays for traffic gets all of it): the country, its
 /// window, busiest day, the account's median day and that share. `shared_plan(c)`: the
