@@ -419,7 +419,7 @@ fn canonical(store: &Store, rows: &[u32], by_attrs: &DataFrame, countries: &crat
 /// ([`row_groups`]), CSV batches built on a second thread while the writer formats the last one.
 /// `paths`: the inputs' paths, by the store's input number.
 pub fn write_canonical(store: &Store, rows: &[u32], paths: &[String], format: TableFormat, w: &mut dyn std::io::Write) -> PolarsResult<()> {
-    write_batches(store, rows, paths, format, w, BATCH)
+    write_batches(store, rows, paths, format, w, BATCH, ZSTD_LEVEL)
 }
 
 fn write_batches(
@@ -429,6 +429,7 @@ fn write_batches(
     format: TableFormat,
     w: &mut dyn std::io::Write,
     batch: usize,
+    zstd_level: i32,
 ) -> PolarsResult<()> {
     let by_attrs = attrs_frame(store, paths)?;
     let countries = countries_of(store, rows);
@@ -438,13 +439,14 @@ fn write_batches(
     match format {
         TableFormat::Parquet(c) => {
             let compression = match c {
-                Compression::Zstd => ParquetCompression::Zstd(Some(zstd_level()?)),
+                // The level written in no file; only [`row_groups`] compresses.
+                Compression::Zstd => ParquetCompression::Zstd(None),
                 Compression::Snappy => ParquetCompression::Snappy,
                 Compression::Lz4 => ParquetCompression::Lz4Raw,
                 Compression::None => ParquetCompression::Uncompressed,
             };
             let mut writer = ParquetWriter::new(w).with_compression(compression).batched(&schema)?;
-            let layout = row_groups::Layout::of(&mut writer, compression);
+            let layout = row_groups::Layout::of(&mut writer, compression, matches!(c, Compression::Zstd).then_some(zstd_level));
             let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(WORKERS);
             let batches = rows.len().div_ceil(batch);
             row_groups::write_in_order(&mut writer, batches, workers, |k| {
@@ -478,11 +480,11 @@ fn write_batches(
 /// Threads that build and compress Parquet batches at most (each holds two batches' tables).
 const WORKERS: usize = 4;
 
-/// The zstd level of exports: 1. At 9.7M Console rows level 1 wrote 241.8 MB in 9.08-9.09 s,
-/// polars' default (3) 256.9 MB in 10.43-10.47 s (bench/README.md, export).
-fn zstd_level() -> PolarsResult<polars_parquet::write::ZstdLevel> {
-    polars_parquet::write::ZstdLevel::try_new(1)
-}
+/// The zstd level of exports: -3, one of zstd's fast levels, with literals Huffman-coded as at
+/// level 1 ([`row_groups`]). At 9.7M Console rows, interleaved (bench/README.md, export): level
+/// 1 wrote 242.1 MB in 4.74-4.84 s, -3 244.3 MB in 4.53-4.68 s (`scan`: 3.59-3.64 s); -3 without
+/// Huffman-coded literals (what zstd does by itself) 438.2 MB; polars' default (3) 256.9 MB, slower.
+const ZSTD_LEVEL: i32 = -3;
 
 /// Rows a batch: each becomes a Parquet row group; memory holds two batches' tables at a time
 /// (the whole table at once had been 5.8 GB at 10M rows).
@@ -527,7 +529,7 @@ mod tests {
         let paths = vec!["burst.csv.gz".to_string()];
         let write = |batch: usize| {
             let mut out = Vec::new();
-            write_batches(store, &rows, &paths, TableFormat::Csv, &mut out, batch).expect("write");
+            write_batches(store, &rows, &paths, TableFormat::Csv, &mut out, batch, ZSTD_LEVEL).expect("write");
             out
         };
         let whole = write(usize::MAX);
@@ -554,7 +556,7 @@ mod tests {
         let (loaded, all, paths) = spread();
         let store = &loaded.store;
         let by_attrs = attrs_frame(store, &paths).expect("attrs");
-        let compression = ParquetCompression::Zstd(Some(zstd_level().expect("level")));
+        let compression = ParquetCompression::Zstd(Some(polars_parquet::write::ZstdLevel::try_new(1).expect("level")));
         for (rows, batch) in [(&all[..50], 1), (&all[..], 7), (&all[..], 333), (&all[..], usize::MAX), (&all[..0], 333)] {
             let (mut want, countries) = (Vec::new(), countries_of(store, rows));
             let schema = canonical(store, &[], &by_attrs, &countries).expect("schema").schema().clone();
@@ -564,7 +566,7 @@ mod tests {
             }
             writer.finish().expect("finish");
             let mut got = Vec::new();
-            write_batches(store, rows, &paths, TableFormat::Parquet(Compression::Zstd), &mut got, batch).expect("parquet");
+            write_batches(store, rows, &paths, TableFormat::Parquet(Compression::Zstd), &mut got, batch, 1).expect("parquet");
             assert!(got == want, "{} rows in batches of {batch}: {} bytes, polars {}", rows.len(), got.len(), want.len());
         }
     }
@@ -576,7 +578,7 @@ mod tests {
         let (loaded, rows, paths) = spread();
         let store = &loaded.store;
         let mut csv_text = Vec::new();
-        write_batches(store, &rows, &paths, TableFormat::Csv, &mut csv_text, 1000).expect("csv");
+        write_batches(store, &rows, &paths, TableFormat::Csv, &mut csv_text, 1000, ZSTD_LEVEL).expect("csv");
         let mut reader = csv::Reader::from_reader(csv_text.as_slice());
         let want: Vec<Vec<Option<String>>> =
             reader.records().map(|r| r.expect("record").iter().map(|c| (!c.is_empty()).then(|| c.to_string())).collect()).collect();
@@ -585,7 +587,7 @@ mod tests {
             let dir = tempfile::tempdir().expect("tempdir");
             let file = dir.path().join("t.parquet");
             let mut out = std::fs::File::create(&file).expect("create");
-            write_batches(store, &rows, &paths, TableFormat::Parquet(Compression::Zstd), &mut out, batch).expect("parquet");
+            write_batches(store, &rows, &paths, TableFormat::Parquet(Compression::Zstd), &mut out, batch, ZSTD_LEVEL).expect("parquet");
             let (names, got) = read_parquet(&file).expect("read");
             assert_eq!(names, crate::schema::COLUMNS.iter().map(|c| c.name).collect::<Vec<_>>());
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {

@@ -6,14 +6,19 @@
 //! batch and then waited. Here each worker builds its batches, encodes and compresses their
 //! pages (`array_to_columns` and `Compressor`, what polars' own streaming sink runs), and the
 //! writing thread only copies finished pages into the file, batch after batch in input order.
-//! The file is the one the batched writer makes: the same pages, statistics and footer.
+//! The file is the one the batched writer makes: the same pages, statistics and footer; zstd
+//! pages are compressed here ([`zstd_page`]), at a level polars does not offer.
 
 use polars::io::parquet::write::{BatchedWriter, StatisticsOptions, get_encodings};
 use polars::prelude::*;
+use polars_parquet::parquet::CowBuffer;
 use polars_parquet::parquet::error::{ParquetError, ParquetResult};
+use polars_parquet::parquet::page::{CompressedDataPage, CompressedDictPage, Page};
 use polars_parquet::write::{
     CompressedPage, CompressionOptions, Compressor, Encoding, ParquetType, Version, WriteOptions, array_to_columns,
 };
+use zstd::stream::raw::CParameter;
+use zstd::zstd_safe::ParamSwitch;
 
 /// Columns written plain, not offered to polars' dictionary encoding: over [`ALWAYS_TRIED`]
 /// rows it first estimates a column's distinct values (hashing every value) and gives up on
@@ -36,14 +41,18 @@ pub type Encoded = Vec<(u64, Vec<Vec<CompressedPage>>)>;
 pub struct Layout {
     fields: Vec<ParquetType>,
     options: WriteOptions,
+    /// The zstd level of the pages, when zstd: they are compressed here ([`zstd_page`]), since
+    /// polars offers levels 1 to 22 only.
+    zstd: Option<i32>,
 }
 
 impl Layout {
-    pub fn of<W: std::io::Write>(writer: &mut BatchedWriter<W>, compression: ParquetCompression) -> Layout {
+    pub fn of<W: std::io::Write>(writer: &mut BatchedWriter<W>, compression: ParquetCompression, zstd: Option<i32>) -> Layout {
         let compression: CompressionOptions = compression.into();
         Layout {
             fields: writer.parquet_schema().fields().to_vec(),
             options: WriteOptions { statistics: StatisticsOptions::default(), version: Version::V1, compression, data_page_size: None },
+            zstd,
         }
     }
 
@@ -65,8 +74,10 @@ impl Layout {
                 };
                 for pages in array_to_columns(array, field.clone(), self.options, encoding)? {
                     let pages = pages.map(|p| p.map_err(|e| ParquetError::FeatureNotSupported(format!("{e}"))));
-                    let compressed: ParquetResult<Vec<CompressedPage>> =
-                        Compressor::new_from_vec(pages, self.options.compression, Vec::new()).collect();
+                    let compressed: ParquetResult<Vec<CompressedPage>> = match self.zstd {
+                        Some(level) => pages.map(|p| zstd_page(p?, level)).collect(),
+                        None => Compressor::new_from_vec(pages, self.options.compression, Vec::new()).collect(),
+                    };
                     columns.push(compressed?);
                 }
             }
@@ -74,6 +85,43 @@ impl Layout {
         }
         Ok(groups)
     }
+}
+
+thread_local! {
+    /// A zstd context a thread, with its level (polars makes one a page: 0.4 % of the CPU).
+    static ZSTD: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// `page` compressed as one zstd frame at `level` (below 1: zstd's fast levels), as polars'
+/// `Compressor` does it, with Huffman-coded literals at every level.
+fn zstd_page(page: Page, level: i32) -> ParquetResult<CompressedPage> {
+    let input: &[u8] = match &page {
+        Page::Data(p) => p.buffer(),
+        Page::Dict(p) => &p.buffer,
+    };
+    let compressed = ZSTD
+        .with_borrow_mut(|slot| -> std::io::Result<Vec<u8>> {
+            if slot.as_ref().is_none_or(|(l, _)| *l != level) {
+                let mut c = zstd::bulk::Compressor::new(level)?;
+                // zstd turns the Huffman coding of literals off at its fast levels: on, as at level 1.
+                c.set_parameter(CParameter::LiteralCompressionMode(ParamSwitch::Enable))?;
+                *slot = Some((level, c));
+            }
+            let (_, c) = slot.as_mut().expect("set above");
+            c.compress(input)
+        })
+        .map_err(|e| ParquetError::FeatureNotSupported(format!("zstd: {e}")))?;
+    let size = input.len();
+    let codec = polars_parquet::parquet::compression::Compression::Zstd;
+    Ok(match page {
+        Page::Data(p) => {
+            let rows = p.num_rows.ok_or_else(|| ParquetError::FeatureNotSupported("a data page without rows".into()))?;
+            CompressedPage::Data(CompressedDataPage::new(p.header().clone(), CowBuffer::Owned(compressed), codec, size, p.descriptor, rows))
+        }
+        Page::Dict(p) => {
+            CompressedPage::Dict(CompressedDictPage::new(CowBuffer::Owned(compressed), codec, size, p.num_values, p.is_sorted))
+        }
+    })
 }
 
 /// Write `batches` batches, `make(k)` building and encoding batch `k` on one of `workers`
