@@ -247,8 +247,9 @@ WHERE p.last_ts > p.first_ts AND c.cost >= q.floor_day
 --    operator 1000 + those two, by day), against the slice's
 --    median + k·MAD over every window of the period (none as zero; the median of an even count
 --    is the mean of the middle two): a spike has k (8) MADs (at least 1) over the median and
---    min_new_day (150) / min_new_hour (60) more than it, and starts after the data's first day
---    (on it every number is new). A country first seen after the first day is one window from
+--    min_new_day (150) / min_new_hour (60) more than it, and starts 23 hours or more after the
+--    data's first send (on its first day every number is new; an hour's slack for exports whose
+--    first send is minutes after midnight). A country first seen after the first day is one window from
 --    its first to its last day of new numbers when its busiest day has min_new_day and half the
 --    account's median day, or its new numbers (60 or more) fall 90 % under one three-digit
 --    operator prefix (not in +1, whose first digits are area codes). Days before hours, operators before their
@@ -322,7 +323,7 @@ JOIN new_median m ON m.country = c.country AND m.operator = c.operator AND m.wid
 JOIN new_mad d ON d.country = c.country AND d.operator = c.operator AND d.width = c.width
 CROSS JOIN period p
 WHERE c.n > m.med + w.k * greatest(d.mad, 1) AND c.n - m.med >= w.min_new
-  AND c.idx * w.ms >= p.first_ts + 86400000;
+  AND c.idx * w.ms >= p.first_ts + 82800000;
 
 -- Countries first seen after the data's first day.
 CREATE OR REPLACE VIEW new_countries AS

@@ -269,6 +269,21 @@ fn the_sql_finds_a_trickle_under_the_daily_floor_over_the_period_as_scan_does() 
     }
 }
 
+#[test]
+fn the_sql_judges_the_second_day_of_data_starting_after_midnight_as_scan_does() {
+    let Some(py) = crate::util::python_with("duckdb") else { return };
+    // The account's first send is at 00:59:53 (seed 31), and on the second day 1,000 sends go to
+    // fresh numbers under one British operator prefix, about 40 an hour: a day spike, on a day
+    // with 23 hours of history before it, which scan and both dialects judge.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (expected, out) =
+        simulated(dir.path(), "31", "operator-spread:country=GB,messages=1000,start=2024-03-02T00:00:00Z,hours=24,conversion=0");
+    assert!(expected.contains(&("new-numbers".into(), "+44747".into(), "spike".into())), "{expected:?}");
+    for sql in DIALECTS {
+        assert_eq!(sql_flags(&run_sql(&py, sql, &out)), expected, "{sql}");
+    }
+}
+
 /// Fourteen days of a simulated account (400 OTP a day) with `scenario`, in `dir`: what `scan`
 /// flags with its verifications, and the directory `export` wrote the canonical table to.
 fn simulated(dir: &Path, seed: &str, scenario: &str) -> (Flagged, std::path::PathBuf) {
