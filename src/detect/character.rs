@@ -71,8 +71,10 @@ pub struct Character {
     /// Its distinct numbers.
     pub numbers: u64,
     /// Its busiest day of numbers first seen over its median day (from its first day to its
-    /// last, at least one): a market's users arrive day by day; a burst into a market's block
-    /// arrives in a day, though fewer than the block's users.
+    /// last, at least one), each day's fold divided by its country's (numbering plan's) that
+    /// day when above 1: a market's users arrive day by day, and a holiday or a TV spot brings
+    /// new users to every block of the country alike; a burst into a market's block arrives
+    /// in a day, though fewer than the block's users, and in that block.
     pub arrivals_fold: f64,
     pub novelty: f64,
     pub messages_per_number: f64,
@@ -139,8 +141,17 @@ pub fn returning_by_chance(messages: f64, span: f64, days: f64) -> f64 {
 
 /// `members`: the range's messages; `sorted`: their distinct national numbers, sorted; `block`:
 /// the range's size; `period`: the first and last message of the data; `baseline`: numbers of
-/// the `--baseline` period (`has_baseline`: one was given).
-pub fn of(members: &[&Row], sorted: &[u64], block: u64, period: (i64, i64), baseline: &Known, has_baseline: bool) -> Character {
+/// the `--baseline` period (`has_baseline`: one was given); `plan_days`: new numbers per day
+/// (the day's number since 1970) in the range's numbering plan (empty: not known).
+pub fn of(
+    members: &[&Row],
+    sorted: &[u64],
+    block: u64,
+    period: (i64, i64),
+    baseline: &Known,
+    has_baseline: bool,
+    plan_days: &BTreeMap<i64, f64>,
+) -> Character {
     let mut days_of: Map<u64, Set<i64>> = Map::default();
     let mut first: Map<u64, i64> = Map::default();
     let mut days: Set<i64> = Set::default();
@@ -173,9 +184,11 @@ pub fn of(members: &[&Row], sorted: &[u64], block: u64, period: (i64, i64), base
     }
     let arrivals_fold = match (arrivals.keys().next(), arrivals.keys().next_back()) {
         (Some(&a), Some(&b)) => {
-            let mut per_day: Vec<f64> = (a..=b).map(|d| arrivals.get(&d).copied().unwrap_or(0.0)).collect();
-            let busiest = per_day.iter().copied().fold(0.0, f64::max);
-            busiest / super::new_numbers::median(&mut per_day).max(1.0)
+            let days_of = |m: &BTreeMap<i64, f64>| -> Vec<f64> { (a..=b).map(|d| m.get(&d).copied().unwrap_or(0.0)).collect() };
+            let (per_day, plan) = (days_of(&arrivals), days_of(plan_days));
+            let usual = super::new_numbers::median(&mut per_day.clone()).max(1.0);
+            let plan_usual = super::new_numbers::median(&mut plan.clone()).max(1.0);
+            per_day.iter().zip(&plan).map(|(n, p)| n / usual / (p / plan_usual).max(1.0)).fold(0.0, f64::max)
         }
         _ => 0.0,
     };
@@ -389,7 +402,7 @@ mod tests {
         let mut sorted: Vec<u64> = rows.iter().map(|r| r.national).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        of(&rows.iter().collect::<Vec<_>>(), &sorted, 1000, (0, days * DAY - 1), baseline, !baseline.is_empty())
+        of(&rows.iter().collect::<Vec<_>>(), &sorted, 1000, (0, days * DAY - 1), baseline, !baseline.is_empty(), &BTreeMap::new())
     }
 
     #[test]
@@ -513,7 +526,7 @@ mod tests {
         let mut sorted: Vec<u64> = rows.iter().map(|r| r.national).collect();
         sorted.sort_unstable();
         sorted.dedup();
-        of(&rows.iter().collect::<Vec<_>>(), &sorted, block, (0, 14 * DAY - 1), &Known::default(), false)
+        of(&rows.iter().collect::<Vec<_>>(), &sorted, block, (0, 14 * DAY - 1), &Known::default(), false, &BTreeMap::new())
     }
 
     #[test]
@@ -561,6 +574,33 @@ mod tests {
         // At the edge: back at `SOME_RETURN` (5 %) is enough, under it not.
         let edge = |back| Character { returning: back, ..c };
         assert!(edge(SOME_RETURN).returns_as_users() && !edge(SOME_RETURN - 0.01).returns_as_users());
+    }
+
+    #[test]
+    fn a_holiday_across_the_country_is_not_a_burst_into_one_block() {
+        // A market block (50 sends a day, one in six to a user of the day before) and, on day 9,
+        // 250 more new users: 5x its usual day.
+        let mut rows = market(14, 50, 1_000_000, 6, None);
+        for i in 0..250u64 {
+            rows.push(row(rows.len() as u32, 9 * DAY + 2 * HOUR + i as i64 * 200_000, 371, 29_000_000 + (i * 7_919 + 13) % 1_000_000, 8));
+        }
+        let mut sorted: Vec<u64> = rows.iter().map(|r| r.national).collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let with = |plan: &BTreeMap<i64, f64>| {
+            of(&rows.iter().collect::<Vec<_>>(), &sorted, 1_000_000, (0, 14 * DAY - 1), &Known::default(), false, plan)
+        };
+        let country = |holiday: f64| (0..14).map(|d| (d, if d == 9 { holiday } else { 1_000.0 })).collect::<BTreeMap<i64, f64>>();
+        // The country flat that day: a burst into the block, density decides.
+        let alone = with(&country(1_000.0));
+        assert!(alone.arrivals_fold > STEADY_FOLD && alone.cap(None).is_none(), "{alone:?}");
+        assert_eq!(with(&BTreeMap::new()).arrivals_fold, alone.arrivals_fold, "no plan tally: no discount");
+        // The whole country 5x that day (a holiday): the block's new users are the country's.
+        let holiday = with(&country(5_000.0));
+        assert!(holiday.arrivals_fold <= STEADY_FOLD, "{holiday:?}");
+        assert_eq!(holiday.cap(None).map(|c| (c.0, c.2)), Some((Severity::Low, true)));
+        // The country 1.5x: not enough to explain the block's 5x and more.
+        assert!(with(&country(1_500.0)).arrivals_fold > STEADY_FOLD);
     }
 
     #[test]

@@ -19,11 +19,17 @@
 //! a trickle of a few sends a day to a country nobody verifies in is under the daily floor every
 //! day, and far beyond chance over two weeks.
 //!
+//! A window is medium only if its numbers first seen in it are an excess too, against what its
+//! new numbers that verified predict at the slice's usual conversion of new numbers
+//! ([`NewNumbers`]): a few numbers that send many times and verify (test SIMs on working days)
+//! set the sends' usual rate, and an ordinary weekend of the slice's users is then an excess of
+//! sends, not of new numbers.
+//!
 //! Evidence is message-level: the window's unverified sends to numbers first seen in it that
 //! never verified, delivered or not (an attack's undelivered sends are billed too; a failed send
 //! asked for again is a user waiting for a code). Known customers' numbers are never evidence.
 
-use super::baseline::{Baseline, Judged, country_code, country_name, judged, operator};
+use super::baseline::{Baseline, Judged, Known, country_code, country_name, judged, operator};
 use super::country_ids::CountryIds;
 use super::{CallingCodes, Code, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
@@ -218,11 +224,12 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     let (every, ids) = by_row.get_or_init(|| CountryIds::of(rows));
     let flagged_here = |e: usize| countries.get(every.codes[e]).is_some_and(|c| flagged_country[c]);
     let codes = CallingCodes::of(ids.rows_of(rows, every, flagged_here).map(|(_, r)| r.calling_code));
-    let mut first_seen: Map<(u16, u64), (i64, u32)> = Map::default();
+    // Each number's first send, its sends, and its slice (country slot, or none; operator).
+    let mut first_seen: FirstSeen = Map::default();
     let mut verified: Set<(u16, u64)> = Set::default();
     for (_, r) in ids.rows_of(rows, every, |e| ids.may_have(e, &codes)).filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
         let k = (r.calling_code, r.national);
-        let f = first_seen.entry(k).or_insert((r.ts, 0));
+        let f = first_seen.entry(k).or_insert_with(|| (r.ts, 0, countries.get(r.country()), operator(r)));
         f.0 = f.0.min(r.ts);
         f.1 += 1;
         if r.converted() == Some(true) {
@@ -273,12 +280,15 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
                 && hot[i].as_ref().is_none_or(|h| h.prefixes.contains(&prefix(r, h.digits)))
                 && !verified.contains(&k)
                 && !known.contains(k.0, k.1)
-                && first_seen.get(&k).is_some_and(|&(t, sends)| t >= start && (judged(r) || (failed_too && sends == 1)))
+                && first_seen.get(&k).is_some_and(|&(t, sends, _, _)| t >= start && (judged(r) || (failed_too && sends == 1)))
             {
                 evidence[i].push(r);
             }
         }
     }
+    let new_numbers = NewNumbers::of(&first_seen, &verified, known, facts.start);
+    let checks: Vec<Option<NewCheck>> =
+        flagged.iter().enumerate().map(|(i, f)| if i >= period_from { None } else { new_numbers.check(f.0, f.1, f.2) }).collect();
     let mut out: Vec<Finding> = flagged
         .into_iter()
         .zip(evidence)
@@ -353,7 +363,124 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
         })
         .collect();
     together(&mut out, strong_score, strong_excess);
+    for (f, check) in out.iter_mut().zip(checks) {
+        let Some(c) = check else { continue };
+        let (excess, s) = (c.unverified - c.expected, score(c.unverified, c.expected));
+        f.metrics.insert("new_numbers_verified", c.verified);
+        f.metrics.insert("new_numbers_unverified", c.unverified);
+        f.metrics.insert("expected_new_unverified", c.expected);
+        f.metrics.insert("new_number_conversion", c.rate);
+        // Only where the new numbers show no excess at all (not even at the flagging floor): a
+        // window's resends make its sends' score higher than its numbers'.
+        if f.severity >= Severity::Medium && (s < min_score || excess < min_excess) {
+            f.severity = Severity::Low;
+            f.note = format!(
+                "its numbers first seen in the {} verified as the slice's new numbers usually do ({:.0} of {:.0} never verified where {:.0} were expected at {:.0}%): the unverified sends are repeat sends to numbers seen before (a few numbers sending many times, as test SIMs do, can make the usual conversion), so at most low",
+                window_label(f.start, f.end),
+                c.unverified,
+                c.unverified + c.verified,
+                c.expected,
+                c.rate * 100.0
+            );
+        }
+    }
     out
+}
+
+/// Each number's (calling code, national number) first send, its sends, and its slice (country
+/// slot, or none; operator).
+type FirstSeen = Map<(u16, u64), (i64, u32, Option<usize>, u32)>;
+
+/// New numbers of each slice by hour, verified or never, and each slice's usual conversion of
+/// them: the second test a window passes to be medium. The send-level test weighs every send;
+/// a few numbers that send many times and verify (test SIMs on working days) make a slice's
+/// usual day convert at 97 %, and an ordinary Sunday of its users at 90 % is then an "excess".
+/// The numbers first seen in a window are what its evidence is made of: they must not verify
+/// as the slice's new numbers usually do.
+struct NewNumbers {
+    /// (slice, hour) -> (verified, never verified) numbers first seen in that hour.
+    hours: BTreeMap<(Slice, i64), (f64, f64)>,
+    /// Each slice's usual conversion of its new numbers (see [`NewNumbers::of`]).
+    rates: Map<Slice, f64>,
+    first_day: i64,
+}
+
+/// A window's new numbers: verified, never verified, the expected never verified, the rate.
+#[derive(Debug, Clone, Copy)]
+struct NewCheck {
+    verified: f64,
+    unverified: f64,
+    expected: f64,
+    rate: f64,
+}
+
+/// A day's new numbers needed for its rate to count, and the days needed.
+const NEW_DAY_MIN: f64 = 20.0;
+const NEW_DAYS: usize = 3;
+
+impl NewNumbers {
+    /// `first_seen`: each number's first send and slice; numbers known before the period are
+    /// not new. A slice's usual rate is the upper quartile of its days' (the data's first day
+    /// left out: every number is new on it; days of 20 new numbers or more, 3 days at least):
+    /// an attack over half the period lowers the median, and a lower rate would expect more
+    /// unverified numbers of the attack's own window. Rates at `ALERT_RATE` or less measure
+    /// nothing. An operator slice without a rate takes its country's.
+    fn of(first_seen: &FirstSeen, verified: &Set<(u16, u64)>, known: &Known, start: i64) -> NewNumbers {
+        let first_day = start.div_euclid(DAY);
+        let mut hours: BTreeMap<(Slice, i64), (f64, f64)> = BTreeMap::new();
+        for (k, &(t, _, country, op)) in first_seen {
+            let Some(country) = country else { continue };
+            if known.contains(k.0, k.1) {
+                continue;
+            }
+            let v = verified.contains(k);
+            for slice in std::iter::once(Slice { country, operator: 0 }).chain((op != 0).then_some(Slice { country, operator: op })) {
+                let e = hours.entry((slice, t.div_euclid(HOUR))).or_default();
+                if v { e.0 += 1.0 } else { e.1 += 1.0 }
+            }
+        }
+        let mut days: BTreeMap<(Slice, i64), (f64, f64)> = BTreeMap::new();
+        for (&(slice, h), &(v, u)) in &hours {
+            let d = h.div_euclid(24);
+            if d != first_day {
+                let e = days.entry((slice, d)).or_default();
+                e.0 += v;
+                e.1 += u;
+            }
+        }
+        let mut per_slice: BTreeMap<Slice, Vec<f64>> = BTreeMap::new();
+        for (&(slice, _), &(v, u)) in &days {
+            if v + u >= NEW_DAY_MIN {
+                per_slice.entry(slice).or_default().push(v / (v + u));
+            }
+        }
+        let mut rates: Map<Slice, f64> = Map::default();
+        for (slice, mut r) in per_slice {
+            if r.len() >= NEW_DAYS {
+                r.sort_by(f64::total_cmp);
+                let q = r[(3 * r.len()) / 4];
+                if q > ALERT_RATE {
+                    rates.insert(slice, q);
+                }
+            }
+        }
+        NewNumbers { hours, rates, first_day }
+    }
+
+    /// The check of a window of `slice` from `start` to `end`; None where it cannot be made (no
+    /// usual rate, or the data's first day).
+    fn check(&self, slice: Slice, start: i64, end: i64) -> Option<NewCheck> {
+        if start.div_euclid(DAY) == self.first_day {
+            return None;
+        }
+        let rate = self.rates.get(&slice).or_else(|| self.rates.get(&Slice { country: slice.country, operator: 0 })).copied()?;
+        let (mut verified, mut unverified) = (0.0, 0.0);
+        for (_, &(v, u)) in self.hours.range((slice, start.div_euclid(HOUR))..(slice, end.div_euclid(HOUR))) {
+            verified += v;
+            unverified += u;
+        }
+        Some(NewCheck { verified, unverified, expected: expected(verified, rate), rate })
+    }
 }
 
 /// Every window's cells (sends, unverified) per slice, each slice's first judged row, and the
@@ -916,6 +1043,95 @@ mod tests {
             r
         }));
         assert!(detect(&spike, &crate::detect::facts::Facts::of(&spike), &Baseline::default(), &Params::default()).is_empty());
+    }
+
+    #[test]
+    fn test_sims_that_make_the_usual_conversion_do_not_make_a_weekend_an_excess() {
+        // 14 days of users (1,000 a day to fresh numbers, 90 % verified) and, on days 0-4 and
+        // 7-11, 60 test SIMs sending 80 times a day, all verified: the median day converts at
+        // 98 %, so a weekend day's 100 unverified against its 900 verified is an excess of sends.
+        let sims = |rows: &mut Vec<Row>| {
+            for d in (0..14i64).filter(|d| d % 7 < 5) {
+                for s in 0..60u64 {
+                    for k in 0..80i64 {
+                        let mut r = row(rows.len() as u32, d * DAY + 9 * HOUR + k * 300_000 + s as i64 * 1_000, 371, 29_990_000 + s, 8);
+                        r.set_country(Some(*b"LV"));
+                        r.set_converted(Some(true));
+                        rows.push(r);
+                    }
+                }
+            }
+        };
+        let scan = |rows: &[Row]| detect(rows, &crate::detect::facts::Facts::of(rows), &Baseline::default(), &Params::default());
+        let mut rows = legit(14, 1_000, 0.9, 5);
+        sims(&mut rows);
+        let f = scan(&rows);
+        let weekend: Vec<&Finding> = f.iter().filter(|f| f.subject_kind == "country" && f.start.div_euclid(DAY) % 7 >= 5).collect();
+        assert!(!weekend.is_empty(), "the send-level test flags the weekend: {:?}", f.iter().map(|f| &f.title).collect::<Vec<_>>());
+        for w in &weekend {
+            // Its new numbers verified at the usual 90 %: at most low, and the finding says why.
+            assert_eq!(w.severity, Severity::Low, "{} {:?}", w.title, w.metrics);
+            assert!(w.note.contains("verified as the slice's new numbers usually do"), "{}", w.note);
+            let (u, e) = (w.metrics["new_numbers_unverified"], w.metrics["expected_new_unverified"]);
+            assert!(score(u, e) < 25.0 || u - e < 20.0, "{u} against {e}");
+        }
+        // The same account with 300 unverified sends to fresh numbers on day 12 (a Saturday):
+        // the new numbers are an excess too, medium.
+        let n = rows.len() as u32;
+        rows.extend(attack(12, 300, n));
+        let f = scan(&rows);
+        let day = f.iter().find(|f| f.subject_kind == "country" && f.start == 12 * DAY && f.end == 13 * DAY).expect("the attack's day");
+        assert_eq!(day.severity, Severity::Medium, "{} {:?} {}", day.title, day.metrics, day.note);
+        assert!(day.metrics["new_numbers_unverified"] - day.metrics["expected_new_unverified"] >= 250.0, "{:?}", day.metrics);
+        // Without the SIMs nothing is flagged at all on the weekends (the users' own rate).
+        let plain = legit(14, 1_000, 0.9, 5);
+        assert!(scan(&plain).iter().all(|f| f.severity < Severity::Medium));
+    }
+
+    #[test]
+    fn the_usual_conversion_of_new_numbers_is_the_upper_quartile_of_days() {
+        // Five days of 100 new numbers: four at 90 % and one at 10 % (an attack's day), plus the
+        // data's first day at 10 % (left out). The quartile is 90 %; days under 20 numbers and
+        // a slice under three days have none; a rate at `ALERT_RATE` or less measures nothing.
+        let slice = |country| Slice { country, operator: 0 };
+        let mut first_seen = Map::default();
+        let mut verified = Set::default();
+        let mut add = |country: usize, day: i64, n: u64, v: u64| {
+            for i in 0..n {
+                let k = (371u16, 20_000_000 + country as u64 * 1_000_000 + day as u64 * 1_000 + i);
+                first_seen.insert(k, (day * DAY + HOUR, 1u32, Some(country), 0u32));
+                if i < v {
+                    verified.insert(k);
+                }
+            }
+        };
+        for (d, v) in [(0, 10), (1, 90), (2, 90), (3, 10), (4, 90), (5, 90)] {
+            add(0, d, 100, v);
+        }
+        for d in 0..6 {
+            add(1, d, 19, 19);
+        }
+        for d in 1..3 {
+            add(2, d, 100, 90);
+        }
+        for d in 1..6 {
+            add(3, d, 100, 30);
+        }
+        let nn = NewNumbers::of(&first_seen, &verified, &Known::default(), 0);
+        assert_eq!(nn.rates.get(&slice(0)), Some(&0.9));
+        for c in 1..4 {
+            assert_eq!(nn.rates.get(&slice(c)), None, "country {c}");
+            assert!(nn.check(slice(c), 3 * DAY, 4 * DAY).is_none());
+        }
+        let c = nn.check(slice(0), 3 * DAY, 4 * DAY).expect("a rate");
+        assert_eq!((c.verified, c.unverified), (10.0, 90.0));
+        assert!((c.expected - 10.0 / 9.0).abs() < 1e-9, "{c:?}");
+        // The data's first day is not checked: every number is new on it.
+        assert!(nn.check(slice(0), 0, DAY).is_none());
+        // A number known before the period is not new.
+        let known = Known::of(first_seen.keys().copied().filter(|k| k.1 % 1_000 < 50));
+        let c = NewNumbers::of(&first_seen, &verified, &known, 0).check(slice(0), 3 * DAY, 4 * DAY).expect("a rate");
+        assert_eq!(c.unverified + c.verified, 50.0);
     }
 
     #[test]

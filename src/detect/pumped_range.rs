@@ -68,6 +68,10 @@ impl Candidate {
     }
 }
 
+const DAY: i64 = 86_400_000;
+/// The longest period whose new numbers are tallied by day for the plans' arrivals.
+const MAX_TALLY_DAYS: usize = 1 << 14;
+
 /// Longest run of consecutive numbers in a sorted, deduplicated list.
 pub fn longest_run(sorted: &[u64]) -> u64 {
     let (mut best, mut cur) = (0u64, 0u64);
@@ -187,7 +191,22 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     spans.sort_unstable();
     let codes = CallingCodes::of(accepted.iter().map(|c| c.cc));
     let mut member_lists: Vec<Vec<&Row>> = vec![Vec::new(); accepted.len()];
-    for r in rows.iter().filter(|r| r.nlen > 0 && codes.has(r)) {
+    // New numbers a day in each accepted range's numbering plan, in the same pass: a holiday
+    // brings new users to every block of a country alike (see `Character::arrivals_fold`).
+    let mut plans: Vec<(u16, u8)> = accepted.iter().map(|c| (c.cc, c.nlen)).collect();
+    plans.sort_unstable();
+    plans.dedup();
+    let first_day = facts.start.div_euclid(DAY);
+    // (Not over a span of centuries, which a hostile export can claim: no tally, no discount.)
+    let days = usize::try_from(facts.end.div_euclid(DAY) - first_day + 1).ok().filter(|&d| d <= MAX_TALLY_DAYS).unwrap_or(0);
+    let mut plan_new: Vec<Vec<f64>> = vec![vec![0.0; days]; plans.len()];
+    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
+        if numbers.is_first.get(i)
+            && let Ok(p) = plans.binary_search(&(r.calling_code, r.nlen))
+            && let Some(n) = usize::try_from(r.ts.div_euclid(DAY) - first_day).ok().and_then(|d| plan_new[p].get_mut(d))
+        {
+            *n += 1.0;
+        }
         let key = pack(r.calling_code, r.nlen, r.national);
         let at = spans.partition_point(|s| s.0 <= key);
         if let Some(&(_, last, i)) = at.checked_sub(1).map(|j| &spans[j])
@@ -209,7 +228,11 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             distinct.sort_unstable();
             distinct.dedup();
             let run = longest_run(&distinct);
-            let ch = character::of(&members, &distinct, div, period, &base.numbers, !base.is_empty());
+            let plan_days: BTreeMap<i64, f64> = plans
+                .binary_search(&(c.cc, c.nlen))
+                .map(|p| plan_new[p].iter().enumerate().map(|(d, &n)| (first_day + d as i64, n)).collect())
+                .unwrap_or_default();
+            let ch = character::of(&members, &distinct, div, period, &base.numbers, !base.is_empty(), &plan_days);
             // Evidence: the range's sends while it was pumped, not its ordinary traffic of
             // other days (a legit user whose number is in the block), nor sends to numbers known
             // before the period (the baseline's, or verified earlier: known customers).
