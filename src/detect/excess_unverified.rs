@@ -402,6 +402,8 @@ struct NewNumbers {
     hours: BTreeMap<(Slice, i64), (f64, f64)>,
     /// Each slice's usual conversion of its new numbers (see [`NewNumbers::of`]).
     rates: Map<Slice, f64>,
+    /// (slice, day) -> (verified, never verified) new numbers, the data's first day left out.
+    days: BTreeMap<(Slice, i64), (f64, f64)>,
     first_day: i64,
 }
 
@@ -464,7 +466,22 @@ impl NewNumbers {
                 }
             }
         }
-        NewNumbers { hours, rates, first_day }
+        NewNumbers { hours, rates, days, first_day }
+    }
+
+    /// A slice without a usual rate of its own days (a small country: a few new numbers a day):
+    /// its new numbers pooled over the days outside the window, when there are
+    /// `NEW_DAY_MIN`·`NEW_DAYS` of them (a term start's students in a country of returning users
+    /// converting at 98 %).
+    fn pooled(&self, slice: Slice, start: i64, end: i64) -> Option<f64> {
+        let (from, to) = (start.div_euclid(DAY), (end - 1).div_euclid(DAY));
+        let (v, u) = self
+            .days
+            .range((slice, i64::MIN)..=(slice, i64::MAX))
+            .filter(|((_, d), _)| *d < from || *d > to)
+            .fold((0.0, 0.0), |a, (_, &(v, u))| (a.0 + v, a.1 + u));
+        let rate = v / (v + u).max(1.0);
+        (v + u >= NEW_DAY_MIN * NEW_DAYS as f64 && rate > ALERT_RATE).then_some(rate)
     }
 
     /// The check of a window of `slice` from `start` to `end`; None where it cannot be made (no
@@ -473,7 +490,14 @@ impl NewNumbers {
         if start.div_euclid(DAY) == self.first_day {
             return None;
         }
-        let rate = self.rates.get(&slice).or_else(|| self.rates.get(&Slice { country: slice.country, operator: 0 })).copied()?;
+        let country = Slice { country: slice.country, operator: 0 };
+        let rate = self
+            .rates
+            .get(&slice)
+            .or_else(|| self.rates.get(&country))
+            .copied()
+            .or_else(|| self.pooled(slice, start, end))
+            .or_else(|| self.pooled(country, start, end))?;
         let (mut verified, mut unverified) = (0.0, 0.0);
         for (_, &(v, u)) in self.hours.range((slice, start.div_euclid(HOUR))..(slice, end.div_euclid(HOUR))) {
             verified += v;
@@ -1092,7 +1116,8 @@ mod tests {
     fn the_usual_conversion_of_new_numbers_is_the_upper_quartile_of_days() {
         // Five days of 100 new numbers: four at 90 % and one at 10 % (an attack's day), plus the
         // data's first day at 10 % (left out). The quartile is 90 %; days under 20 numbers and
-        // a slice under three days have none; a rate at `ALERT_RATE` or less measures nothing.
+        // a slice under three days have no quartile; a rate at `ALERT_RATE` or less measures
+        // nothing.
         let slice = |country| Slice { country, operator: 0 };
         let mut first_seen = Map::default();
         let mut verified = Set::default();
@@ -1121,8 +1146,14 @@ mod tests {
         assert_eq!(nn.rates.get(&slice(0)), Some(&0.9));
         for c in 1..4 {
             assert_eq!(nn.rates.get(&slice(c)), None, "country {c}");
-            assert!(nn.check(slice(c), 3 * DAY, 4 * DAY).is_none());
         }
+        // Without a rate of their days: the new numbers outside the window pooled, 60 or more
+        // (country 1: 19 a day on days 1-2 and 4-5, 76; country 2: 200), not at `ALERT_RATE`
+        // or less (country 3: 30 %).
+        assert_eq!(nn.check(slice(1), 3 * DAY, 4 * DAY).map(|c| c.rate), Some(1.0));
+        assert_eq!(nn.check(slice(1), 2 * DAY, 5 * DAY).map(|c| c.rate), None, "38 outside the window");
+        assert_eq!(nn.check(slice(2), 3 * DAY, 4 * DAY).map(|c| c.rate), Some(0.9));
+        assert!(nn.check(slice(3), 3 * DAY, 4 * DAY).is_none());
         let c = nn.check(slice(0), 3 * DAY, 4 * DAY).expect("a rate");
         assert_eq!((c.verified, c.unverified), (10.0, 90.0));
         assert!((c.expected - 10.0 / 9.0).abs() < 1e-9, "{c:?}");

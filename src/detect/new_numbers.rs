@@ -525,14 +525,24 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             legit_like,
             ..Finding::over(id, kind, subject, &members)
         };
-        if let Some(&FirstSeen { busiest, usual: usual_day, one_operator, .. }) = first_seen.iter().find(|f| f.window == (c, start, end)) {
+        if let Some(&FirstSeen { busiest, usual: usual_day, one_operator, together, .. }) =
+            first_seen.iter().find(|f| f.window == (c, start, end))
+        {
             f.title = format!(
-                "{country}: {n:.0} new numbers from its first send, a country never sent to before; busiest day {busiest:.0}, the account's usual day {usual_day:.0} new numbers{}",
+                "{country}: {n:.0} new numbers from its first send, a country never sent to before; busiest day {busiest:.0}{}, the account's usual day {usual_day:.0} new numbers{}",
+                if together > 1 {
+                    format!(" with the {} other countries first seen within a day of it", together - 1)
+                } else {
+                    String::new()
+                },
                 one_operator.map_or(String::new(), |s| format!("; {:.0}% under one operator prefix", s * 100.0))
             );
+            if together > 1 {
+                f.metrics.insert("countries_first_seen_together", together as f64);
+            }
             f.signal = "sends to never-seen numbers in a country first seen after the data's first day (or late on it)".into();
             f.threshold = format!(
-                "busiest day >= {min_day} and >= half the account's usual day, or >= {ONE_OPERATOR_MIN} new numbers, {:.0}% under one operator prefix",
+                "busiest day >= {min_day} and >= half the account's usual day (of {TOGETHER} or more countries first seen within a day of one another, together), or >= {ONE_OPERATOR_MIN} new numbers, {:.0}% under one operator prefix",
                 ONE_OPERATOR * 100.0
             );
             f.baseline = format!("the account's median {usual_day:.0} new numbers per day, all countries");
@@ -653,7 +663,6 @@ fn first_seen_countries(
             continue;
         }
         if w == DAY {
-            *account.entry(idx).or_default() += n;
             let e = per_country.entry(c).or_insert((i64::MAX, i64::MIN, 0.0));
             e.2 = e.2.max(n);
         } else if w == HOUR {
@@ -662,8 +671,15 @@ fn first_seen_countries(
             e.1 = e.1.max((idx + 1) * HOUR);
         }
     }
-    // The account's usual day, its first day left out (every number is new on it).
+    // The account's usual day, its first day left out (every number is new on it), and the
+    // countries first seen after it too: an attack on new countries over most of the period is
+    // no part of the account's usual day (it had made itself the median it was held to).
     let first_day = data_start.div_euclid(DAY);
+    for (&(c, op, w, idx), &n) in cells {
+        if op == 0 && w == DAY && per_country.get(&c).is_none_or(|e| e.0 < (first_day + 1) * DAY) {
+            *account.entry(idx).or_default() += n;
+        }
+    }
     let mut days: Vec<f64> = account.iter().filter(|(d, _)| **d != first_day).map(|(_, n)| *n).collect();
     let usual = median(&mut days);
     let mut top: BTreeMap<usize, f64> = BTreeMap::new();
@@ -687,23 +703,53 @@ fn first_seen_countries(
                 .range((c, 0, HOUR, (first_day + 1) * 24)..(c, 0, HOUR + 1, i64::MIN))
                 .any(|(k, _)| silent.contains(&k.3.rem_euclid(24)))
     };
-    per_country
-        .into_iter()
-        .filter(|&(c, (start, _, _))| start >= (first_day + 1) * DAY || late_and_busy(c, start))
-        .filter_map(|(c, (start, end, busiest))| {
+    let new: Vec<(usize, (i64, i64, f64))> =
+        per_country.into_iter().filter(|&(c, (start, _, _))| start >= (first_day + 1) * DAY || late_and_busy(c, start)).collect();
+    // Countries first seen within a day of one another (a chain), [`TOGETHER`] or more: an attacker who
+    // spreads over several never-sent-to countries keeps each under the volume test. Their new
+    // numbers a day, summed, must be busy as one country's would (a market launched in several
+    // countries at once is flagged too: see the README's known false positives).
+    // Groups: the new countries in order of their first day, cut where two are more than a day
+    // apart.
+    let mut by_start: Vec<(i64, usize)> = new.iter().map(|(c, (s, _, _))| (s.div_euclid(DAY), *c)).collect();
+    by_start.sort_unstable();
+    let groups: Vec<Vec<usize>> = by_start
+        .chunk_by(|a, b| b.0 - a.0 <= 1)
+        .map(|g| g.iter().map(|x| x.1).collect())
+        .filter(|g: &Vec<usize>| g.len() >= TOGETHER)
+        .collect();
+    let together = |c: usize| -> Option<(f64, usize)> {
+        let group = groups.iter().find(|g| g.contains(&c))?;
+        let mut by_day: BTreeMap<i64, f64> = BTreeMap::new();
+        for &g in group {
+            for (k, &n) in cells.range((g, 0, DAY, i64::MIN)..=(g, 0, DAY, i64::MAX)) {
+                *by_day.entry(k.3).or_default() += n;
+            }
+        }
+        let busiest = by_day.values().copied().fold(0.0, f64::max);
+        busy(busiest).then_some((busiest, group.len()))
+    };
+    new.iter()
+        .filter_map(|&(c, (start, end, busiest))| {
             let all = total.get(&c).copied().unwrap_or(0.0);
             let share = top.get(&c).copied().unwrap_or(0.0) / all.max(1.0);
             let one_operator = (all >= ONE_OPERATOR_MIN && share >= ONE_OPERATOR && !shared_plan(c)).then_some(share);
+            let with = if busy(busiest) || one_operator.is_some() { None } else { Some(together(c)?) };
             // Whole days, so that the country's day and operator windows fall inside it.
-            (busy(busiest) || one_operator.is_some()).then(|| FirstSeen {
+            Some(FirstSeen {
                 window: (c, start.div_euclid(DAY) * DAY, (end - 1).div_euclid(DAY) * DAY + DAY),
-                busiest,
+                busiest: with.map_or(busiest, |w| w.0),
                 usual,
                 one_operator,
+                together: with.map_or(1, |w| w.1),
             })
         })
         .collect()
 }
+
+/// Countries first seen within a day of one another from which their new numbers are weighed
+/// together.
+pub const TOGETHER: usize = 3;
 
 /// A country first seen after the data's first day that is flagged.
 #[derive(Debug, Clone, Copy)]
@@ -715,6 +761,9 @@ struct FirstSeen {
     usual: f64,
     /// The share of its new numbers under one operator prefix, when that flagged it.
     one_operator: Option<f64>,
+    /// The countries first seen within a day of it whose new numbers were weighed with its
+    /// (`busiest` is theirs together), or 1.
+    together: usize,
 }
 
 /// A country whose first send comes this long after the data's first (a night and more: a
@@ -978,6 +1027,48 @@ mod tests {
         assert_eq!(seen(true), vec![1]);
         // The data from 11:30: 13:00 is under `FIRST_SEEN_AFTER` after its first send.
         assert!(first_seen_countries(&cells(true), 11 * HOUR + HOUR / 2, 150.0, |_| false).is_empty());
+    }
+
+    #[test]
+    fn countries_first_seen_together_are_weighed_together_and_not_as_the_usual_day() {
+        // Country 0: 300 new numbers a day over 14 days (the account's usual day). From day 3
+        // (the c-th from day 3 + `stagger`·(c − 1)), `n` countries never sent to, 60 new
+        // numbers a day each, every day to the end (each under `min_day` and half the usual
+        // day; together, from three, over both).
+        let cells = |n: usize, stagger: i64| {
+            let mut cells: BTreeMap<(usize, u32, i64, i64), f64> = BTreeMap::new();
+            for d in 0..14i64 {
+                cells.insert((0, 0, DAY, d), 300.0);
+                for h in 0..24 {
+                    cells.insert((0, 0, HOUR, d * 24 + h), 12.5);
+                }
+                for c in 1..=n {
+                    let from = 3 + stagger * (c as i64 - 1);
+                    if d >= from {
+                        cells.insert((c, 0, DAY, d), 60.0);
+                        for h in 8..20 {
+                            cells.insert((c, 0, HOUR, d * 24 + h), 5.0);
+                        }
+                    }
+                }
+            }
+            cells
+        };
+        let seen = |n: usize, stagger: i64| first_seen_countries(&cells(n, stagger), 0, 150.0, |_| false);
+        assert!(seen(2, 0).is_empty(), "two countries: 120 a day, under the volume test");
+        let three = seen(3, 0);
+        assert_eq!(three.iter().map(|f| f.window.0).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert!(three.iter().all(|f| f.together == 3 && f.busiest == 180.0 && f.usual == 300.0), "{three:?}");
+        assert_eq!(three[0].window, (1, 3 * DAY, 14 * DAY));
+        // A day apart is together; two days apart is not.
+        assert_eq!(seen(3, 1).len(), 3);
+        assert!(seen(3, 2).is_empty());
+        // The three's 180 a day from day 3 to the end are most of the days: counted in the
+        // account's usual day they would make it 480, and 180 would be under its half. The usual
+        // day is country 0's alone (asserted above), and so with fifteen countries.
+        let many = seen(15, 0);
+        assert_eq!(many.len(), 15);
+        assert!(many.iter().all(|f| f.usual == 300.0 && f.busiest == 900.0), "{:?}", many[0]);
     }
 
     #[test]
