@@ -251,9 +251,14 @@ def main():
     ap.add_argument("--situations", default="none,verify,conversions,one-day,night,sns,eum,bulkexport,messages-json")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--detail", action="store_true", help="also print every run's draw and measures (stderr)")
+    ap.add_argument("--bin", help="measure this binary (a copy, so that a rebuild cannot swap it mid-run) instead of building")
     a = ap.parse_args()
-    env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True, env=env)
+    global BIN
+    if a.bin:
+        BIN = os.path.abspath(a.bin)
+    else:
+        env = dict(os.environ, CARGO_TARGET_DIR=TARGET)
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True, env=env)
     situations = a.situations.split(",")
     todo = [(n, k) for n, k in scenarios() + [("clean", "control")] if not a.scenarios or n in a.scenarios.split(",")]
     results = defaultdict(list)
