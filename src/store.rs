@@ -337,6 +337,10 @@ pub struct Store {
     set_aside: Map<u32, f64>,
     /// While a load defers folding by id ([`Store::defer_ids`]): the hash of each id stored.
     deferred: Option<ids::IdHashes>,
+    /// The input being read may go on deferring folding by id where an earlier input left off,
+    /// and leaves the end of the deferral ([`Store::end_deferred`]) to the caller, who can read
+    /// every input of the run again (`ingest::load`, over a directory of day files).
+    pub defer_across: bool,
     /// Records folded into a message seen before (status events, the same message in two files).
     pub folded: u64,
     /// Folded records whose destination differs from the message's first one: the same id with
@@ -691,6 +695,11 @@ impl Store {
     /// `n`: the ids expected.
     pub fn defer_ids(&mut self, n: usize) {
         self.deferred = Some(ids::IdHashes::with_capacity(n));
+    }
+
+    /// Whether folding by id is deferred ([`Store::defer_ids`]) and not yet ended.
+    pub fn is_deferring(&self) -> bool {
+        self.deferred.is_some()
     }
 
     /// The end of a deferred load: whether any id was stored twice (the load must then be done

@@ -33,6 +33,9 @@ pub enum Loaded {
     /// to where they were, for the caller to read the input again from its start, folding (see
     /// `Store::defer_ids`).
     Repeats,
+    /// Folding by id is deferred over this input and goes on (`Store::defer_across`): the
+    /// caller ends it, and reads the run's inputs again should an id repeat.
+    Deferred,
 }
 
 /// Bytes a block holds at least: large enough that per-block costs vanish, small enough that the
@@ -182,7 +185,9 @@ pub fn run(p: &impl BlockParser, rest: Rest, em: &mut Emitter) -> Result<(), Err
 /// the caller) has its ids checked for repeats once it is loaded, and only if one repeats is it
 /// loaded again, folding: from `map`, or by the caller on [`Loaded::Repeats`]. Probing the id
 /// index a record had been half of the store thread's time (1.5 s at 9.7M SNS delivery logs).
-/// `rows`: the rows reserved for the input, without their id index.
+/// With `Store::defer_across`, the inputs after it that can be read again go on deferring, and
+/// the caller ends the run ([`Loaded::Deferred`]). `rows`: the rows reserved for the input,
+/// without their id index.
 pub fn run_deferring(
     p: &impl BlockParser,
     rest: Rest,
@@ -191,16 +196,23 @@ pub fn run_deferring(
     map: Option<&memmap2::Mmap>,
     rows: usize,
 ) -> Result<Loaded, Error> {
-    let defer = again && em.format.is_record_a_message() && em.store.is_pristine();
-    let saved = defer.then(|| em.stats.clone());
+    // Over a run of inputs (`Store::defer_across`), the first defers and the others go on.
+    let across = em.store.defer_across;
+    let defer = again && em.format.is_record_a_message() && (em.store.is_pristine() || across && em.store.is_deferring());
+    let saved = (defer && !across).then(|| em.stats.clone());
     if defer {
-        em.store.defer_ids(rows);
+        if !em.store.is_deferring() {
+            em.store.defer_ids(rows);
+        }
     } else if em.format.is_record_a_message() {
         // Before the reading threads start (see `Ids::reserve`).
         em.store.ids.reserve_index(rows);
     }
     let (at, from, block) = (rest.at, rest.from, rest.block);
     run(p, rest, em)?;
+    if defer && across {
+        return Ok(Loaded::Deferred);
+    }
     if let Some(saved) = saved
         && em.store.end_deferred()
     {

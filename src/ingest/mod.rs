@@ -149,6 +149,10 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
     // whose size says less: on 14 BulkExport day files it raised the peak from 868 to 1,151-1,185
     // MiB, in the same time.
     let mut reserved_later = false;
+    // The inputs read while folding by id is deferred across them, with their counts from
+    // before they were read: a directory of day files folded file by file had probed the id
+    // index a record from its second file on (see `end_deferred_run`).
+    let mut deferred: Vec<(usize, InputFormat, InputStats)> = Vec::new();
     for (i, input) in inputs.iter().enumerate() {
         let mut stats = InputStats::new(input.display());
         let opened = source::open(input, bar)?;
@@ -182,6 +186,17 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
         let lines = !format.is_csv() && json_reader::is_lines(&opened.head);
         // Read in blocks: the Console reader and the JSON-lines one.
         let in_blocks = format == InputFormat::TwilioConsoleCsv || lines;
+        // Read in blocks, hashed on the parsing side beside the reading thread unless gzip
+        // (whose digest is of the compressed bytes the reader sees); a file mapped when it can be.
+        // A file that cannot be mapped (gzip) may be opened again when it is a regular file (not
+        // a pipe or a FIFO) and its digest is taken, to show that the second read is the first.
+        let reopenable = hashed && matches!(input, InputPath::File(_) | InputPath::Walked(_)) && input_size(input).is_some();
+        // Such an input of a record a message goes on deferring folding by id where the one
+        // before left off; any other ends the deferral first.
+        let across = in_blocks && format.is_record_a_message() && reopenable;
+        if store.is_deferring() && !across {
+            end_deferred_run(inputs, opts, &mut store, &mut stats_all, &mut deferred)?;
+        }
         if let Some(size) = input_size(input) {
             // A gzip file's content is judged at `GZIP_RATIO` times its size. An export of a
             // record a message reserves its id index itself, or defers folding by id.
@@ -196,47 +211,95 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
             let n = estimate_records(&opened.head, bytes);
             if in_blocks && format.is_record_a_message() { store.reserve_rows(n) } else { store.reserve(n) }
         }
+        let saved = across.then(|| stats.clone());
+        store.defer_across = across;
         let mut em = Emitter { format, file: i as u32, stats: &mut stats, store: &mut store, opts: &opts.ingest };
         let (reader, head, map) = (opened.reader, &opened.head, opts.map.as_deref());
-        // Read in blocks, hashed on the parsing side beside the reading thread unless gzip
-        // (whose digest is of the compressed bytes the reader sees); a file mapped when it can be.
-        // A file that cannot be mapped (gzip) may be opened again when it is a regular file (not
-        // a pipe or a FIFO) and its digest is taken, to show that the second read is the first.
-        let reopenable = hashed && matches!(input, InputPath::File(_) | InputPath::Walked(_)) && input_size(input).is_some();
         if in_blocks {
             let digest = (hashed && !opened.gzip).then(|| opened.digest.clone());
             let file = match input {
                 InputPath::File(p) | InputPath::Walked(p) if !opened.gzip => Some(csv_reader::Mappable { path: p, bar }),
                 _ => None,
             };
-            let read = |reader, em: &mut Emitter, digest, file, reopenable| {
-                if format == InputFormat::TwilioConsoleCsv {
-                    csv_reader::read_console(reader, em, digest, file, reopenable)
-                } else {
-                    json_lines::read(reader, em, digest, file, blocks::BLOCK_SIZE, reopenable)
+            match read_in_blocks(reader, &mut em, digest, file, reopenable)? {
+                blocks::Loaded::Repeats => {
+                    // Folding by id was deferred and an id repeats: read again from the start,
+                    // folding. The input must be what it was (the digest of the first read stands).
+                    read_again(input, &mut em, &opened.digest.hex())?;
                 }
-            };
-            if read(reader, &mut em, digest, file, reopenable)? == blocks::Loaded::Repeats {
-                // Folding by id was deferred and an id repeats: read again from the start,
-                // folding. The input must be what it was (the digest of the first read stands).
-                let again = source::open(input, &ProgressBar::hidden())?;
-                read(again.reader, &mut em, None, None, false)?;
-                if again.digest.hex() != opened.digest.hex() {
-                    return Err(Error::Io { path: input.display(), what: "changed while it was being read".into() });
-                }
+                blocks::Loaded::Deferred => deferred.extend(saved.map(|s| (i, format, s))),
+                blocks::Loaded::Done => {}
             }
         } else {
             stats::pipeline(&mut em, |out| {
                 if format.is_csv() { csv_reader::read(reader, out, map) } else { json_reader::read(reader, head, out) }
             })?;
         }
+        store.defer_across = false;
         stats.sha256 = hashed.then(|| digest.hex());
         stats_all.push(stats);
+    }
+    if store.is_deferring() {
+        end_deferred_run(inputs, opts, &mut store, &mut stats_all, &mut deferred)?;
     }
     store.ids.release_index();
     // The parse buffers and the id index are free now, and detection allocates next.
     crate::memory::release();
     Ok((store, stats_all))
+}
+
+/// An input read in blocks (Console CSV or JSON lines, by `em.format`): see
+/// [`csv_reader::read_console`] and [`json_lines::read`].
+fn read_in_blocks(
+    reader: Box<dyn std::io::BufRead + Send>,
+    em: &mut Emitter,
+    digest: Option<source::Digest>,
+    file: Option<csv_reader::Mappable>,
+    reopenable: bool,
+) -> Result<blocks::Loaded, Error> {
+    if em.format == InputFormat::TwilioConsoleCsv {
+        csv_reader::read_console(reader, em, digest, file, reopenable)
+    } else {
+        json_lines::read(reader, em, digest, file, blocks::BLOCK_SIZE, reopenable)
+    }
+}
+
+/// `input` opened and read again from its start, folding by id, into `em`; it must be what it
+/// was (`digest`, the first read's).
+fn read_again(input: &InputPath, em: &mut Emitter, digest: &str) -> Result<(), Error> {
+    let again = source::open(input, &ProgressBar::hidden())?;
+    read_in_blocks(again.reader, em, None, None, false)?;
+    if again.digest.hex() != digest {
+        return Err(Error::Io { path: input.display(), what: "changed while it was being read".into() });
+    }
+    Ok(())
+}
+
+/// The end of a run of inputs read with folding by id deferred across them (each a record a
+/// message, each a regular file whose digest is taken): their ids are checked for repeats
+/// once, and only if one repeats (a message in two day files) does the store start again and
+/// read each of them again, folding, in the same order, each shown by its digest to be what it
+/// was. Folded file by file, 14 BulkExport day files had probed the id index a record from the
+/// second file on, where one file of the same messages probes it never.
+fn end_deferred_run(
+    inputs: &[InputPath],
+    opts: &LoadOptions,
+    store: &mut Store,
+    stats_all: &mut [InputStats],
+    run: &mut Vec<(usize, InputFormat, InputStats)>,
+) -> Result<(), Error> {
+    let run = std::mem::take(run);
+    if !store.end_deferred() {
+        return Ok(());
+    }
+    store.restart();
+    for (i, format, saved) in run {
+        let digest = std::mem::replace(&mut stats_all[i], saved).sha256.unwrap_or_default();
+        let mut em = Emitter { format, file: i as u32, stats: &mut stats_all[i], store, opts: &opts.ingest };
+        read_again(&inputs[i], &mut em, &digest)?;
+        stats_all[i].sha256 = Some(digest);
+    }
+    Ok(())
 }
 
 /// What a test compares of a load: the rows, the input's counts, the records folded and those
@@ -267,4 +330,85 @@ pub(crate) fn load_plain_and_gzip(bytes: &[u8], name: &str) -> (LoadedSummary, L
     };
     let digest = sha2::Sha256::digest(&packed).iter().map(|b| format!("{b:02x}")).collect();
     (load(&plain), load(&gz), packed, digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    /// An SNS delivery-log record of message `m-{id}` to `to`.
+    fn sns(id: usize, to: &str) -> String {
+        format!(
+            "{{\"notification\":{{\"messageId\":\"m-{id}\",\"timestamp\":\"2024-03-0{} {:02}:{:02}:{:02}.000\"}},\"delivery\":{{\"destination\":\"{to}\",\"priceInUSD\":0.05,\"providerResponse\":\"Message has been accepted by phone\"}},\"status\":\"SUCCESS\"}}\n",
+            1 + id / 1_000,
+            id / 60 % 24,
+            id % 60,
+            id % 59
+        )
+    }
+
+    /// The rows, each input's counts and digest, the records folded and the conflicts of a load.
+    fn summary(paths: &[std::path::PathBuf], no_digest: bool) -> (Vec<String>, Vec<String>, u64, u64) {
+        let inputs: Vec<InputPath> = paths.iter().map(|p| InputPath::File(p.clone())).collect();
+        let opts = LoadOptions { no_digest, ..LoadOptions::default() };
+        let loaded = load(&inputs, &opts, &ProgressBar::hidden()).expect("loads");
+        let rows = loaded.store.rows.iter().map(|m| format!("{:?}", loaded.store.view(m))).collect();
+        let counts = loaded.inputs.iter().map(|s| format!("read {} used {} skipped {:?}", s.rows_read, s.rows_used, s.skipped)).collect();
+        (rows, counts, loaded.store.folded, loaded.store.conflicts)
+    }
+
+    #[test]
+    fn day_files_defer_folding_by_id_together_and_load_as_folded_file_by_file() {
+        // Four day files of 800 messages (the second and the fourth gzipped), read with their
+        // digests (folding deferred across them) and without (the first file defers alone, the
+        // others fold): the same rows, counts and folds. Then with one message in two files
+        // (another destination: a conflict), and with a usage report, which folds, between
+        // them (it ends the run).
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let write = |name: &str, text: &str, gzip: bool| {
+            let path = dir.path().join(name);
+            let bytes = if gzip {
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(text.as_bytes()).expect("compresses");
+                enc.finish().expect("compresses")
+            } else {
+                text.as_bytes().to_vec()
+            };
+            std::fs::write(&path, bytes).expect("writes");
+            path
+        };
+        let day = |d: usize, extra: &str| -> String {
+            let mut text: String = (d * 1_000..d * 1_000 + 800).map(|i| sns(i, &format!("+4474001{i:05}"))).collect();
+            text.push_str(extra);
+            text
+        };
+        let files = |tag: &str, repeat: bool| -> Vec<std::path::PathBuf> {
+            (0..4)
+                .map(|d| {
+                    let extra = if repeat && d == 2 { sns(1_005, "+447400999999") } else { String::new() };
+                    write(&format!("{tag}-{d}.ndjson{}", if d % 2 == 1 { ".gz" } else { "" }), &day(d, &extra), d % 2 == 1)
+                })
+                .collect()
+        };
+        let distinct = files("distinct", false);
+        let (rows, counts, folded, conflicts) = summary(&distinct, false);
+        assert_eq!((rows.len(), folded, conflicts), (3_200, 0, 0));
+        assert_eq!(summary(&distinct, true), (rows, counts, folded, conflicts));
+        let repeated = files("repeated", true);
+        let (rows, counts, folded, conflicts) = summary(&repeated, false);
+        assert_eq!((rows.len(), folded, conflicts), (3_200, 1, 1), "m-1005 of day 1 folds into day 1's");
+        assert_eq!(summary(&repeated, true), (rows, counts.clone(), folded, conflicts));
+        assert!(counts.iter().all(|c| c.starts_with("read 80")), "{counts:?}");
+        let report = write(
+            "usage.csv",
+            "PublishTimeUTC,MessageId,DestinationPhoneNumber,MessageType,DeliveryStatus,PriceInUSD,PartNumber,TotalParts\n\
+             2024-03-02T03:00:29.476Z,u-1,447400888881,Transactional,Message has been accepted by phone carrier,0.05,0,1\n",
+            false,
+        );
+        let mixed = vec![repeated[0].clone(), repeated[1].clone(), report, repeated[2].clone(), repeated[3].clone()];
+        let (rows, counts, folded, conflicts) = summary(&mixed, false);
+        assert_eq!((rows.len(), folded, conflicts), (3_201, 1, 1));
+        assert_eq!(summary(&mixed, true), (rows, counts, folded, conflicts));
+    }
 }
