@@ -77,12 +77,28 @@ fn input_size(input: &InputPath) -> Option<u64> {
     }
 }
 
-/// How many times its size a gzip input is taken to inflate to, for [`estimate_records`]: the
+/// How many times its size a gzip input is taken to inflate to when its first bytes cannot be
+/// inflated to tell ([`source::gzip_ratio`]), for [`estimate_records`]: the
 /// simulator's 9.7M-message BulkExport inflates 7.1 times (607.7 MB to 4.32 GB), and message
 /// exports about 10 times (see `source::BOMB_RATIO`). A guess too high costs the id index's
 /// share of it (about 6 bytes a record); too low, the doubling the estimate avoids: without
 /// one, that BulkExport's load peaked at 1,109 MiB for 605 MiB kept.
 const GZIP_RATIO: u64 = 8;
+
+/// The bytes an input of `size` bytes holds once inflated: a gzip file's at the ratio its first
+/// bytes inflate at ([`source::gzip_ratio`]), else at [`GZIP_RATIO`].
+/// `gzip`: the input is known to be gzip (a file that inflates is taken to be, whatever it says).
+fn content_size(input: &InputPath, size: u64, gzip: bool) -> u64 {
+    let ratio = match input {
+        InputPath::File(p) | InputPath::Walked(p) => source::gzip_ratio(p),
+        _ => None,
+    };
+    match ratio {
+        Some(r) => (size as f64 * r) as u64,
+        None if gzip => size.saturating_mul(GZIP_RATIO),
+        None => size,
+    }
+}
 
 /// Records a file of `size` bytes holds, judged by the lines in its head (CSV and JSON lines;
 /// a JSON document's lines say little, but then the estimate only costs address space). Storage
@@ -142,12 +158,13 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
     crate::phone::warm();
     let mut store = Store::new();
     let mut stats_all = Vec::with_capacity(inputs.len());
-    // The first input whose size is known reserves room for the plain inputs after it too,
-    // judged by its own head: reserved input by input, a directory of day files regrew the rows
-    // and the id index once a file (14 SNS day files, 9.7M messages: 15.7-16.0 s and 1,052 MiB
-    // at the peak, now 10.3-10.4 s and 826 MiB; one file: 9.5 s, 828 MiB). Not for gzip inputs,
-    // whose size says less: on 14 BulkExport day files it raised the peak from 868 to 1,151-1,185
-    // MiB, in the same time.
+    // The first input whose size is known reserves room for the inputs after it too, judged by
+    // its own head: reserved input by input, a directory of day files regrew the rows and the id
+    // index once a file (14 SNS day files, 9.7M messages: 15.7-16.0 s and 1,052 MiB at the peak,
+    // now 10.3-10.4 s and 826 MiB; one file: 9.5 s, 828 MiB). Gzip inputs at the ratio their
+    // first bytes inflate at ([`content_size`]): taken at a fixed 8 times, 14 BulkExport day files
+    // had reserved too much or too little (a peak of 1,151-1,185 MiB, or 868-1,110 MiB reserved
+    // file by file).
     let mut reserved_later = false;
     // The inputs read while folding by id is deferred across them, with their counts from
     // before they were read: a directory of day files folded file by file had probed the id
@@ -198,15 +215,17 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
             end_deferred_run(inputs, opts, &mut store, &mut stats_all, &mut deferred)?;
         }
         if let Some(size) = input_size(input) {
-            // A gzip file's content is judged at `GZIP_RATIO` times its size. An export of a
-            // record a message reserves its id index itself, or defers folding by id.
-            let mut bytes = if opened.gzip { size.saturating_mul(GZIP_RATIO) } else { size };
+            // A gzip file's content is judged at the ratio its first bytes inflate at
+            // (`source::gzip_ratio`; else `GZIP_RATIO` times its size). An export of a record a
+            // message reserves its id index itself, or defers folding by id.
+            let mut bytes = if opened.gzip { content_size(input, size, true) } else { size };
             if !reserved_later {
                 reserved_later = true;
-                if !opened.gzip {
-                    let later = inputs[i + 1..].iter().filter(|p| !p.display().ends_with(".gz")).filter_map(input_size);
-                    bytes = later.fold(bytes, u64::saturating_add);
-                }
+                let later = inputs[i + 1..].iter().filter_map(|p| {
+                    let size = input_size(p)?;
+                    Some(content_size(p, size, p.display().ends_with(".gz")))
+                });
+                bytes = later.fold(bytes, u64::saturating_add);
             }
             let n = estimate_records(&opened.head, bytes);
             if in_blocks && format.is_record_a_message() { store.reserve_rows(n) } else { store.reserve(n) }

@@ -170,6 +170,30 @@ impl<R: Read> Read for Timed<R> {
     }
 }
 
+/// Compressed bytes [`gzip_ratio`] inflates: a few milliseconds' work.
+const RATIO_SAMPLE: usize = 256 * 1024;
+
+/// How many times its size a gzip file inflates to, judged by inflating its first
+/// [`RATIO_SAMPLE`] bytes (all of a smaller file), between 1 and [`BOMB_RATIO`]; None if it
+/// cannot be read or inflates to nothing. Exports compress differently: the simulator's
+/// BulkExport 7.1 times, the same messages split into day files by `gzip -6` 11.6 times, so a
+/// fixed guess left room for two thirds of them and the rows were copied into twice the room
+/// (1,062 MiB at the peak for 4.32 GB of JSON lines, against 869 MiB for its day files).
+pub fn gzip_ratio(path: &std::path::Path) -> Option<f64> {
+    let mut sample = Vec::with_capacity(RATIO_SAMPLE);
+    File::open(path).ok()?.take(RATIO_SAMPLE as u64).read_to_end(&mut sample).ok()?;
+    let mut inflate = flate2::read::MultiGzDecoder::new(sample.as_slice());
+    let (mut out, mut buf) = (0u64, vec![0u8; 64 * 1024]);
+    // A sample cut inside the stream ends in an error: what came out before it counts.
+    while let Ok(n) = inflate.read(&mut buf) {
+        if n == 0 || out > RATIO_SAMPLE as u64 * BOMB_RATIO {
+            break;
+        }
+        out += n as u64;
+    }
+    (out > 0).then(|| (out as f64 / sample.len().max(1) as f64).clamp(1.0, BOMB_RATIO as f64))
+}
+
 /// An opened input: its head for detection, and a reader over the whole (decompressed) content.
 pub struct Opened {
     pub head: Vec<u8>,
@@ -201,4 +225,50 @@ pub fn open(input: &InputPath, bar: &ProgressBar) -> Result<Opened, Error> {
     let rest = take.into_inner();
     let reader = Box::new(BufReader::with_capacity(256 * 1024, Cursor::new(head.clone()).chain(Timed(rest))));
     Ok(Opened { head, reader, gzip, digest })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write as _;
+
+    #[test]
+    fn a_gzip_files_ratio_is_judged_from_its_first_bytes() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        // JSON lines whose ids and numbers vary: 120,000 of them (10.8 MB) at `level`.
+        let text: String = (0..120_000u64)
+            .map(|i| {
+                format!(
+                    "{{\"sid\":\"SM{:032x}\",\"to\":\"+4474{:08}\",\"status\":\"delivered\"}}\n",
+                    i * 2_654_435_761,
+                    i * 7_919 % 100_000_000
+                )
+            })
+            .collect();
+        let write = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).expect("writes");
+            path
+        };
+        for level in [1, 6, 9] {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+            enc.write_all(text.as_bytes()).expect("compresses");
+            let packed = enc.finish().expect("compresses");
+            assert!(packed.len() > 2 * RATIO_SAMPLE, "{} bytes: the sample is a part", packed.len());
+            let truth = text.len() as f64 / packed.len() as f64;
+            let judged = gzip_ratio(&write(&format!("l{level}.gz"), &packed)).expect("inflates");
+            assert!((judged / truth - 1.0).abs() < 0.1, "level {level}: judged {judged:.2}, truly {truth:.2}");
+        }
+        // A small file: all of it.
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&text.as_bytes()[..10_000]).expect("compresses");
+        let packed = enc.finish().expect("compresses");
+        let judged = gzip_ratio(&write("small.gz", &packed)).expect("inflates");
+        assert!((judged - 10_000.0 / packed.len() as f64).abs() < 1e-9);
+        // Not gzip, or nothing in it: no ratio.
+        assert_eq!(gzip_ratio(&write("plain.ndjson", text.as_bytes())), None);
+        assert_eq!(gzip_ratio(&dir.path().join("missing.gz")), None);
+        let empty = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()).finish().expect("compresses");
+        assert_eq!(gzip_ratio(&write("empty.gz", &empty)), None);
+    }
 }
