@@ -172,6 +172,9 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
     // had reserved too much or too little (a peak of 1,151-1,185 MiB, or 868-1,110 MiB reserved
     // file by file).
     let mut reserved_later = false;
+    // Each input's content size, worked out once by that reservation and used again on the
+    // input's own turn (a later gzip file's head had been inflated twice).
+    let mut contents: Vec<Option<u64>> = vec![None; inputs.len()];
     // The inputs read while folding by id is deferred across them, with their counts from
     // before they were read: a directory of day files folded file by file had probed the id
     // index a record from its second file on (see `end_deferred_run`).
@@ -224,14 +227,17 @@ fn load_messages(inputs: &[InputPath], opts: &LoadOptions, bar: &ProgressBar) ->
             // A gzip file's content is judged at the ratio its first bytes inflate at
             // (`source::gzip_ratio`; else `GZIP_RATIO` times its size). An export of a record a
             // message reserves its id index itself, or defers folding by id.
-            let mut bytes = if opened.gzip { content_size(input, size, true) } else { size };
+            let mut bytes = match contents[i] {
+                Some(known) => known,
+                None if opened.gzip => content_size(input, size, true),
+                None => size,
+            };
             if !reserved_later {
                 reserved_later = true;
-                let later = inputs[i + 1..].iter().filter_map(|p| {
-                    let size = input_size(p)?;
-                    Some(content_size(p, size, p.display().ends_with(".gz")))
-                });
-                bytes = later.fold(bytes, u64::saturating_add);
+                for (j, p) in inputs.iter().enumerate().skip(i + 1) {
+                    contents[j] = input_size(p).map(|size| content_size(p, size, p.display().ends_with(".gz")));
+                }
+                bytes = contents[i + 1..].iter().flatten().fold(bytes, |all, &b| all.saturating_add(b));
             }
             let n = estimate_records(&opened.head, bytes);
             if in_blocks && format.is_record_a_message() { store.reserve_rows(n) } else { store.reserve(n) }

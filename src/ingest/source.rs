@@ -175,13 +175,19 @@ const RATIO_SAMPLE: usize = 256 * 1024;
 
 /// How many times its size a gzip file inflates to, judged by inflating its first
 /// [`RATIO_SAMPLE`] bytes (all of a smaller file), between 1 and [`BOMB_RATIO`]; None if it
-/// cannot be read or inflates to nothing. Exports compress differently: the simulator's
+/// cannot be read, is not gzip (its first two bytes, read alone) or inflates to nothing.
+/// Exports compress differently: the simulator's
 /// BulkExport 7.1 times, the same messages split into day files by `gzip -6` 11.6 times, so a
 /// fixed guess left room for two thirds of them and the rows were copied into twice the room
 /// (1,062 MiB at the peak for 4.32 GB of JSON lines, against 869 MiB for its day files).
 pub fn gzip_ratio(path: &std::path::Path) -> Option<f64> {
+    let mut file = File::open(path).ok()?;
     let mut sample = Vec::with_capacity(RATIO_SAMPLE);
-    File::open(path).ok()?.take(RATIO_SAMPLE as u64).read_to_end(&mut sample).ok()?;
+    (&mut file).take(2).read_to_end(&mut sample).ok()?;
+    if sample != [0x1f, 0x8b] {
+        return None;
+    }
+    file.take(RATIO_SAMPLE as u64 - 2).read_to_end(&mut sample).ok()?;
     let mut inflate = flate2::read::MultiGzDecoder::new(sample.as_slice());
     let (mut out, mut buf) = (0u64, vec![0u8; 64 * 1024]);
     // A sample cut inside the stream ends in an error: what came out before it counts.
@@ -270,5 +276,8 @@ mod tests {
         assert_eq!(gzip_ratio(&dir.path().join("missing.gz")), None);
         let empty = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()).finish().expect("compresses");
         assert_eq!(gzip_ratio(&write("empty.gz", &empty)), None);
+        // gzip's magic bytes and then no stream: none; a file shorter than them: none.
+        assert_eq!(gzip_ratio(&write("torn.gz", &[0x1f, 0x8b, b'x', b'y'])), None);
+        assert_eq!(gzip_ratio(&write("one.gz", &[0x1f])), None);
     }
 }
