@@ -19,14 +19,16 @@
 //! "twice" and "half" are the margins; a night-heavy app in a country spanning many time zones
 //! may pass the clock test, which leaves the repeat test alone (a README false positive).
 //!
-//! Each is scored as −ln of a binomial tail (the Chernoff bound `n·KL(observed ‖ usual)`): a
-//! country is flagged when their sum reaches `new-numbers`' `clock_score` (20 by default: about
-//! one chance in 10^8 for a legit country, both tests' tails together) and each a quarter of it. A trickle of 20-100 pumped
+//! Each is scored as −ln of a binomial tail, summed exactly (the Chernoff bound
+//! `n·KL(observed ‖ usual)`, used until session 35, left out the tail's polynomial factor and
+//! missed a 142-number trickle whose quiet hours scored 3.7 instead of 5.5): a country is
+//! flagged when their sum reaches `new-numbers`' `clock_score` (20 by default: one chance in
+//! 5·10^8 for a legit country, both tests' tails together) and each a quarter of it. A trickle of 20-100 pumped
 //! sends a day over a plan's random numbers, from the data's first day, has no spike, no
 //! dense block and no history to stand out against: these two are what is left of it when its
 //! conversion is not known. A bot that copies a diurnal curve and resends is not found here.
 
-use super::binomial::{above, below};
+use super::binomial::{exact_above, exact_below};
 use super::new_numbers::median;
 
 /// Hours in the quiet stretch of the day.
@@ -118,7 +120,7 @@ fn usual_quiet(slices: &[Slice], c: usize) -> f64 {
 pub fn any_round_the_clock(slices: &[Slice], score: f64) -> bool {
     (0..slices.len()).any(|c| {
         let new = slices[c].new_numbers();
-        new >= MIN_NEW && above(slices[c].quiet(), new, usual_quiet(slices, c)) >= (score / 4.0).max(f64::MIN_POSITIVE)
+        new >= MIN_NEW && exact_above(slices[c].quiet(), new, usual_quiet(slices, c)) >= (score / 4.0).max(f64::MIN_POSITIVE)
     })
 }
 
@@ -139,8 +141,8 @@ pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
                 usual_quiet,
                 repeat,
                 usual_repeat,
-                clock_score: above(quiet, new, usual_quiet),
-                repeat_score: below(repeat, s.sends, usual_repeat),
+                clock_score: exact_above(quiet, new, usual_quiet),
+                repeat_score: exact_below(repeat, s.sends, usual_repeat),
             })
         })
         .collect()
@@ -174,11 +176,11 @@ mod tests {
 
     #[test]
     fn binomial_tail_scores() {
-        assert_eq!(above(0.05, 100.0, 0.08), 0.0, "below the usual share");
-        assert_eq!(below(0.2, 100.0, 0.15), 0.0, "above the usual share");
+        assert_eq!(exact_above(0.05, 100.0, 0.08), 0.0, "below the usual share");
+        assert_eq!(exact_below(0.2, 100.0, 0.15), 0.0, "above the usual share");
         // None of 140 sends returns where 15 % would: 140·ln(1/0.85).
-        assert!((below(0.0, 140.0, 0.15) - 140.0 * (1.0f64 / 0.85).ln()).abs() < 1e-9);
-        assert!(above(0.25, 200.0, 0.08) > 20.0);
+        assert!((exact_below(0.0, 140.0, 0.15) - 140.0 * (1.0f64 / 0.85).ln()).abs() < 1e-9);
+        assert!(exact_above(0.25, 200.0, 0.08) > 20.0);
     }
 
     #[test]
@@ -231,6 +233,26 @@ mod tests {
         // Too few to judge; no other country to weigh against.
         assert!(judge(&[legit[0], Slice { by_hour: [2.0; 24], sends: 48.0 }])[1].is_none());
         assert!(judge(&[trickle])[0].is_none());
+    }
+
+    #[test]
+    fn a_trickle_whose_quiet_hours_are_a_few_above_the_usual_is_scored_by_its_exact_tail() {
+        // The simulator's slow-spread seed 5: 142 new numbers over 13 days, 23 of them in the
+        // quietest six hours where 9 % would be (12.8), none returning. Its exact tail scores
+        // 5.5, over a quarter of 20; the Chernoff bound had said 3.7, and it was missed.
+        let legit = [slice(diurnal(4000.0, 0), 0.3), slice(diurnal(2500.0, 1), 0.25), slice(diurnal(1500.0, 23), 0.35)];
+        let mut by_hour = [0.0; 24];
+        (0..6).for_each(|h| by_hour[h] = if h < 5 { 4.0 } else { 3.0 });
+        (6..24).for_each(|h| by_hour[h] = if h < 12 { 7.0 } else { 6.5 });
+        by_hour[23] = 5.5;
+        let trickle = Slice { by_hour, sends: 142.0 };
+        assert_eq!((trickle.new_numbers(), (trickle.quiet() * 142.0).round()), (142.0, 23.0));
+        let v = judge(&[legit[0], legit[1], legit[2], trickle]);
+        let t = v[3].expect("judged");
+        assert!((t.usual_quiet - 0.08).abs() < 0.011, "{t:?}");
+        let chernoff = super::super::binomial::above(t.quiet, 142.0, t.usual_quiet);
+        assert!(chernoff < 5.0 && t.clock_score >= 5.0, "bound {chernoff}, exact {}", t.clock_score);
+        assert!(t.flagged(20.0), "{t:?}");
     }
 
     #[test]
