@@ -11,7 +11,6 @@ import argparse, json, os, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "sql"))
-from run_duckdb import statements  # noqa: E402  (one splitter of the SQL files)
 
 
 def main():
@@ -20,30 +19,15 @@ def main():
     ap.add_argument("scan")
     ap.add_argument("--sql", default=os.path.join(ROOT, "sql", "pumphound.spark.sql"))
     a = ap.parse_args()
-    from pyspark.sql import SparkSession
+    from run_spark import run, session  # sql/run_spark.py: how a user runs the SQL in Spark
 
     t0 = time.time()
-    spark = (SparkSession.builder.master("local[*]").appName("pumphound-sql-check")
-             .config("spark.driver.memory", os.environ.get("SPARK_DRIVER_MEMORY", "6g"))
-             .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false").getOrCreate())
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = session()
     started = time.time() - t0
     t1 = time.time()
-    spark.read.parquet(a.export).createOrReplaceTempView("messages")
-    with open(a.sql) as f:
-        for s in statements(f.read()):
-            spark.sql(s)
-            # Each view kept once made (CACHE TABLE, lazily): several views read the same one,
-            # which Spark would otherwise work out again for each (the run had not ended in 9
-            # minutes at 9.7M messages with the new-numbers views).
-            head = s.split()
-            if head[:5] == ["CREATE", "OR", "REPLACE", "TEMPORARY", "VIEW"]:
-                spark.catalog.cacheTable(head[5])
-    ranges = [r.asDict() for r in spark.sql("SELECT * FROM pumped_ranges").collect()]
-    spend = [r.asDict() for r in spark.sql("SELECT * FROM spend_anomalies").collect()]
-    fresh = [r.asDict() for r in spark.sql("SELECT * FROM new_number_spikes").collect()]
-    unverified = [r.asDict() for r in spark.sql("SELECT * FROM excess_unverified").collect()]
-    low = [r.asDict() for r in spark.sql("SELECT * FROM low_conversion").collect()]
+    res = run(spark, a.sql, [a.export])
+    ranges, spend, fresh = res["pumped_ranges"], res["spend_anomalies"], res["new_number_spikes"]
+    unverified, low = res["excess_unverified"], res["low_conversion"]
     queried = time.time() - t1
     rows = spark.sql("SELECT count(*) AS n FROM messages").collect()[0]["n"]
     spark.stop()

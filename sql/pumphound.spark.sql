@@ -9,9 +9,12 @@
 --   Spark:      CREATE OR REPLACE TEMPORARY VIEW messages AS
 --                 SELECT * FROM parquet.`s3://bucket/pumphound/`;
 --   Databricks: the same, or CREATE TABLE messages USING PARQUET LOCATION 's3://bucket/pumphound/';
--- Then run this file (spark-sql -f sql/pumphound.spark.sql, or each statement in a notebook)
--- and read the result views: pumped_ranges, spend_anomalies, new_number_spikes,
--- excess_unverified, low_conversion, number_classes, provider_blocks.
+-- Then run this file with `spark-submit sql/run_spark.py s3://bucket/pumphound/`, which makes
+-- each view once (a local checkpoint) before the next statement, and read the result views:
+-- pumped_ranges, spend_anomalies, new_number_spikes, excess_unverified, low_conversion,
+-- number_classes, provider_blocks. Left as views (`spark-sql -f`), Spark analyses the chain of
+-- views again in every view that names one and stalls (no first result in 5 minutes on 13,765
+-- messages); in a notebook, make each view a table (CREATE TABLE ... AS) before the next.
 --
 -- Thresholds are the defaults of `pumphound detectors`, in the view `params` (excess-unverified's
 -- prefixed `unverified_`, number-class's `class_`, provider-blocks' `provider_`; the CI check
