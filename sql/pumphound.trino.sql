@@ -490,12 +490,9 @@ FROM (
   SELECT country, test, lp, max(lp) OVER (PARTITION BY country, test) AS top
   FROM (
     SELECT t.country, t.test,
-           (CASE WHEN t.n < 1 THEN 0 ELSE t.n * ln(t.n) - t.n + 0.5 * ln(2 * pi() * t.n) + 1 / (12.0 * t.n) - 1 / (360.0 * t.n * t.n * t.n) + 1 / (1260.0 * t.n * t.n * t.n * t.n * t.n) END) - (CASE WHEN i.i < 1 THEN 0 ELSE i.i * ln(i.i) - i.i + 0.5 * ln(2 * pi() * i.i) + 1 / (12.0 * i.i) - 1 / (360.0 * i.i * i.i * i.i) + 1 / (1260.0 * i.i * i.i * i.i * i.i * i.i) END) - (CASE WHEN (t.n - i.i) < 1 THEN 0 ELSE (t.n - i.i) * ln((t.n - i.i)) - (t.n - i.i) + 0.5 * ln(2 * pi() * (t.n - i.i)) + 1 / (12.0 * (t.n - i.i)) - 1 / (360.0 * (t.n - i.i) * (t.n - i.i) * (t.n - i.i)) + 1 / (1260.0 * (t.n - i.i) * (t.n - i.i) * (t.n - i.i) * (t.n - i.i) * (t.n - i.i)) END)
-           + i.i * ln(t.p) + (t.n - i.i) * ln(1 - t.p) AS lp
-    FROM clock_tests t
-    JOIN (SELECT c.country, c.test, c.k + c.dir * st.j AS i
-          FROM clock_tests c JOIN tail_steps st ON c.k + c.dir * st.j BETWEEN 0 AND c.n) i
-      ON i.country = t.country AND i.test = t.test
+           (CASE WHEN t.n < 1 THEN 0 ELSE t.n * ln(t.n) - t.n + 0.5 * ln(2 * pi() * t.n) + 1 / (12.0 * t.n) - 1 / (360.0 * t.n * t.n * t.n) + 1 / (1260.0 * t.n * t.n * t.n * t.n * t.n) END) - (CASE WHEN t.i < 1 THEN 0 ELSE t.i * ln(t.i) - t.i + 0.5 * ln(2 * pi() * t.i) + 1 / (12.0 * t.i) - 1 / (360.0 * t.i * t.i * t.i) + 1 / (1260.0 * t.i * t.i * t.i * t.i * t.i) END) - (CASE WHEN (t.n - t.i) < 1 THEN 0 ELSE (t.n - t.i) * ln((t.n - t.i)) - (t.n - t.i) + 0.5 * ln(2 * pi() * (t.n - t.i)) + 1 / (12.0 * (t.n - t.i)) - 1 / (360.0 * (t.n - t.i) * (t.n - t.i) * (t.n - t.i)) + 1 / (1260.0 * (t.n - t.i) * (t.n - t.i) * (t.n - t.i) * (t.n - t.i) * (t.n - t.i)) END)
+           + t.i * ln(t.p) + (t.n - t.i) * ln(1 - t.p) AS lp
+    FROM (SELECT c.*, c.k + c.dir * st.j AS i FROM clock_tests c JOIN tail_steps st ON c.k + c.dir * st.j BETWEEN 0 AND c.n) t
   ) terms
 ) x
 GROUP BY country, test;
