@@ -78,6 +78,14 @@ def draw(name, seed):
         # its sends at every hour to numbers that never return (new-numbers' round-the-clock
         # test, session 26); a one-day scan cannot see that (bench/README.md).
         return f"low-and-slow:per_day={r.randint(20, 100)},days={r.randint(7, DAYS)},ranges=400,conversion={r.uniform(0, 0.03):.3f}"
+    if name == "work-drip":
+        # A drip to 3-6 unserved countries, 20-150 sends a day each over the whole plan, only in
+        # the attacker's 8-10 working hours (its quiet hours are as empty as users'), for 7-14
+        # days (from the period's first day when 14), converting 0-1 %: an independent corpus's
+        # multi-country drip (session 36). What gives it away without conversion is that nobody
+        # resends or comes back (new-numbers' never-return test).
+        c = r.sample(UNSERVED, r.randint(3, 6))
+        return f"low-and-slow:countries={'+'.join(c)},per_day={len(c) * r.randint(20, 150)},days={r.randint(7, DAYS)},ranges={100 * len(c)},conversion={r.uniform(0, 0.01):.3f},work_hours=1"
     if name == "rotation":
         hours = r.randint(3, 10)
         return f"rotation:hours={hours},per_hour={r.randint(60, 350)},start={start_for(r, hours)}"
@@ -112,7 +120,7 @@ def scenarios():
     out = run(["simulate", "--list-scenarios"]).stdout
     listed = [(p[0], p[1]) for p in (l.split() for l in out.splitlines()) if len(p) >= 2 and p[1] in ("attack", "control")]
     extra = [("unverified-small", "attack")] if ("unverified-spread", "attack") in listed else []
-    extra += [("slow-spread", "attack")] if ("low-and-slow", "attack") in listed else []
+    extra += [("slow-spread", "attack"), ("work-drip", "attack")] if ("low-and-slow", "attack") in listed else []
     return listed + extra
 
 

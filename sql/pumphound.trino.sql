@@ -397,9 +397,10 @@ SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
 -- usual quiet share is twice their median (countries of 300+ new numbers; at least 0.08), the
 -- usual repeat share half their median (countries of 300+ sends; none: not judged). Scores:
 -- −ln of the binomial tails, summed (clock_tails), 0 on the usual side; flagged with
--- 50+ new numbers when both reach clock_score / 4 and together clock_score; not a country
--- first seen; only when the data spans 48 hours or more (on its first day nothing is flagged to
--- leave out).
+-- 50+ new numbers when both reach clock_score / 4 and together clock_score, or when at most
+-- 1 % of its sends go to a number seen before and that score alone reaches clock_score (a drip
+-- in the attacker's working hours: nobody resends or comes back); not a country first seen;
+-- only when the data spans 48 hours or more (on its first day nothing is flagged to leave out).
 CREATE OR REPLACE VIEW hours_of_day AS
 SELECT (a.l - 1) + 6 * (b.l - 1) AS h FROM levels a CROSS JOIN levels b WHERE b.l <= 4;
 
@@ -437,14 +438,14 @@ LEFT JOIN (
 ) q ON q.country = k.country;
 
 -- The other countries' shares, and their medians, for each country: only countries whose own
--- quiet share is under 0.08 stand for the account's users (pumped ones are not each other's
--- measure).
+-- quiet share is under 0.08 and repeat share over 0.01 stand for the account's users (pumped
+-- ones are not each other's measure).
 CREATE OR REPLACE VIEW clock_others AS
 SELECT c.country, 'repeat' AS measure, o.rep AS x
-FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.sends >= 300 AND o.quiet < 0.08
+FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.sends >= 300 AND o.quiet < 0.08 AND o.rep > 0.01
 UNION ALL
 SELECT c.country, 'quiet', o.quiet
-FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.new_numbers >= 300 AND o.quiet < 0.08;
+FROM clock_shares c JOIN clock_shares o ON o.country <> c.country AND o.new_numbers >= 300 AND o.quiet < 0.08 AND o.rep > 0.01;
 
 CREATE OR REPLACE VIEW clock_medians AS
 SELECT country, measure,
@@ -502,7 +503,7 @@ SELECT x.country, x.cc, -1 AS operator, 'round the clock' AS width,
        floor(p.first_ts / 86400000) * 86400000 AS start_ms, (floor(p.last_ts / 86400000) + 1) * 86400000 AS end_ms,
        x.new_numbers AS n, 0 AS med
 FROM (
-  SELECT s.country, s.cc, s.new_numbers, coalesce(c.score, 0) AS clock_score, coalesce(r.score, 0) AS repeat_score
+  SELECT s.country, s.cc, s.new_numbers, s.rep, coalesce(c.score, 0) AS clock_score, coalesce(r.score, 0) AS repeat_score
   FROM clock_shares s JOIN clock_usual u ON u.country = s.country
   LEFT JOIN clock_tails c ON c.country = s.country AND c.test = 'clock'
   LEFT JOIN clock_tails r ON r.country = s.country AND r.test = 'repeat'
@@ -510,9 +511,10 @@ FROM (
 ) x
 CROSS JOIN period p CROSS JOIN params q
 WHERE p.last_ts - p.first_ts >= 2 * 86400000
-  AND x.clock_score >= q.clock_score / 4.0 AND x.repeat_score >= q.clock_score / 4.0
-  AND x.clock_score > 0 AND x.repeat_score > 0
-  AND x.clock_score + x.repeat_score >= q.clock_score
+  AND (x.clock_score >= q.clock_score / 4.0 AND x.repeat_score >= q.clock_score / 4.0
+       AND x.clock_score > 0 AND x.repeat_score > 0
+       AND x.clock_score + x.repeat_score >= q.clock_score
+    OR x.rep <= 0.01 AND x.repeat_score >= q.clock_score AND x.repeat_score > 0)
   AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = x.country);
 
 CREATE OR REPLACE VIEW new_number_spikes AS

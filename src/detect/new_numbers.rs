@@ -37,7 +37,7 @@ use super::facts::{Facts, Order};
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
 use super::occupancy::prefix;
-use super::round_the_clock::{self, QUIET_FLOOR, QUIET_HOURS, Slice, Verdict};
+use super::round_the_clock::{self, NEVER_RETURN, QUIET_FLOOR, QUIET_HOURS, Slice, Verdict};
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -58,7 +58,7 @@ pub const DETECTOR: Detector = Detector {
         Param {
             name: "clock_score",
             default: 20.0,
-            about: "a country sent to round the clock, to numbers that never return: its two binomial scores together, at least (each a quarter of it)",
+            about: "a country sent to round the clock, to numbers that never return: its two binomial scores together, at least (each a quarter of it); a country whose sends almost never go to a number seen before: its repeat score alone",
         },
     ],
 };
@@ -182,8 +182,20 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     // Every row's country (numbered apart: `countries` numbers those with new numbers, in the
     // order first met), for the evidence pass below over the flagged countries' rows.
     let (mut every, mut ids) = (Countries::default(), CountryIds::with_capacity(rows.len()));
+    // Every country's sends with a number, per day (for the whole-period tests below: the
+    // share of sends to numbers seen before).
+    let mut sends_every: Vec<Vec<f64>> = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        ids.push(every.id(r.country()), r);
+        let e = every.id(r.country());
+        ids.push(e, r);
+        if e == sends_every.len() {
+            sends_every.push(vec![0.0; n_days]);
+        }
+        if r.nlen > 0
+            && let Some(n) = sends_every[e].get_mut((r.ts.div_euclid(DAY) - first_day) as usize)
+        {
+            *n += 1.0;
+        }
         if !is_first.get(i) {
             continue;
         }
@@ -283,10 +295,11 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         }
     }
     // A country sent to round the clock, to numbers that never return, over the whole period
-    // ([`round_the_clock`]): a trickle with no spike and no history to stand out against. Its
-    // days with a flagged window are left out (a burst at night fills the quiet hours of a
-    // country's users, and its new numbers lower their repeat share); not a country already
-    // flagged as first seen.
+    // ([`round_the_clock`]): a trickle with no spike and no history to stand out against; or
+    // one whose sends almost never go to a number seen before, at any hour (a drip in the
+    // attacker's working hours: nobody resends, nobody comes back). Its days with a flagged
+    // window are left out (a burst at night fills the quiet hours of a country's users, and its
+    // new numbers lower their repeat share); not a country already flagged as first seen.
     let mut spiked: Vec<Vec<bool>> = vec![Vec::new(); countries.codes.len()];
     for &(c, _, start, end, _, _) in &flagged {
         let days = &mut spiked[c];
@@ -298,7 +311,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         }
     }
     let kept = |c: usize, day: usize| !spiked[c].get(day).copied().unwrap_or(false);
-    let mut slices: Vec<Slice> = (0..countries.codes.len())
+    let slices: Vec<Slice> = (0..countries.codes.len())
         .map(|c| {
             let mut by_hour = [0.0; 24];
             for (h, &n) in hours[c].iter().enumerate() {
@@ -307,35 +320,19 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
                     by_hour[at.rem_euclid(24) as usize] += n;
                 }
             }
-            Slice { by_hour, sends: 0.0 }
+            let sends = every.get(countries.codes[c]).map_or(&[][..], |e| &sends_every[e][..]);
+            Slice { by_hour, sends: sends.iter().enumerate().filter(|(d, _)| kept(c, *d)).map(|(_, n)| n).sum() }
         })
         .collect();
     let whole = (data_start.div_euclid(DAY) * DAY, data_end.div_euclid(DAY) * DAY + DAY);
     let mut clock: Map<usize, Verdict> = Map::default();
-    // Over less than `MIN_DAYS` - 1 days (48 hours) the test is not made: the data's first day has no flagged
+    // Over less than `MIN_DAYS` - 1 days (48 hours) the tests are not made: the data's first day has no flagged
     // window to leave out (every number is new on it), so a burst there would fill its country's
     // quiet hours and take its users' one-time sends as evidence; and users return over days.
-    // Every send is counted (a pass over the rows) only when a country's new numbers are round
-    // the clock: most accounts have none, and the pass was a tenth of this detector's time.
     let history = data_end - data_start >= (MIN_DAYS as i64 - 1) * DAY;
-    let judged = if history && round_the_clock::any_round_the_clock(&slices, clock_score) {
-        let mut sends = vec![vec![0.0; n_days]; slices.len()];
-        for r in rows.iter().filter(|r| r.nlen > 0) {
-            if let Some(c) = countries.get(r.country())
-                && let Some(n) = sends[c].get_mut((r.ts.div_euclid(DAY) - first_day) as usize)
-            {
-                *n += 1.0;
-            }
-        }
-        for (c, s) in slices.iter_mut().enumerate() {
-            s.sends = sends[c].iter().enumerate().filter(|(d, _)| kept(c, *d)).map(|(_, n)| n).sum();
-        }
-        round_the_clock::judge(&slices)
-    } else {
-        Vec::new()
-    };
+    let judged = if history { round_the_clock::judge(&slices) } else { Vec::new() };
     for (c, v) in judged.into_iter().enumerate() {
-        if let Some(v) = v.filter(|v| v.flagged(clock_score))
+        if let Some(v) = v.filter(|v| v.flagged(clock_score) || v.never_returns(clock_score))
             && !first_seen.iter().any(|f| f.window.0 == c)
         {
             clock.insert(flagged.len(), v);
@@ -554,18 +551,32 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         }
         if let Some(v) = verdict {
             let days = (end - start) / DAY;
-            f.title = format!(
-                "{country}: {n:.0} new numbers round the clock over {days} days, {:.0}% in its quietest {QUIET_HOURS} hours (usually under {:.0}%); {:.0}% of its sends to numbers seen before (usually over {:.0}%)",
-                v.quiet * 100.0,
-                v.usual_quiet * 100.0,
-                v.repeat * 100.0,
-                v.usual_repeat * 100.0
-            );
-            f.signal = "sends to never-seen numbers at every hour of the day, to numbers that do not return, over the whole period".into();
-            f.threshold = format!(
-                "binomial tail scores (-ln p) of the quiet-hours share above the usual and of the repeat share below it: each >= {}, together >= {clock_score}",
-                clock_score / 4.0
-            );
+            if v.flagged(clock_score) {
+                f.title = format!(
+                    "{country}: {n:.0} new numbers round the clock over {days} days, {:.0}% in its quietest {QUIET_HOURS} hours (usually under {:.0}%); {:.0}% of its sends to numbers seen before (usually over {:.0}%)",
+                    v.quiet * 100.0,
+                    v.usual_quiet * 100.0,
+                    v.repeat * 100.0,
+                    v.usual_repeat * 100.0
+                );
+                f.signal =
+                    "sends to never-seen numbers at every hour of the day, to numbers that do not return, over the whole period".into();
+                f.threshold = format!(
+                    "binomial tail scores (-ln p) of the quiet-hours share above the usual and of the repeat share below it: each >= {}, together >= {clock_score}",
+                    clock_score / 4.0
+                );
+            } else {
+                f.title = format!(
+                    "{country}: {n:.0} new numbers over {days} days, {:.1}% of its sends to numbers seen before (usually over {:.0}%): nobody resends or comes back",
+                    v.repeat * 100.0,
+                    v.usual_repeat * 100.0
+                );
+                f.signal = "sends to numbers that never get a second message, over the whole period".into();
+                f.threshold = format!(
+                    "repeat share <= {:.0}% and its binomial tail score (-ln p) below the usual share >= {clock_score}",
+                    NEVER_RETURN * 100.0
+                );
+            }
             f.baseline = format!(
                 "the account's median country: twice its quiet-hours share (at least {:.0}%), half its repeat share",
                 QUIET_FLOOR * 100.0

@@ -39,6 +39,11 @@ pub const QUIET_FLOOR: f64 = 0.08;
 pub const REFERENCE_MIN: f64 = 300.0;
 /// New numbers a country needs to be judged at all.
 pub const MIN_NEW: f64 = 50.0;
+/// A repeat share at most this low is one no users have: they resend a code that did not come
+/// and come back to sign in (DETECTION.md: "a real user who does not get the code asks again
+/// within a minute or two"; legit OTP flows resend 4-14 % of sessions). Random numbers of a
+/// numbering plan almost never meet again: a pumped drip's share is 0.0-0.2 %.
+pub const NEVER_RETURN: f64 = 0.01;
 
 /// A country's traffic over the period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -89,6 +94,12 @@ impl Verdict {
         let each = (score / 4.0).max(f64::MIN_POSITIVE);
         self.clock_score >= each && self.repeat_score >= each && self.clock_score + self.repeat_score >= score
     }
+
+    /// Whether, at any hour, the sends almost never go to a number seen before: a share of at
+    /// most [`NEVER_RETURN`] whose score against the usual share alone reaches `score`.
+    pub fn never_returns(&self, score: f64) -> bool {
+        self.repeat <= NEVER_RETURN && self.repeat_score >= score.max(f64::MIN_POSITIVE)
+    }
 }
 
 /// The median, when there are values.
@@ -102,26 +113,17 @@ fn others(slices: &[Slice], c: usize) -> impl Iterator<Item = &Slice> {
 }
 
 /// The slices other than `c` that can stand for the account's users: those whose own quiet
-/// share is under the floor (pumped countries round the clock are not each other's measure:
-/// three of them beside two markets would otherwise set the median).
+/// share is under the floor and whose repeat share is above [`NEVER_RETURN`] (pumped countries
+/// are not each other's measure: three round the clock beside two markets, or ten drips in the
+/// attacker's working hours beside eight, would otherwise set the median).
 fn references(slices: &[Slice], c: usize) -> impl Iterator<Item = &Slice> {
-    others(slices, c).filter(|o| o.quiet() < QUIET_FLOOR)
+    others(slices, c).filter(|o| o.quiet() < QUIET_FLOOR && o.repeat() > NEVER_RETURN)
 }
 
 /// The usual quiet share for slice `c`: twice the reference slices' median, at least the floor.
 fn usual_quiet(slices: &[Slice], c: usize) -> f64 {
     median_of(references(slices, c).filter(|o| o.new_numbers() >= REFERENCE_MIN).map(Slice::quiet).collect())
         .map_or(QUIET_FLOOR, |m| (2.0 * m).max(QUIET_FLOOR))
-}
-
-/// Whether a slice's new numbers alone are round the clock enough (a quarter of `score`) for
-/// [`judge`] to flag it: what needs no count of the sends. Exact: no slice this says no to is
-/// flagged.
-pub fn any_round_the_clock(slices: &[Slice], score: f64) -> bool {
-    (0..slices.len()).any(|c| {
-        let new = slices[c].new_numbers();
-        new >= MIN_NEW && exact_above(slices[c].quiet(), new, usual_quiet(slices, c)) >= (score / 4.0).max(f64::MIN_POSITIVE)
-    })
 }
 
 /// Each slice's verdict (None: too few new numbers, or no other country to weigh against).
@@ -226,10 +228,6 @@ mod tests {
         // Round the clock, but a third of the sends to numbers seen before (alerts to staff).
         let v = judge(&[legit[0], legit[1], legit[2], slice([10.0; 24], 0.33)]);
         assert!(!v[3].expect("judged").flagged(20.0));
-        // What the new numbers alone say: a round-the-clock country is worth counting sends
-        // for, diurnal ones are not.
-        assert!(any_round_the_clock(&[legit[0], legit[1], legit[2], trickle], 20.0));
-        assert!(!any_round_the_clock(&[legit[0], legit[1], legit[2], Slice { by_hour: diurnal(140.0, 5), sends: 0.0 }], 20.0));
         // Too few to judge; no other country to weigh against.
         assert!(judge(&[legit[0], Slice { by_hour: [2.0; 24], sends: 48.0 }])[1].is_none());
         assert!(judge(&[trickle])[0].is_none());
@@ -253,6 +251,42 @@ mod tests {
         let chernoff = super::super::binomial::above(t.quiet, 142.0, t.usual_quiet);
         assert!(chernoff < 5.0 && t.clock_score >= 5.0, "bound {chernoff}, exact {}", t.clock_score);
         assert!(t.flagged(20.0), "{t:?}");
+    }
+
+    #[test]
+    fn never_returns_needs_both_the_share_and_the_score() {
+        let v =
+            |repeat, repeat_score| Verdict { quiet: 0.0, usual_quiet: 0.08, repeat, usual_repeat: 0.15, clock_score: 0.0, repeat_score };
+        assert!(v(0.01, 20.0).never_returns(20.0), "at the edges");
+        assert!(!v(0.0101, 40.0).never_returns(20.0), "a share above 1 %");
+        assert!(!v(0.0, 19.99).never_returns(20.0), "a score under the threshold");
+        assert!(!v(0.0, 0.0).never_returns(0.0), "0: the score above 0");
+        assert!(!v(0.0, 40.0).flagged(20.0), "not round the clock");
+    }
+
+    #[test]
+    fn a_drip_in_working_hours_to_numbers_that_never_return_is_flagged() {
+        let legit = [slice(diurnal(4000.0, 0), 0.3), slice(diurnal(2500.0, 1), 0.25), slice(diurnal(1500.0, 23), 0.35)];
+        // Eight to twenty UTC, the attacker's day: the quiet hours are empty, as users' are.
+        let working = |n: f64| std::array::from_fn(|h| if (8..20).contains(&h) { n / 12.0 } else { 0.0 });
+        // 430 sends over two weeks, one to a number seen before (0.2 %).
+        let drip = Slice { by_hour: working(429.0), sends: 430.0 };
+        let v = judge(&[legit[0], legit[1], legit[2], drip]);
+        assert!(v[..3].iter().all(|v| v.is_some_and(|v| !v.never_returns(20.0) && !v.flagged(20.0))), "{v:?}");
+        let t = v[3].expect("judged");
+        assert!(t.clock_score == 0.0 && !t.flagged(20.0) && t.never_returns(20.0), "{t:?}");
+        // Ten such drips beside the three markets: the drips are not each other's measure.
+        let mut many = legit.to_vec();
+        many.extend([drip; 10]);
+        let v = judge(&many);
+        assert!(v[3..].iter().all(|t| t.is_some_and(|t| t.never_returns(20.0) && (t.usual_repeat - 0.15).abs() < 0.005)), "{v:?}");
+        // A country of sign-ups only, whose users resend 3 % of the time: above the share.
+        let v = judge(&[legit[0], legit[1], legit[2], slice(working(2000.0), 0.03)]);
+        assert!(!v[3].expect("judged").never_returns(20.0));
+        // A small country of 60 sends, none to a number seen before: too few to tell.
+        let v = judge(&[legit[0], legit[1], legit[2], Slice { by_hour: working(60.0), sends: 60.0 }]);
+        let t = v[3].expect("judged");
+        assert!(t.repeat == 0.0 && t.repeat_score < 20.0 && !t.never_returns(20.0), "{t:?}");
     }
 
     #[test]

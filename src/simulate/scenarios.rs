@@ -28,8 +28,8 @@ pub const SCENARIOS: &[ScenarioDef] = &[
     ScenarioDef {
         name: "low-and-slow",
         kind: "attack",
-        about: "a few hundred a day for the whole period across many ranges of 2-3 high-cost countries",
-        params: "countries= ranges=N per_day=N days=N conversion=",
+        about: "a few hundred a day for the whole period across many ranges of 2-3 high-cost countries; round the clock, or in the attacker's 8-10 working hours (work_hours=1)",
+        params: "countries= ranges=N per_day=N days=N conversion= work_hours=0..1",
     },
     ScenarioDef {
         name: "rotation",
@@ -269,11 +269,21 @@ pub fn generate(
             let per_day = spec.num("per_day", rng.random_range(150..400) as f64)?;
             let run_days = spec.num("days", days as f64)?.min(days as f64) as i64;
             let conversion = spec.num("conversion", 0.03)?;
+            // The attacker's working day (UTC): when it starts and how long it is.
+            let work =
+                (spec.num("work_hours", 0.0)? >= 0.5).then(|| (rng.random_range(0..24) * 3_600_000, rng.random_range(8..11) * 3_600_000));
             let targets = ranges_for(&mut rng, w, &countries, n_ranges);
             for day in days - run_days..days {
                 let start = w.start_ms + day * DAY_MS;
                 let n = (per_day * rng.random_range(0.8..1.2)).round() as usize;
-                let times = sorted_times(&mut rng, start, start + DAY_MS, n);
+                let times = match work {
+                    None => sorted_times(&mut rng, start, start + DAY_MS, n),
+                    Some((from, len)) => {
+                        let mut t: Vec<i64> = (0..n).map(|_| start + (from + rng.random_range(0..len)) % DAY_MS).collect();
+                        t.sort_unstable();
+                        t
+                    }
+                };
                 pump(&mut rng, w, &targets, &times, Shape { sequential: 0.3, conversion, label }, out);
             }
         }

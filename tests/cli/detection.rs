@@ -180,6 +180,42 @@ fn a_spread_to_a_country_never_served_is_found_without_conversion_and_a_new_mark
 }
 
 #[test]
+fn a_drip_in_the_attackers_working_hours_to_numbers_nobody_returns_to_is_found_without_conversion() {
+    // 150 sends a day for the whole 14 days over 300 ranges of 10^4 numbers in Uzbekistan,
+    // Pakistan and the Maldives, only in the attacker's 8-10 working hours (the quiet hours are
+    // as empty as the users'), converting 1 %: not round the clock, no spike, no history before
+    // it. Nobody resends or comes back, where the account's users do.
+    let drip = "low-and-slow:countries=UZ+PK+MV,per_day=150,days=14,ranges=300,conversion=0.01,work_hours=1";
+    let sim = simulate(&["--seed", "7", "--daily", "1000", "--scenario", drip]);
+    let (r, evidence) = scan(&sim, &[]);
+    assert!(["medium", "high", "critical"].contains(&max_incident(&r).as_str()), "{:#}", r["incidents"]);
+    let (p, rec) = precision_recall(&sim, &evidence);
+    assert!(p >= 0.99 && rec >= 0.95, "precision {p:.3}, recall {rec:.3}");
+    let f = r["findings"].as_array().expect("findings");
+    let nobody: Vec<&serde_json::Value> = f
+        .iter()
+        .filter(|f| f["detector"] == "new-numbers" && f["title"].as_str().unwrap_or("").contains("nobody resends or comes back"))
+        .collect();
+    let mut countries: Vec<&str> = nobody.iter().filter_map(|f| f["subject"]["value"].as_str()).collect();
+    countries.sort_unstable();
+    assert_eq!(countries, ["MV", "PK", "UZ"], "{f:#?}");
+    for f in &nobody {
+        let m = &f["metrics"];
+        assert_eq!(f["severity"], "medium", "{f:#}");
+        assert!(m["repeat_share"].as_f64().is_some_and(|x| x <= 0.01) && m["clock_score"].as_f64() == Some(0.0), "{f:#}");
+        assert!(
+            m["usual_repeat_share"].as_f64().is_some_and(|x| x > 0.1) && m["repeat_score"].as_f64().is_some_and(|x| x >= 20.0),
+            "{f:#}"
+        );
+    }
+    // The account alone: its countries' users resend and come back.
+    let sim = simulate(&["--seed", "7", "--daily", "1000"]);
+    let (r, _) = scan(&sim, &[]);
+    let f = r["findings"].as_array().expect("findings");
+    assert!(!f.iter().any(|f| f["title"].as_str().unwrap_or("").contains("nobody")), "{f:#?}");
+}
+
+#[test]
 fn a_trickle_over_a_whole_plan_round_the_clock_is_found_without_conversion() {
     // 60 sends a day for the whole 14 days over 400 ranges of 10^4 numbers in 2-3 countries the
     // account never served, converting 1 %: no spike, no dense block, no history before it.
