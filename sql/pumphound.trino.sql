@@ -397,10 +397,12 @@ SELECT s.* FROM new_spikes s WHERE s.width = 'hour' AND s.operator = -1
 -- usual quiet share is twice their median (countries of 300+ new numbers; at least 0.08), the
 -- usual repeat share half their median (countries of 300+ sends; none: not judged). Scores:
 -- −ln of the binomial tails, summed (clock_tails), 0 on the usual side; flagged with
--- 50+ new numbers when both reach clock_score / 4 and together clock_score, or when at most
--- 1 % of its sends go to a number seen before and that score alone reaches clock_score (a drip
--- in the attacker's working hours: nobody resends or comes back); not a country first seen;
--- only when the data spans 48 hours or more (on its first day nothing is flagged to leave out).
+-- 50+ new numbers when both reach clock_score / 4 and together clock_score, or when at most 1 %
+-- and a quarter of the usual share of its sends go to a number seen before, that score alone
+-- reaches clock_score and its score against 4 % (users who only sign up, 'resend') half of it
+-- (a drip in the attacker's working hours: nobody resends or comes back); not a country first
+-- seen; only when the data spans 48 hours or more (on its first day nothing is flagged to leave
+-- out).
 CREATE OR REPLACE VIEW hours_of_day AS
 SELECT (a.l - 1) + 6 * (b.l - 1) AS h FROM levels a CROSS JOIN levels b WHERE b.l <= 4;
 
@@ -483,7 +485,11 @@ WHERE s.new_numbers >= 50 AND s.quiet > u.usual_quiet AND u.usual_quiet > 0 AND 
 UNION ALL
 SELECT s.country, 'repeat', -1, CAST(s.sends AS DOUBLE), CAST(round(s.rep * s.sends) AS DOUBLE), u.usual_repeat
 FROM clock_shares s JOIN clock_usual u ON u.country = s.country
-WHERE s.new_numbers >= 50 AND s.rep < u.usual_repeat AND u.usual_repeat > 0 AND u.usual_repeat < 1;
+WHERE s.new_numbers >= 50 AND s.rep < u.usual_repeat AND u.usual_repeat > 0 AND u.usual_repeat < 1
+UNION ALL
+SELECT s.country, 'resend', -1, CAST(s.sends AS DOUBLE), CAST(round(s.rep * s.sends) AS DOUBLE), 0.04
+FROM clock_shares s JOIN clock_usual u ON u.country = s.country
+WHERE s.new_numbers >= 50 AND s.rep < 0.04;
 
 CREATE OR REPLACE VIEW clock_tails AS
 SELECT country, test, -(max(lp) + ln(sum(exp(lp - top)))) AS score
@@ -503,10 +509,12 @@ SELECT x.country, x.cc, -1 AS operator, 'round the clock' AS width,
        floor(p.first_ts / 86400000) * 86400000 AS start_ms, (floor(p.last_ts / 86400000) + 1) * 86400000 AS end_ms,
        x.new_numbers AS n, 0 AS med
 FROM (
-  SELECT s.country, s.cc, s.new_numbers, s.rep, coalesce(c.score, 0) AS clock_score, coalesce(r.score, 0) AS repeat_score
+  SELECT s.country, s.cc, s.new_numbers, s.rep, u.usual_repeat, coalesce(c.score, 0) AS clock_score, coalesce(r.score, 0) AS repeat_score,
+         coalesce(e.score, 0) AS resend_score
   FROM clock_shares s JOIN clock_usual u ON u.country = s.country
   LEFT JOIN clock_tails c ON c.country = s.country AND c.test = 'clock'
   LEFT JOIN clock_tails r ON r.country = s.country AND r.test = 'repeat'
+  LEFT JOIN clock_tails e ON e.country = s.country AND e.test = 'resend'
   WHERE s.new_numbers >= 50
 ) x
 CROSS JOIN period p CROSS JOIN params q
@@ -514,7 +522,8 @@ WHERE p.last_ts - p.first_ts >= 2 * 86400000
   AND (x.clock_score >= q.clock_score / 4.0 AND x.repeat_score >= q.clock_score / 4.0
        AND x.clock_score > 0 AND x.repeat_score > 0
        AND x.clock_score + x.repeat_score >= q.clock_score
-    OR x.rep <= 0.01 AND x.repeat_score >= q.clock_score AND x.repeat_score > 0)
+    OR x.rep <= 0.01 AND x.rep <= x.usual_repeat / 4 AND x.repeat_score >= q.clock_score AND x.repeat_score > 0
+       AND x.resend_score >= q.clock_score / 2.0 AND x.resend_score > 0)
   AND NOT EXISTS (SELECT 1 FROM new_countries f WHERE f.country = x.country);
 
 CREATE OR REPLACE VIEW new_number_spikes AS

@@ -37,7 +37,7 @@ use super::facts::{Facts, Order};
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
 use super::occupancy::prefix;
-use super::round_the_clock::{self, NEVER_RETURN, QUIET_FLOOR, QUIET_HOURS, Slice, Verdict};
+use super::round_the_clock::{self, NEVER_RETURN, QUIET_FLOOR, QUIET_HOURS, REFERENCE_MIN, RESEND_FLOOR, Slice, Verdict};
 use super::{CallingCodes, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -567,20 +567,29 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
                 );
             } else {
                 f.title = format!(
-                    "{country}: {n:.0} new numbers over {days} days, {:.1}% of its sends to numbers seen before (usually over {:.0}%): nobody resends or comes back",
+                    "{country}: {n:.0} new numbers over {days} days, {:.1}% of its sends to numbers seen before (usually over {:.1}%): nobody resends or comes back",
                     v.repeat * 100.0,
                     v.usual_repeat * 100.0
                 );
                 f.signal = "sends to numbers that never get a second message, over the whole period".into();
                 f.threshold = format!(
-                    "repeat share <= {:.0}% and its binomial tail score (-ln p) below the usual share >= {clock_score}",
-                    NEVER_RETURN * 100.0
+                    "repeat share <= {:.0}% and a quarter of the usual; its binomial tail score (-ln p) below the usual share >= {clock_score}, below {:.0}% (users who only sign up) >= {}",
+                    NEVER_RETURN * 100.0,
+                    RESEND_FLOOR * 100.0,
+                    clock_score / 2.0
                 );
             }
-            f.baseline = format!(
-                "the account's median country: twice its quiet-hours share (at least {:.0}%), half its repeat share",
-                QUIET_FLOOR * 100.0
-            );
+            f.baseline = if v.flagged(clock_score) {
+                format!(
+                    "the account's median country: twice its quiet-hours share (at least {:.0}%), half its repeat share",
+                    QUIET_FLOOR * 100.0
+                )
+            } else {
+                format!(
+                    "half the repeat share of the account's median country ({REFERENCE_MIN}+ sends, over {:.0}% of them to numbers seen before)",
+                    NEVER_RETURN * 100.0
+                )
+            };
             f.metrics.remove("median_new_numbers");
             f.metrics.remove("share_of_country_new");
             f.metrics.remove("usual_share");
@@ -590,6 +599,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             f.metrics.insert("usual_repeat_share", v.usual_repeat);
             f.metrics.insert("clock_score", v.clock_score);
             f.metrics.insert("repeat_score", v.repeat_score);
+            f.metrics.insert("resend_score", v.resend_score);
         }
         f.country = Some(country);
         out.push(f);

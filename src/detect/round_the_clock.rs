@@ -12,8 +12,9 @@
 //!   country's (countries with [`REFERENCE_MIN`] sends, the slice itself left out); without
 //!   such a country there is nothing to weigh against and the test says nothing.
 //!
-//! Only countries whose own quiet share is under [`QUIET_FLOOR`] are the measure (pumped
-//! countries round the clock would otherwise set the medians for each other). An account
+//! Only countries whose own quiet share is under [`QUIET_FLOOR`] and whose repeat share is over
+//! [`NEVER_RETURN`] are the measure (pumped countries would otherwise set the medians for each
+//! other: three round the clock, or ten drips in working hours beside eight markets). An account
 //! whose every country is sent to round the clock has no measure and is not judged. The
 //! tails' scores assume a legit country's true shares are no further out than the usual ones:
 //! "twice" and "half" are the margins; a night-heavy app in a country spanning many time zones
@@ -27,6 +28,14 @@
 //! sends a day over a plan's random numbers, from the data's first day, has no spike, no
 //! dense block and no history to stand out against: these two are what is left of it when its
 //! conversion is not known. A bot that copies a diurnal curve and resends is not found here.
+//!
+//! A drip in the attacker's working hours has no clock score: what is left of it is the repeat
+//! share alone. A country is also flagged ([`Verdict::never_returns`]) when at most
+//! [`NEVER_RETURN`] and at most a quarter of the usual share of its sends go to a number seen
+//! before, that score alone reaches `clock_score`, and the share is unlikely even for users who
+//! only sign up and seldom resend ([`RESEND_FLOOR`]: its score at least half `clock_score`, one
+//! chance in 22,000; with no repeat at all, 245 sends). Legit traffic this flags: one-off
+//! notices, and sign-ups that are never resent nor come back (README).
 
 use super::binomial::{exact_above, exact_below};
 use super::new_numbers::median;
@@ -39,11 +48,16 @@ pub const QUIET_FLOOR: f64 = 0.08;
 pub const REFERENCE_MIN: f64 = 300.0;
 /// New numbers a country needs to be judged at all.
 pub const MIN_NEW: f64 = 50.0;
-/// A repeat share at most this low is one no users have: they resend a code that did not come
-/// and come back to sign in (DETECTION.md: "a real user who does not get the code asks again
-/// within a minute or two"; legit OTP flows resend 4-14 % of sessions). Random numbers of a
-/// numbering plan almost never meet again: a pumped drip's share is 0.0-0.2 %.
+/// A repeat share at most this low is one users seldom have: they resend a code that did not
+/// come and come back to sign in (DETECTION.md: "a real user who does not get the code asks
+/// again within a minute or two"; in the independent corpus corpus4, whose session model resends
+/// 4-14 %, legit countries of 100+ sends are at 18-86 %). Random numbers of a numbering plan
+/// almost never meet again: a pumped drip's share there is 0.0-0.2 %.
 pub const NEVER_RETURN: f64 = 0.01;
+/// The fewest repeats the never-return test allows legit users: a country of sign-ups only,
+/// nobody coming back, resending 4 % of the time (corpus4's session model's lowest resend rate;
+/// no published figure). Users' usual share, half the median country's, is most often far above.
+pub const RESEND_FLOOR: f64 = 0.04;
 
 /// A country's traffic over the period.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -83,6 +97,8 @@ pub struct Verdict {
     pub usual_quiet: f64,
     pub repeat: f64,
     pub usual_repeat: f64,
+    /// The repeat share's score against [`RESEND_FLOOR`] (0 at or above it).
+    pub resend_score: f64,
     pub clock_score: f64,
     pub repeat_score: f64,
 }
@@ -96,9 +112,12 @@ impl Verdict {
     }
 
     /// Whether, at any hour, the sends almost never go to a number seen before: a share of at
-    /// most [`NEVER_RETURN`] whose score against the usual share alone reaches `score`.
+    /// most [`NEVER_RETURN`] and a quarter of the usual one, whose score against the usual share
+    /// alone reaches `score` and against [`RESEND_FLOOR`] half of it.
     pub fn never_returns(&self, score: f64) -> bool {
-        self.repeat <= NEVER_RETURN && self.repeat_score >= score.max(f64::MIN_POSITIVE)
+        self.repeat <= NEVER_RETURN.min(self.usual_repeat / 4.0)
+            && self.repeat_score >= score.max(f64::MIN_POSITIVE)
+            && self.resend_score >= (score / 2.0).max(f64::MIN_POSITIVE)
     }
 }
 
@@ -143,6 +162,7 @@ pub fn judge(slices: &[Slice]) -> Vec<Option<Verdict>> {
                 usual_quiet,
                 repeat,
                 usual_repeat,
+                resend_score: exact_below(repeat, s.sends, RESEND_FLOOR),
                 clock_score: exact_above(quiet, new, usual_quiet),
                 repeat_score: exact_below(repeat, s.sends, usual_repeat),
             })
@@ -187,8 +207,15 @@ mod tests {
 
     #[test]
     fn both_scores_and_their_sum_must_reach_the_threshold() {
-        let v =
-            |clock_score, repeat_score| Verdict { quiet: 0.0, usual_quiet: 0.0, repeat: 0.0, usual_repeat: 0.0, clock_score, repeat_score };
+        let v = |clock_score, repeat_score| Verdict {
+            quiet: 0.0,
+            usual_quiet: 0.0,
+            repeat: 0.0,
+            usual_repeat: 0.0,
+            resend_score: 0.0,
+            clock_score,
+            repeat_score,
+        };
         assert!(v(10.0, 10.0).flagged(20.0));
         assert!(!v(10.0, 9.99).flagged(20.0));
         assert!(v(5.0, 15.0).flagged(20.0));
@@ -255,13 +282,23 @@ mod tests {
 
     #[test]
     fn never_returns_needs_both_the_share_and_the_score() {
-        let v =
-            |repeat, repeat_score| Verdict { quiet: 0.0, usual_quiet: 0.08, repeat, usual_repeat: 0.15, clock_score: 0.0, repeat_score };
-        assert!(v(0.01, 20.0).never_returns(20.0), "at the edges");
-        assert!(!v(0.0101, 40.0).never_returns(20.0), "a share above 1 %");
-        assert!(!v(0.0, 19.99).never_returns(20.0), "a score under the threshold");
-        assert!(!v(0.0, 0.0).never_returns(0.0), "0: the score above 0");
-        assert!(!v(0.0, 40.0).flagged(20.0), "not round the clock");
+        let v = |repeat, usual_repeat, repeat_score, resend_score| Verdict {
+            quiet: 0.0,
+            usual_quiet: 0.08,
+            repeat,
+            usual_repeat,
+            resend_score,
+            clock_score: 0.0,
+            repeat_score,
+        };
+        assert!(v(0.01, 0.15, 20.0, 10.0).never_returns(20.0), "at the edges");
+        assert!(!v(0.0101, 0.15, 40.0, 20.0).never_returns(20.0), "a share above 1 %");
+        assert!(!v(0.0, 0.15, 19.99, 20.0).never_returns(20.0), "a score under the threshold");
+        assert!(!v(0.0, 0.15, 40.0, 9.99).never_returns(20.0), "likely enough for users who only sign up");
+        assert!(v(0.005, 0.02, 40.0, 20.0).never_returns(20.0), "a quarter of the usual share, at the edge");
+        assert!(!v(0.0051, 0.02, 40.0, 20.0).never_returns(20.0), "over a quarter of a low usual share");
+        assert!(!v(0.0, 0.15, 0.0, 0.0).never_returns(0.0), "0: the scores above 0");
+        assert!(!v(0.0, 0.15, 40.0, 20.0).flagged(20.0), "not round the clock");
     }
 
     #[test]
@@ -283,10 +320,15 @@ mod tests {
         // A country of sign-ups only, whose users resend 3 % of the time: above the share.
         let v = judge(&[legit[0], legit[1], legit[2], slice(working(2000.0), 0.03)]);
         assert!(!v[3].expect("judged").never_returns(20.0));
-        // A small country of 60 sends, none to a number seen before: too few to tell.
+        // A small country of 60 sends, none to a number seen before: too few to tell; 200 score
+        // past the threshold against the usual share, but users who only sign up and resend 4 %
+        // of the time send none of 200 again one time in 3,500.
         let v = judge(&[legit[0], legit[1], legit[2], Slice { by_hour: working(60.0), sends: 60.0 }]);
         let t = v[3].expect("judged");
         assert!(t.repeat == 0.0 && t.repeat_score < 20.0 && !t.never_returns(20.0), "{t:?}");
+        let v = judge(&[legit[0], legit[1], legit[2], Slice { by_hour: working(200.0), sends: 200.0 }]);
+        let t = v[3].expect("judged");
+        assert!(t.repeat < 1e-9 && t.repeat_score >= 20.0 && t.resend_score < 10.0 && !t.never_returns(20.0), "{t:?}");
     }
 
     #[test]

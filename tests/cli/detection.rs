@@ -207,6 +207,7 @@ fn a_drip_in_the_attackers_working_hours_to_numbers_nobody_returns_to_is_found_w
             m["usual_repeat_share"].as_f64().is_some_and(|x| x > 0.1) && m["repeat_score"].as_f64().is_some_and(|x| x >= 20.0),
             "{f:#}"
         );
+        assert!(m["resend_score"].as_f64().is_some_and(|x| x >= 10.0), "unlikely for users who only sign up: {f:#}");
     }
     // The account alone: its countries' users resend and come back.
     let sim = simulate(&["--seed", "7", "--daily", "1000"]);
