@@ -191,8 +191,9 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         if e == sends_every.len() {
             sends_every.push(vec![0.0; n_days]);
         }
+        let day = r.ts.div_euclid(DAY);
         if r.nlen > 0
-            && let Some(n) = sends_every[e].get_mut((r.ts.div_euclid(DAY) - first_day) as usize)
+            && let Some(n) = sends_every[e].get_mut((day - first_day) as usize)
         {
             *n += 1.0;
         }
@@ -212,7 +213,6 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             // cells at ten million rows (an hour-long spike shows in its country's hour). Over a
             // long period (more than `DENSE_DAYS`), a map: a table a country would be 1,100 x
             // days. Each new number counts under its three- and its two-digit prefix.
-            let day = r.ts.div_euclid(DAY);
             let op2 = operator2(r);
             if n_days > DENSE_DAYS {
                 *op_sparse.entry((c, op, day)).or_default() += 1.0;
