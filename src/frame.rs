@@ -343,9 +343,17 @@ fn attrs_frame(store: &Store, paths: &[String]) -> PolarsResult<DataFrame> {
 /// The countries of `rows` ([`crate::detect::Countries`]: a table by the code's two bytes), for
 /// the country column's Enum: values in the order first met.
 fn countries_of(store: &Store, rows: &[u32]) -> crate::detect::Countries {
+    // Each part's in the order met, then the parts' in order: the order first met.
+    let parts = crate::parts::in_parts(rows, |_, part| {
+        let mut countries = crate::detect::Countries::default();
+        for m in part.iter().map(|&i| &store.rows[i as usize]).filter(|m| m.country_opt().is_some()) {
+            countries.id(m.country());
+        }
+        countries
+    });
     let mut countries = crate::detect::Countries::default();
-    for m in rows.iter().map(|&i| &store.rows[i as usize]).filter(|m| m.country_opt().is_some()) {
-        countries.id(m.country());
+    for code in parts.iter().flat_map(|p| p.codes.iter()) {
+        countries.id(*code);
     }
     countries
 }
@@ -447,7 +455,8 @@ fn write_batches(
             };
             let mut writer = ParquetWriter::new(w).with_compression(compression).batched(&schema)?;
             let layout = row_groups::Layout::of(&mut writer, compression, matches!(c, Compression::Zstd).then_some(zstd_level));
-            let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(WORKERS);
+            let workers = workers();
+            let batch = even_batches(rows.len(), batch, workers);
             let batches = rows.len().div_ceil(batch);
             row_groups::write_in_order(&mut writer, batches, workers, |k| {
                 layout.encode(make(&rows[k * batch..rows.len().min((k + 1) * batch)])?)
@@ -475,6 +484,21 @@ fn write_batches(
             writer.finish()
         }
     }
+}
+
+/// The threads that build and compress Parquet batches: one a core, at most [`WORKERS`].
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(WORKERS)
+}
+
+/// The rows a batch of `n` rows cut into batches of at most `most`, so that each of `workers`
+/// gets as many batches (one batch when `n` is at most `most`): with 19 batches for two
+/// workers, one core had been idle while the other made the last.
+fn even_batches(n: usize, most: usize, workers: usize) -> usize {
+    if n <= most {
+        return most;
+    }
+    n.div_ceil(n.div_ceil(most).next_multiple_of(workers.max(1)))
 }
 
 /// Threads that build and compress Parquet batches at most (each holds two batches' tables).
@@ -514,6 +538,26 @@ pub fn read_parquet(path: &std::path::Path) -> PolarsResult<TextTable> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_are_even_among_the_workers() {
+        for (n, most, workers) in
+            [(9_682_507, 1 << 19, 2), (1000, 1 << 19, 2), (1 << 19, 1 << 19, 2), ((1 << 19) + 1, 1 << 19, 4), (10, 3, 1), (10, 3, 0)]
+        {
+            let size = even_batches(n, most, workers);
+            let batches = n.div_ceil(size);
+            assert!(size <= most || n <= most, "{n}: batches of {size}");
+            assert!(batches == 1 || batches % workers.max(1) == 0, "{n}: {batches} batches for {workers} workers");
+            // The last batch is not much smaller than the others.
+            assert!(n - (batches - 1) * size + batches > size || batches == 1, "{n}: {batches} of {size}");
+        }
+        assert_eq!(n_batches(9_682_507), (20, 484_126));
+    }
+
+    fn n_batches(n: usize) -> (usize, usize) {
+        let size = even_batches(n, 1 << 19, 2);
+        (n.div_ceil(size), size)
+    }
 
     #[test]
     fn batches_of_any_size_write_the_same_table() {
@@ -561,7 +605,7 @@ mod tests {
             let (mut want, countries) = (Vec::new(), countries_of(store, rows));
             let schema = canonical(store, &[], &by_attrs, &countries).expect("schema").schema().clone();
             let mut writer = ParquetWriter::new(&mut want).with_compression(compression).batched(&schema).expect("writer");
-            for b in rows.chunks(batch.min(rows.len().max(1))) {
+            for b in rows.chunks(even_batches(rows.len(), batch, workers()).min(rows.len().max(1))) {
                 writer.write_batch(&canonical(store, b, &by_attrs, &countries).expect("batch")).expect("write");
             }
             writer.finish().expect("finish");

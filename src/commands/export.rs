@@ -47,13 +47,20 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
     let mut files: BTreeMap<PathBuf, Vec<u32>> = BTreeMap::new();
     match a.partition {
         Partition::Input => {
+            // On every core (this pass and the table's countries are what runs on one thread
+            // between loading and the first batch), the parts' lists joined in order.
+            let parts = crate::parts::in_parts(&store.rows, |_, part| -> Result<Vec<Vec<u32>>, usize> {
+                let mut by_input: Vec<Vec<u32>> = vec![Vec::new(); paths.len()];
+                for m in part {
+                    let input = store.attrs(m).source_file as usize;
+                    by_input.get_mut(input).ok_or(input)?.push(m.idx);
+                }
+                Ok(by_input)
+            });
             let mut by_input: Vec<Vec<u32>> = vec![Vec::new(); paths.len()];
-            for m in &store.rows {
-                let input = store.attrs(m).source_file as usize;
-                by_input
-                    .get_mut(input)
-                    .ok_or_else(|| Error::Other(format!("export: a message of input {input}, of {} read", paths.len())))?
-                    .push(m.idx);
+            for part in parts {
+                let part = part.map_err(|input| Error::Other(format!("export: a message of input {input}, of {} read", paths.len())))?;
+                by_input.iter_mut().zip(part).for_each(|(all, rows)| all.extend(rows));
             }
             let mut names: Vec<PathBuf> = Vec::new();
             for (p, rows) in paths.iter().zip(by_input) {

@@ -99,6 +99,9 @@ struct Shape {
     unit: Option<Sym>,
     /// The chunk's attrs index (when templates are off), by whether the record has a price.
     attrs: [Option<u32>; 2],
+    /// With templates on: the last body template's symbol and the attrs index it gave, by
+    /// whether the record has a price (a hash of the attrs a record had been 2 % of `export`).
+    templated: [Option<(Sym, u32)>; 2],
 }
 
 impl Shape {
@@ -112,6 +115,7 @@ impl Shape {
         error_code: 0,
         unit: None,
         attrs: [None; 2],
+        templated: [None; 2],
     };
 }
 
@@ -189,6 +193,9 @@ struct Block {
     days: Days,
     /// A body template's buffer.
     template: String,
+    /// The last template interned and its symbol: an export's bodies are mostly one or two
+    /// kinds, so a record's template is most often the one before it (a compare, not a hash).
+    last_template: Option<(String, Sym)>,
 }
 
 impl Console {
@@ -238,7 +245,16 @@ impl Console {
         let body_template = match if self.templates { s.field(c.body) } else { None } {
             Some(b) => {
                 body_template_into(&b, &mut block.template);
-                ch.strings.intern(Some(&block.template))
+                match &mut block.last_template {
+                    Some((t, sym)) if *t == block.template => *sym,
+                    last => {
+                        let sym = ch.strings.intern(Some(&block.template));
+                        let (t, s) = last.get_or_insert_with(|| (String::new(), 0));
+                        t.clone_from(&block.template);
+                        *s = sym;
+                        sym
+                    }
+                }
             }
             None => 0,
         };
@@ -261,6 +277,7 @@ impl Console {
                     error_code: ch.strings.intern(error_code.as_deref()),
                     unit: unit.as_deref().map(|u| ch.strings.intern(Some(u))),
                     attrs: [None; 2],
+                    templated: [None; 2],
                 };
                 (shape, block.shapes.add(shape))
             }
@@ -273,7 +290,8 @@ impl Console {
         // With templates on, a record's attrs carry its own body template: not a shape's.
         let priced = usize::from(cost.is_some());
         let cached = at.filter(|_| !self.templates);
-        let attrs = match cached.and(shape.attrs[priced]) {
+        let templated = at.filter(|_| self.templates).and(shape.templated[priced].filter(|&(t, _)| t == body_template));
+        let attrs = match cached.and(shape.attrs[priced]).or(templated.map(|(_, i)| i)) {
             Some(i) => i,
             None => {
                 let i = ch.attrs(Attrs {
@@ -288,6 +306,9 @@ impl Console {
                 });
                 if let Some(known) = cached.and_then(|at| block.shapes.list.get_mut(at as usize)) {
                     known.attrs[priced] = Some(i);
+                }
+                if let Some(known) = at.filter(|_| self.templates).and_then(|at| block.shapes.list.get_mut(at as usize)) {
+                    known.templated[priced] = Some((body_template, i));
                 }
                 i
             }
@@ -341,22 +362,30 @@ mod tests {
             let direction = pick(&["outbound-api", "inbound", ""]);
             let price = pick(&["-0.05", "", "0.0079", "n/a"]);
             let unit = pick(&["USD", "usd", ""]);
+            // Bodies of a few kinds, mostly the same as the record before's.
+            let body = match pick(&["long", "none", "first", "short", "short", "short", "short", "short"]) {
+                "long" => format!("Your code is {i}. Valid 10 min"),
+                "none" => String::new(),
+                "first" => format!("{i} is your code"),
+                _ => format!("code {i}"),
+            };
             out.push_str(&format!(
-                "{from},{to},code {i},{status},\"Fri, 01 Mar 2024 00:00:02 +0000\",{segments},{error},{account},SM{i:032x},{direction},{price},{unit}\n"
+                "{from},{to},{body},{status},\"Fri, 01 Mar 2024 00:00:02 +0000\",{segments},{error},{account},SM{i:032x},{direction},{price},{unit}\n"
             ));
         }
         out.into_bytes()
     }
 
-    /// The export's rows and skips, read with a memo of at most `max` shapes.
-    fn read(bytes: &[u8], max: usize) -> (Vec<String>, String) {
+    /// The export's rows and skips, read with a memo of at most `max` shapes (with body
+    /// templates when `templates`).
+    fn read(bytes: &[u8], max: usize, templates: bool) -> (Vec<String>, String) {
         let (mut store, mut stats, opts) = (Store::new(), InputStats::new("export.csv".into()), IngestOptions::default());
         let mut s = Splitter::new(bytes, Pos::START, true);
         assert!(matches!(s.next_record(), Next::Record(_)));
         let console = Console {
             columns: columns(&Header::new(&s.record())).expect("a Console header"),
             default_currency: Some("GBP".into()),
-            templates: false,
+            templates,
             hasher: store.ids.hasher(),
         };
         let mut chunk = Chunk::default();
@@ -373,21 +402,29 @@ mod tests {
         }
         let mut em = Emitter { format: InputFormat::TwilioConsoleCsv, file: 0, stats: &mut stats, store: &mut store, opts: &opts };
         chunk.merge(&mut em).expect("merges");
-        (store.rows.iter().map(|m| format!("{:?}", store.view(m))).collect(), format!("{:?}", stats.skipped))
+        // Each row with its attrs (their symbols too: strings are interned in the same order)
+        // and its template's text.
+        let row = |m| format!("{:?} {:?} {:?}", store.view(m), store.attrs(m), store.str(store.attrs(m).body_template));
+        (store.rows.iter().map(row).collect(), format!("{:?}", stats.skipped))
     }
 
     #[test]
     fn shapes_read_as_records_read_one_by_one() {
-        for seed in 0..3 {
+        for (seed, templates) in [(0, false), (1, false), (2, true), (3, true)] {
             let bytes = export(6_000, seed);
-            let (rows, skips) = read(&bytes, 0);
+            let (rows, skips) = read(&bytes, 0, templates);
             assert!(rows.len() > 500, "{} rows", rows.len());
             for reason in ["inbound", "To is missing", "not an SMS address", "not a segment count", "not a price"] {
                 assert!(skips.contains(reason), "seed {seed}: no row skipped as {reason:?}");
             }
-            assert_eq!(read(&bytes, 4096), (rows.clone(), skips.clone()), "seed {seed}");
+            // With templates, the rows carry them (each kind), and the last one's attrs are
+            // reused only for the same template.
+            for t in ["Your code is #. Valid # min", "# is your code", "code #"] {
+                assert_eq!(rows.iter().any(|r| r.contains(&format!("{t:?}"))), templates, "seed {seed}: {t}");
+            }
+            assert_eq!(read(&bytes, 4096, templates), (rows.clone(), skips.clone()), "seed {seed}");
             // A memo that fills up part way reads the same.
-            assert_eq!(read(&bytes, 5), (rows, skips), "seed {seed}, a full memo");
+            assert_eq!(read(&bytes, 5, templates), (rows, skips), "seed {seed}, a full memo");
         }
     }
 }
