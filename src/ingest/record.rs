@@ -259,6 +259,14 @@ pub fn body_template_into(body: &str, out: &mut String) {
     template_chars(&body[i..], in_digits, out);
 }
 
+/// Whether two bodies have the same template for a reason quick to check: the same length, and
+/// at each byte the same byte or two ASCII digits (then their digit runs are in the same places
+/// and everything else is the same bytes). At 9.7M Console rows, templating every body had been
+/// 3 % of `export`'s CPU time.
+pub fn same_but_digits(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || x.is_ascii_digit() && y.is_ascii_digit())
+}
+
 /// The bytes of a template before its `…`.
 const TEMPLATE_CAP: usize = 160;
 
@@ -330,6 +338,36 @@ mod tests {
             body_template_into(&s, &mut buf);
             assert_eq!(buf, want, "{s:?}");
         }
+    }
+
+    #[test]
+    fn bodies_the_same_but_digits_have_the_same_template() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let alphabet = ['a', ' ', '7', '0', '.', '\t', 'é', '€', '٣', '-', '#'];
+        let (mut same, mut differ) = (0, 0);
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..40);
+            let a: String = (0..len).map(|_| alphabet[rng.random_range(0..alphabet.len())]).collect();
+            // Both past the template's cap, or not; then `b` is `a` with its digits changed, or
+            // with characters changed.
+            let a = if rng.random_range(0..3) == 0 { format!("{}{a}", "x".repeat(rng.random_range(140..170))) } else { a };
+            let b: String = if rng.random_range(0..2) == 0 {
+                a.chars().map(|c| if c.is_ascii_digit() { char::from(b'0' + rng.random_range(0..10u8)) } else { c }).collect()
+            } else {
+                a.chars().map(|c| if rng.random_range(0..8) == 0 { alphabet[rng.random_range(0..alphabet.len())] } else { c }).collect()
+            };
+            if same_but_digits(a.as_bytes(), b.as_bytes()) {
+                assert_eq!(body_template(&a), body_template(&b), "{a:?} {b:?}");
+                same += 1;
+            } else {
+                differ += 1;
+            }
+        }
+        assert!(same > 5_000 && differ > 2_000, "{same} pairs the same but digits, {differ} not");
+        assert!(same_but_digits(b"code 123456", b"code 000001"));
+        assert!(!same_but_digits(b"code 123456", b"code 12345"));
+        assert!(!same_but_digits(b"code 1", b"code x"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use crate::ids::IdHasher;
 use crate::ingest::chunk::{Chunk, Rec};
 use crate::ingest::csv_reader::Header;
 use crate::ingest::csv_split::{Next, Pos, Splitter};
-use crate::ingest::record::{Skip, body_template_into, cost_field, segments_field, ts_field_by};
+use crate::ingest::record::{Skip, body_template_into, cost_field, same_but_digits, segments_field, ts_field_by};
 use crate::ingest::stats::Loc;
 use crate::ingest::{InputFormat, blocks::BlockParser};
 use crate::phone::{Destination, clean_destination};
@@ -187,15 +187,23 @@ impl Shapes {
 }
 
 /// What a parser remembers within a block.
+struct LastTemplate {
+    body: Vec<u8>,
+    template: String,
+    sym: Sym,
+}
+
 #[derive(Default)]
 struct Block {
     shapes: Shapes,
     days: Days,
     /// A body template's buffer.
     template: String,
-    /// The last template interned and its symbol: an export's bodies are mostly one or two
-    /// kinds, so a record's template is most often the one before it (a compare, not a hash).
-    last_template: Option<(String, Sym)>,
+    /// The last template interned, its symbol, and a body it came from: an export's bodies are
+    /// mostly one or two kinds, so a record's template is most often the one before it. A body
+    /// that differs from that one only in its digits ([`same_but_digits`]) is not templated at
+    /// all, and another template is compared with the last, not hashed.
+    last_template: Option<LastTemplate>,
 }
 
 impl Console {
@@ -243,19 +251,20 @@ impl Console {
             },
         };
         let body_template = match if self.templates { s.field(c.body) } else { None } {
-            Some(b) => {
-                body_template_into(&b, &mut block.template);
-                match &mut block.last_template {
-                    Some((t, sym)) if *t == block.template => *sym,
-                    last => {
-                        let sym = ch.strings.intern(Some(&block.template));
-                        let (t, s) = last.get_or_insert_with(|| (String::new(), 0));
-                        t.clone_from(&block.template);
-                        *s = sym;
-                        sym
+            Some(b) => match &mut block.last_template {
+                Some(last) if same_but_digits(&last.body, b.as_bytes()) => last.sym,
+                last => {
+                    body_template_into(&b, &mut block.template);
+                    let last = last.get_or_insert_with(|| LastTemplate { body: Vec::new(), template: String::new(), sym: 0 });
+                    if last.template != block.template || last.sym == 0 {
+                        last.sym = ch.strings.intern(Some(&block.template));
+                        last.template.clone_from(&block.template);
                     }
+                    last.body.clear();
+                    last.body.extend_from_slice(b.as_bytes());
+                    last.sym
                 }
-            }
+            },
             None => 0,
         };
         // A new shape's strings are interned here, in the order they always were (the store's
