@@ -456,7 +456,7 @@ fn write_batches(
             let mut writer = ParquetWriter::new(w).with_compression(compression).batched(&schema)?;
             let layout = row_groups::Layout::of(&mut writer, compression, matches!(c, Compression::Zstd).then_some(zstd_level));
             let workers = workers();
-            let batch = even_batches(rows.len(), batch, workers);
+            let batch = even_batches(rows.len(), batch);
             let batches = rows.len().div_ceil(batch);
             row_groups::write_in_order(&mut writer, batches, workers, |k| {
                 layout.encode(make(&rows[k * batch..rows.len().min((k + 1) * batch)])?)
@@ -491,14 +491,16 @@ fn workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get()).min(WORKERS)
 }
 
-/// The rows a batch of `n` rows cut into batches of at most `most`, so that each of `workers`
-/// gets as many batches (one batch when `n` is at most `most`): with 19 batches for two
-/// workers, one core had been idle while the other made the last.
-fn even_batches(n: usize, most: usize, workers: usize) -> usize {
+/// The rows a batch of `n` rows cut into batches of at most `most`: a multiple of [`WORKERS`]
+/// batches, as near as the rows allow, so that two or four workers get as many (with 19 batches
+/// for two workers, one core had been idle while the other made the last), and the same on
+/// every machine (the row groups do not depend on its cores). One batch when `n` is at most
+/// `most`.
+fn even_batches(n: usize, most: usize) -> usize {
     if n <= most {
         return most;
     }
-    n.div_ceil(n.div_ceil(most).next_multiple_of(workers.max(1)))
+    n.div_ceil(n.div_ceil(most).next_multiple_of(WORKERS))
 }
 
 /// Threads that build and compress Parquet batches at most (each holds two batches' tables).
@@ -541,22 +543,19 @@ mod tests {
 
     #[test]
     fn batches_are_even_among_the_workers() {
-        for (n, most, workers) in
-            [(9_682_507, 1 << 19, 2), (1000, 1 << 19, 2), (1 << 19, 1 << 19, 2), ((1 << 19) + 1, 1 << 19, 4), (10, 3, 1), (10, 3, 0)]
-        {
-            let size = even_batches(n, most, workers);
-            let batches = n.div_ceil(size);
-            assert!(size <= most || n <= most, "{n}: batches of {size}");
-            assert!(batches == 1 || batches % workers.max(1) == 0, "{n}: {batches} batches for {workers} workers");
-            // The last batch is not much smaller than the others.
-            assert!(n - (batches - 1) * size + batches > size || batches == 1, "{n}: {batches} of {size}");
+        // 9.7M rows: 20 batches, not 19 of 1 << 19; just past one batch: four.
+        for (n, batches, size) in [(9_682_507, 20, 484_126), ((1 << 19) + 1, 4, 131_073), (4 << 19, 4, 1 << 19), (1000, 1, 1 << 19)] {
+            let got = even_batches(n, 1 << 19);
+            assert_eq!((n.div_ceil(got), got), (batches, size), "{n} rows");
         }
-        assert_eq!(n_batches(9_682_507), (20, 484_126));
-    }
-
-    fn n_batches(n: usize) -> (usize, usize) {
-        let size = even_batches(n, 1 << 19, 2);
-        (n.div_ceil(size), size)
+        // Any count of rows past a batch: a multiple of the workers, none over the most, the
+        // last not much smaller than the others.
+        for n in ((1 << 19) + 1..100 << 19).step_by(999_983) {
+            let size = even_batches(n, 1 << 19);
+            let batches = n.div_ceil(size);
+            assert!(size <= 1 << 19 && batches % WORKERS == 0, "{n}: {batches} of {size}");
+            assert!(n - (batches - 1) * size + batches > size, "{n}: {batches} of {size}");
+        }
     }
 
     #[test]
@@ -605,7 +604,7 @@ mod tests {
             let (mut want, countries) = (Vec::new(), countries_of(store, rows));
             let schema = canonical(store, &[], &by_attrs, &countries).expect("schema").schema().clone();
             let mut writer = ParquetWriter::new(&mut want).with_compression(compression).batched(&schema).expect("writer");
-            for b in rows.chunks(even_batches(rows.len(), batch, workers()).min(rows.len().max(1))) {
+            for b in rows.chunks(even_batches(rows.len(), batch).min(rows.len().max(1))) {
                 writer.write_batch(&canonical(store, b, &by_attrs, &countries).expect("batch")).expect("write");
             }
             writer.finish().expect("finish");
