@@ -97,11 +97,11 @@ struct Shape {
     error_code: Sym,
     /// The price unit's symbol, when the record has one.
     unit: Option<Sym>,
-    /// The chunk's attrs index (when templates are off), by whether the record has a price.
-    attrs: [Option<u32>; 2],
-    /// With templates on: the last body template's symbol and the attrs index it gave, by
-    /// whether the record has a price (a hash of the attrs a record had been 2 % of `export`).
-    templated: [Option<(Sym, u32)>; 2],
+    /// The last body template's symbol (0 with templates off) and the chunk's attrs index it
+    /// gave, by whether the record has a price: a record's attrs are its shape's, its price's
+    /// presence and its template (with templates on, a hash of the attrs a record had been 2 %
+    /// of `export`).
+    attrs: [Option<(Sym, u32)>; 2],
 }
 
 impl Shape {
@@ -115,7 +115,6 @@ impl Shape {
         error_code: 0,
         unit: None,
         attrs: [None; 2],
-        templated: [None; 2],
     };
 }
 
@@ -287,7 +286,6 @@ impl Console {
                     error_code: ch.strings.intern(error_code.as_deref()),
                     unit: unit.as_deref().map(|u| ch.strings.intern(Some(u))),
                     attrs: [None; 2],
-                    templated: [None; 2],
                 };
                 (shape, block.shapes.add(shape))
             }
@@ -297,12 +295,10 @@ impl Console {
             None if cost.is_some() => ch.strings.intern(self.default_currency.as_deref()),
             None => 0,
         };
-        // With templates on, a record's attrs carry its own body template: not a shape's.
         let priced = usize::from(cost.is_some());
-        let cached = at.filter(|_| !self.templates);
-        let templated = at.filter(|_| self.templates).and(shape.templated[priced].filter(|&(t, _)| t == body_template));
-        let attrs = match cached.and(shape.attrs[priced]).or(templated.map(|(_, i)| i)) {
-            Some(i) => i,
+        let cached = at.and(shape.attrs[priced]).filter(|&(t, _)| t == body_template);
+        let attrs = match cached {
+            Some((_, i)) => i,
             None => {
                 let i = ch.attrs(Attrs {
                     account: shape.account,
@@ -314,11 +310,8 @@ impl Console {
                     segments: shape.segments,
                     ..Attrs::new(InputFormat::TwilioConsoleCsv, 0)
                 });
-                if let Some(known) = cached.and_then(|at| block.shapes.list.get_mut(at as usize)) {
-                    known.attrs[priced] = Some(i);
-                }
-                if let Some(known) = at.filter(|_| self.templates).and_then(|at| block.shapes.list.get_mut(at as usize)) {
-                    known.templated[priced] = Some((body_template, i));
+                if let Some(known) = at.and_then(|at| block.shapes.list.get_mut(at as usize)) {
+                    known.attrs[priced] = Some((body_template, i));
                 }
                 i
             }
