@@ -28,6 +28,9 @@ pub struct Classes {
     pub newlines: u64,
     pub returns: u64,
     pub quotes: u64,
+    /// Bytes outside ASCII (0x80 and up): a block with none is valid UTF-8 without a check of
+    /// its own ([`super::structure::Structure::ascii`]).
+    pub high: u64,
 }
 
 /// The classes of 64 bytes: four compares of the whole window where the processor has
@@ -45,11 +48,11 @@ pub fn classes(w: &[u8; 64]) -> Classes {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw")]
 fn classes_avx512(w: &[u8; 64]) -> Classes {
-    use std::arch::x86_64::{__m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_set1_epi8};
+    use std::arch::x86_64::{__m512i, _mm512_cmpeq_epi8_mask, _mm512_loadu_si512, _mm512_movepi8_mask, _mm512_set1_epi8};
     // SAFETY: `w` is 64 readable bytes, what an unaligned 512-bit load reads.
     let v = unsafe { _mm512_loadu_si512(w.as_ptr().cast::<__m512i>()) };
     let eq = |b: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(b as i8));
-    Classes { commas: eq(b','), newlines: eq(b'\n'), returns: eq(b'\r'), quotes: eq(b'"') }
+    Classes { commas: eq(b','), newlines: eq(b'\n'), returns: eq(b'\r'), quotes: eq(b'"'), high: _mm512_movepi8_mask(v) }
 }
 
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -57,7 +60,7 @@ fn classes_sse2(w: &[u8; 64]) -> Classes {
     use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_movemask_epi8};
     let splat = |b: u8| -> __m128i { bytemuck::cast([b; 16]) };
     let targets = [splat(b','), splat(b'\n'), splat(b'\r'), splat(b'"')];
-    let mut out = [0u64; 4];
+    let (mut out, mut high) = ([0u64; 4], 0u64);
     for k in 0..4 {
         let lane: [u8; 16] = std::array::from_fn(|i| w[16 * k + i]);
         let v: __m128i = bytemuck::cast(lane);
@@ -67,8 +70,11 @@ fn classes_sse2(w: &[u8; 64]) -> Classes {
             let m = unsafe { _mm_movemask_epi8(_mm_cmpeq_epi8(v, t)) };
             *o |= u64::from(m as u32 & 0xffff) << (16 * k);
         }
+        // SAFETY: as above (the byte's top bit is the mask's bit).
+        let m = unsafe { _mm_movemask_epi8(v) };
+        high |= u64::from(m as u32 & 0xffff) << (16 * k);
     }
-    Classes { commas: out[0], newlines: out[1], returns: out[2], quotes: out[3] }
+    Classes { commas: out[0], newlines: out[1], returns: out[2], quotes: out[3], high }
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
@@ -80,7 +86,22 @@ pub fn classes(w: &[u8; 64]) -> Classes {
 #[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
 fn classes_bytes(w: &[u8; 64]) -> Classes {
     let bits = |c: u8| w.iter().enumerate().fold(0u64, |m, (i, &b)| m | u64::from(b == c) << i);
-    Classes { commas: bits(b','), newlines: bits(b'\n'), returns: bits(b'\r'), quotes: bits(b'"') }
+    let high = w.iter().enumerate().fold(0u64, |m, (i, &b)| m | u64::from(b >= 0x80) << i);
+    Classes { commas: bits(b','), newlines: bits(b'\n'), returns: bits(b'\r'), quotes: bits(b'"'), high }
+}
+
+/// Ask for the cache line holding `buf[at]` ahead of its use (nothing when `at` is past the
+/// end). A block read once from the page cache crosses a 4 KiB page every 64 windows, where the
+/// processor's own prefetch stops; a scan whose windows depend on each other then waits on
+/// every page's first line.
+#[inline]
+pub fn prefetch(buf: &[u8], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(b) = buf.get(at) {
+        // SAFETY: a prefetch reads nothing the program sees and never faults; the pointer is to
+        // an element of `buf`. SSE, which it needs, is part of every x86-64 CPU.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(b).cast()) }
+    }
 }
 
 /// The classes of the 64 bytes of `buf` from `base` (past its end: bytes of no class).

@@ -10,7 +10,7 @@
 //! record. Those are checked here on the same masks; a block where any occurs is [`None`], and
 //! the splitter reads it field by field as before.
 
-use super::bytemask::classes_at;
+use super::bytemask::{classes_at, prefetch};
 
 /// Flag on an offset in [`Structure::ends`]: the separator there is a newline (it ends a
 /// record) rather than a comma.
@@ -25,7 +25,14 @@ pub struct Structure {
     /// For each record end, in order: the newlines from the block's start through it (those
     /// inside quoted fields too), which is how many lines the next record starts after.
     pub lines: Vec<u64>,
+    /// Every byte of the block scanned is ASCII, and so the block is valid UTF-8 (only after a
+    /// scan that returned true).
+    pub ascii: bool,
 }
+
+/// How far ahead of the window the scan asks for the block's bytes ([`prefetch`]): the
+/// scan is the first to read a block, which is mapped from the page cache.
+const AHEAD: usize = 4096;
 
 /// Inclusive prefix XOR: bit `i` is the parity of bits `0..=i`.
 fn prefix_xor(mut x: u64) -> u64 {
@@ -44,6 +51,7 @@ impl Structure {
     pub fn scan(&mut self, block: &[u8], eof: bool) -> bool {
         self.ends.clear();
         self.lines.clear();
+        self.ascii = false;
         let n = block.len();
         // Offsets carry a flag bit; a block that does not end a record ends inside one.
         if n >= NEWLINE as usize || (!eof && block.last() != Some(&b'\n')) {
@@ -54,13 +62,15 @@ impl Structure {
         // Bit 0: the byte before the window lets a quote open (a separator, a closing quote,
         // or the block's start) / is a record end (so a newline now would be a blank line).
         let (mut may_open, mut after_end) = (1u64, 1u64);
-        let mut newlines = 0u64;
+        let (mut newlines, mut high) = (0u64, 0u64);
         let mut base = 0;
         while base < n {
+            prefetch(block, base + AHEAD);
             let c = classes_at(block, base);
             if c.returns != 0 {
                 return false;
             }
+            high |= c.high;
             let state = prefix_xor(c.quotes) ^ inside;
             let (open, close) = (c.quotes & state, c.quotes & !state);
             let seps = c.commas | c.newlines;
@@ -111,6 +121,7 @@ impl Structure {
             self.ends.push(n as u32 | NEWLINE);
             self.lines.push(newlines);
         }
+        self.ascii = high == 0;
         true
     }
 }
@@ -136,6 +147,29 @@ mod tests {
         // Records across the 64-byte windows.
         let long = [b"a".repeat(63), b",\"".to_vec(), b"q,".repeat(40), b"\"\n".to_vec()].concat();
         assert_eq!(scan(&long, false), Some((vec![63, nl(long.len() as u32 - 1)], vec![1])));
+    }
+
+    #[test]
+    fn a_block_is_ascii_when_no_byte_is_outside_it() {
+        // Plain blocks of 1-300 bytes: ASCII throughout, then with one byte of a multibyte
+        // character (or a stray high byte) at each place a field's text can hold it, the
+        // windows' last bytes and the block's tail among them.
+        let mut s = Structure::default();
+        for len in [1usize, 63, 64, 65, 127, 128, 129, 300] {
+            let mut block: Vec<u8> = (0..len).map(|i| if i % 9 == 8 { b',' } else { b'a' + (i % 26) as u8 }).collect();
+            block.push(b'\n');
+            assert!(s.scan(&block, false) && s.ascii, "{len}");
+            for at in (0..len).filter(|i| i % 9 != 8) {
+                for high in [0x80u8, 0xc3, 0xff] {
+                    let mut b = block.clone();
+                    b[at] = high;
+                    assert!(s.scan(&b, false), "{len} {at}");
+                    assert_eq!(s.ascii, b.is_ascii(), "{len} {at} {high:#x}");
+                }
+            }
+        }
+        // A scan that fails leaves `ascii` false, whatever it had read.
+        assert!(!s.scan(b"a,b\r\n", false) && !s.ascii);
     }
 
     #[test]
