@@ -114,17 +114,6 @@ pub struct Incoming<'a> {
     pub hash: u64,
 }
 
-/// A prefetch hint: no load is waited for (a plain read, even unused, held the processor up).
-#[cfg(target_arch = "x86_64")]
-fn prefetch<T>(p: &T) {
-    // SAFETY: SSE is part of every x86_64 target, and a prefetch only hints the cache: it reads
-    // no memory the program sees and cannot fault, whatever the address (here a live reference).
-    unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(p).cast::<i8>()) };
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn prefetch<T>(_: &T) {}
-
 /// Kind byte 0: the row has no id.
 const NONE: u8 = 0;
 
@@ -347,9 +336,8 @@ impl Ids {
 
     /// Ask for the index slot of `hash` to be brought into the cache ahead of its lookup.
     pub fn prefetch(&self, hash: u64) {
-        if let Some(b) = self.index.buckets.get(self.index.home(hash)) {
-            prefetch(b);
-        }
+        // A hint, no load waited for (a plain read, even unused, held the processor up).
+        crate::memory::prefetch(&self.index.buckets, self.index.home(hash));
     }
 
     /// `Some(row)` when the id was stored before (for that row), else `None` after recording it

@@ -94,3 +94,31 @@ pub fn fault_in_huge<T>(buf: &mut [T]) {
         f(buf.as_mut_ptr() as usize, std::mem::size_of_val(buf));
     }
 }
+
+/// Ask for the cache line of `items[at]` ahead of its use (nothing past the end). The
+/// processor's own prefetch stops at each 4 KiB page, so a pass that is the first to read a
+/// buffer (a Console block mapped from the page cache, the rows table after loading) waits at
+/// each page's first line unless it asks a page ahead.
+#[inline]
+pub fn prefetch<T>(items: &[T], at: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(x) = items.get(at) {
+        // SAFETY: a prefetch reads nothing the program sees and never faults; the pointer is to
+        // an element of `items`. SSE, which it needs, is part of every x86-64 CPU.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(x).cast()) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (items, at);
+}
+
+/// `items` in order, each asked for a page ahead ([`prefetch`]). Passes over the 390 MB rows
+/// table at 10M rows had waited at each page's first row: on these VMs a page's first touch
+/// also walks the host's page tables. spend-anomaly's pass took 0.149-0.156 s before, 0.074-0.080
+/// s after.
+pub fn ahead<T>(items: &[T]) -> impl Iterator<Item = &T> {
+    let step = (4096 / std::mem::size_of::<T>().max(1)).max(1);
+    items.iter().enumerate().map(move |(j, x)| {
+        prefetch(items, j + step);
+        x
+    })
+}

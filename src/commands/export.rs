@@ -51,7 +51,7 @@ pub fn run(a: &ExportArgs) -> Result<Outcome, Error> {
             // between loading and the first batch), the parts' lists joined in order.
             let parts = crate::parts::in_parts(&store.rows, |_, part| -> Result<Vec<Vec<u32>>, usize> {
                 let mut by_input: Vec<Vec<u32>> = vec![Vec::new(); paths.len()];
-                for m in part {
+                for m in crate::memory::ahead(part) {
                     let input = store.attrs(m).source_file as usize;
                     by_input.get_mut(input).ok_or(input)?.push(m.idx);
                 }

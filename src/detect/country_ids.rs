@@ -24,7 +24,7 @@ impl CountryIds {
     /// whose first pass does not read every row).
     pub fn of(rows: &[Row]) -> (Countries, CountryIds) {
         let (mut countries, mut ids) = (Countries::default(), CountryIds::with_capacity(rows.len()));
-        for r in rows {
+        for r in crate::memory::ahead(rows) {
             ids.push(countries.id(r.country()), r);
         }
         (countries, ids)
@@ -60,7 +60,7 @@ impl CountryIds {
         if self.codes.len() <= MAX && self.ids.len() == rows.len() {
             Box::new(self.ids.iter().enumerate().filter(move |(_, c)| wanted[usize::from(**c)]).map(move |(i, _)| (i, &rows[i])))
         } else {
-            Box::new(rows.iter().enumerate().filter(move |(_, r)| countries.get(r.country()).is_some_and(|c| wanted[c])))
+            Box::new(crate::memory::ahead(rows).enumerate().filter(move |(_, r)| countries.get(r.country()).is_some_and(|c| wanted[c])))
         }
     }
 }

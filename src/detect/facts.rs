@@ -106,7 +106,7 @@ impl Facts {
     pub fn of(rows: &[Row]) -> Facts {
         let parts = crate::parts::in_parts(rows, |_, part| {
             let mut p = Partial::default();
-            part.iter().for_each(|r| p.add(r));
+            crate::memory::ahead(part).for_each(|r| p.add(r));
             p
         });
         parts.into_iter().fold(Partial::default(), Partial::then).finish(rows)
@@ -126,7 +126,7 @@ pub(crate) mod tests {
     /// The plain way: one pass on one thread.
     pub fn one_pass(rows: &[Row]) -> Facts {
         let mut p = Partial::default();
-        rows.iter().for_each(|r| p.add(r));
+        crate::memory::ahead(rows).for_each(|r| p.add(r));
         p.finish(rows)
     }
 

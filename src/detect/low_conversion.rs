@@ -59,7 +59,8 @@ pub fn daily_baseline<'a>(rows: impl IntoIterator<Item = &'a Row>) -> Option<f64
 /// one core had been 0.09 s of the time before detection at 9.7M sends with `--conversions`).
 /// The counts are whole numbers, so the parts' sums are one pass's.
 pub fn daily_baseline_of(rows: &[Row]) -> Option<f64> {
-    let parts = crate::parts::in_parts(rows, |_, part| day_and_country_counts(part.iter().filter(|r| r.converted().is_some())));
+    let parts =
+        crate::parts::in_parts(rows, |_, part| day_and_country_counts(crate::memory::ahead(part).filter(|r| r.converted().is_some())));
     let (mut daily, mut countries) = (BTreeMap::new(), super::Countries::default());
     let mut by_country: Vec<(f64, f64)> = Vec::new();
     for (days, codes) in parts {
@@ -256,7 +257,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
         }
     }
     let may_be_in = |r: &Row| country_slot[super::Countries::at(r.country())] || range_code[usize::from(r.calling_code)];
-    for r in rows.iter().filter(|r| r.converted().is_some() && may_be_in(r)) {
+    for r in crate::memory::ahead(rows).filter(|r| r.converted().is_some() && may_be_in(r)) {
         for key in keys(r) {
             if let Some(&i) = flagged.get(&key) {
                 members[i].push(r);

@@ -316,7 +316,7 @@ pub fn peak_hour(ts: impl Iterator<Item = i64>) -> Option<i64> {
 /// the store's table itself, without a copy.
 pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_, [Row]>, u64) {
     let (mut no_ts, mut all) = (0u64, true);
-    for m in &store.rows {
+    for m in crate::memory::ahead(&store.rows) {
         if !keep(m) {
             all = false;
         } else if m.ts_opt().is_none() {
@@ -326,7 +326,7 @@ pub fn rows(store: &Store, keep: impl Fn(&Row) -> bool) -> (std::borrow::Cow<'_,
     if no_ts == 0 && all {
         return (std::borrow::Cow::Borrowed(&store.rows), 0);
     }
-    (std::borrow::Cow::Owned(store.rows.iter().filter(|m| m.ts_opt().is_some() && keep(m)).copied().collect()), no_ts)
+    (std::borrow::Cow::Owned(crate::memory::ahead(&store.rows).filter(|m| m.ts_opt().is_some() && keep(m)).copied().collect()), no_ts)
 }
 
 /// The longest period one scan looks at (three years): the detectors keep a count per hour and

@@ -185,7 +185,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     // Every country's sends with a number, per day (for the whole-period tests below: the
     // share of sends to numbers seen before).
     let mut sends_every: Vec<Vec<f64>> = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
+    for (i, r) in crate::memory::ahead(rows).enumerate() {
         let e = every.id(r.country());
         ids.push(e, r);
         if e == sends_every.len() {
@@ -407,13 +407,13 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
             new_in.iter_mut().for_each(|l| l.reverse());
         }
     } else {
-        for (i, r) in rows.iter().enumerate() {
+        for (i, r) in crate::memory::ahead(rows).enumerate() {
             if is_first.get(i) && in_flagged_day(r).is_some() {
                 info.insert(pack(r), (r.ts, false, false));
             }
         }
         let codes = CallingCodes::of(info.keys().map(|k| (k >> 50) as u16));
-        for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
+        for (i, r) in crate::memory::ahead(rows).enumerate().filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
             if let Some(e) = info.get_mut(&pack(r)) {
                 gather(i, r, e, &mut new_in);
             }

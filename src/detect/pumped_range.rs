@@ -200,7 +200,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     // (Not over a span of centuries, which a hostile export can claim: no tally, no discount.)
     let days = usize::try_from(facts.end.div_euclid(DAY) - first_day + 1).ok().filter(|&d| d <= MAX_TALLY_DAYS).unwrap_or(0);
     let mut plan_new: Vec<Vec<f64>> = vec![vec![0.0; days]; plans.len()];
-    for (i, r) in rows.iter().enumerate().filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
+    for (i, r) in crate::memory::ahead(rows).enumerate().filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
         if numbers.is_first.get(i)
             && let Ok(p) = plans.binary_search(&(r.calling_code, r.nlen))
             && let Some(n) = usize::try_from(r.ts.div_euclid(DAY) - first_day).ok().and_then(|d| plan_new[p].get_mut(d))

@@ -147,7 +147,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     let mut spend: Vec<Spend> = Vec::new();
     // Each row's country, for the passes below over the flagged countries' rows.
     let mut ids = CountryIds::with_capacity(rows.len());
-    for r in rows {
+    for r in crate::memory::ahead(rows) {
         let i = countries.id(r.country());
         ids.push(i, r);
         if i == spend.len() {

@@ -49,7 +49,7 @@ impl Survey {
     pub fn of(rows: &[Row], attrs: usize, keep: impl Fn(&Row) -> bool + Sync) -> Survey {
         let parts = in_parts(rows, |at, part| {
             let mut s = Survey::new(attrs);
-            for (i, m) in part.iter().enumerate() {
+            for (i, m) in crate::memory::ahead(part).enumerate() {
                 if m.bits & HAS_COST != 0
                     && let Some(n) = s.priced.get_mut(m.attrs as usize)
                 {
@@ -92,7 +92,7 @@ pub fn marked_or_found<'a>(rows: &[Row], marked: Option<&'a Marked>) -> std::bor
         Some(m) => std::borrow::Cow::Borrowed(m),
         None => {
             let mut m = Marked::default();
-            rows.iter().enumerate().for_each(|(i, r)| m.mark(i, r));
+            crate::memory::ahead(rows).enumerate().for_each(|(i, r)| m.mark(i, r));
             std::borrow::Cow::Owned(m)
         }
     }

@@ -25,7 +25,7 @@ where
 {
     let parts = crate::parts::in_parts(rows, |at, part| {
         let mut m: Map<K, Tally> = Map::default();
-        for (i, r) in part.iter().enumerate() {
+        for (i, r) in crate::memory::ahead(part).enumerate() {
             let mark = u32::from(marked(r));
             for key in keys(r) {
                 let c = m.entry(key).or_insert(Tally { n: 0, marked: 0, first: (at + i) as u32 });

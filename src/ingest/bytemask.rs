@@ -90,20 +90,6 @@ fn classes_bytes(w: &[u8; 64]) -> Classes {
     Classes { commas: bits(b','), newlines: bits(b'\n'), returns: bits(b'\r'), quotes: bits(b'"'), high }
 }
 
-/// Ask for the cache line holding `buf[at]` ahead of its use (nothing when `at` is past the
-/// end). A block read once from the page cache crosses a 4 KiB page every 64 windows, where the
-/// processor's own prefetch stops; a scan whose windows depend on each other then waits on
-/// every page's first line.
-#[inline]
-pub fn prefetch(buf: &[u8], at: usize) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(b) = buf.get(at) {
-        // SAFETY: a prefetch reads nothing the program sees and never faults; the pointer is to
-        // an element of `buf`. SSE, which it needs, is part of every x86-64 CPU.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(std::ptr::from_ref(b).cast()) }
-    }
-}
-
 /// The classes of the 64 bytes of `buf` from `base` (past its end: bytes of no class).
 pub fn classes_at(buf: &[u8], base: usize) -> Classes {
     let bytes = &buf[base.min(buf.len())..(base + 64).min(buf.len())];

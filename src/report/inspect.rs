@@ -157,7 +157,7 @@ pub fn row_counts(store: &crate::store::Store) -> RowCounts {
         let mut number_type = [0u64; NumberType::ALL.len()];
         // true, false, unknown; no id; no time.
         let mut other = [0u64; 5];
-        for m in part {
+        for m in crate::memory::ahead(part) {
             status[m.status as usize] += 1;
             number_type[m.number_type as usize] += 1;
             other[match m.converted() {

@@ -290,7 +290,7 @@ pub fn propose(store: &Store, rows: &[Row], facts: &Facts, findings: &[Finding],
     let is_wanted = |c: &crate::detect::Code| c.is_some_and(|c| wanted.contains(&c));
     let parts = crate::parts::in_parts(rows, |from, part| {
         let mut legit = Legit::default();
-        for (at, r) in part.iter().enumerate() {
+        for (at, r) in crate::memory::ahead(part).enumerate() {
             if codes.has(r) {
                 legit.of_codes.push((from + at) as u32);
             }
@@ -543,14 +543,14 @@ fn safelist(verified: Option<&Set<(u16, u64)>>, rows: &[Row], attack: &[bool], c
     // Every number of the country seen in each 1k block, and whether all of them are safe.
     let mut blocks: Map<(u16, u8, u64), (Set<u64>, bool)> = Map::default();
     let in_country = |r: &&Row| r.nlen > 3 && r.country() == Some(country);
-    for r in rows.iter().filter(in_country) {
+    for r in crate::memory::ahead(rows).filter(in_country) {
         let e = blocks.entry((r.calling_code, r.nlen, r.national / 1000)).or_insert_with(|| (Set::default(), true));
         e.0.insert(r.national);
         e.1 &= !attack[r.idx as usize] && verified.contains(&(r.calling_code, r.national));
     }
     let mut out: Vec<String> = Vec::new();
     let mut listed: Set<(u16, u64)> = Set::default();
-    for r in rows.iter().filter(in_country).filter(|r| verified.contains(&(r.calling_code, r.national))) {
+    for r in crate::memory::ahead(rows).filter(in_country).filter(|r| verified.contains(&(r.calling_code, r.national))) {
         if !listed.insert((r.calling_code, r.national)) {
             continue;
         }
