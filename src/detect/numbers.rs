@@ -22,7 +22,7 @@ const PARTS: usize = 1 << BITS;
 /// The national number's bits in a [`Packed`] key.
 const NATIONAL: u64 = (1 << 50) - 1;
 /// A page of rows.
-const AHEAD: usize = 4096 / std::mem::size_of::<Row>();
+const AHEAD: usize = crate::memory::per_page::<Row>();
 
 pub struct Numbers {
     /// Whether each row is its number's first send, and not a number of `--baseline`.
