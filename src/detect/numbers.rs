@@ -3,13 +3,17 @@
 //!
 //! Each had made its own pass: a hashed set of every number in time order, and a sort of every
 //! row's number (at 9.7M rows, 0.4 s and 0.5 s of CPU on two threads). Here the rows go, in time
-//! order, into 256 parts by key range (splitters from a sample of the numbers), each part meets
-//! a set that fits in L2 (its first sends), and each part's distinct numbers, a few tens of
-//! thousands, are sorted where they lie: the parts in order are every distinct number in order.
-//! Each half runs on two threads: the rows' first and second halves in time order into places
-//! of their own in each part (counted first, so that one table holds every send once), then the
-//! first and second halves of the parts (a part's early rows before its late ones, so the order
-//! within a part stays time order).
+//! order, into 256 parts by key range (splitters from a sample of the numbers), each send a word
+//! (its key less its part's splitter, then its place in time order), and each part's words,
+//! a few tens of thousands, are radix-sorted where they lie: a number's first word is its first
+//! send, and the parts in order are every distinct number in order. Each step runs on two
+//! threads: the rows' first and second halves in time order into chunks of their own for each
+//! part ([`Half`]), then the first and second halves of the parts (a part's early words before
+//! its late ones, so a number's words stay in time order).
+//!
+//! At 9.7M Console rows (`--timings`, three interleaved runs): 0.28-0.33 s with a pass to count
+//! the parts, a table of keys and rows, and a hashed set and a sort a part; 0.21-0.22 s now, and
+//! detection's peak 770 -> 741-744 MiB.
 
 use super::Row;
 use super::baseline::Known;
@@ -69,14 +73,15 @@ fn part(splitters: &[Packed; PARTS], key: Packed) -> usize {
     i
 }
 
-/// 255 keys that cut a sample of the rows' numbers into even parts (the first splitter is 0).
+/// 256 keys that cut a sample of the rows' numbers into even parts: the first is the sample's
+/// least (part 0 also takes any key below it).
 fn splitters(rows: &[Row]) -> [Packed; PARTS] {
     let step = (rows.len() / (16 * PARTS)).max(1);
     let mut sample: Vec<Packed> = rows.iter().step_by(step).filter_map(key).collect();
     sample.sort_unstable();
     let mut s = [0; PARTS];
     if !sample.is_empty() {
-        for (j, slot) in s.iter_mut().enumerate().skip(1) {
+        for (j, slot) in s.iter_mut().enumerate() {
             *slot = sample[j * sample.len() / PARTS];
         }
     }
@@ -108,73 +113,44 @@ impl Numbers {
         let splitters = splitters(rows);
         let threads = n >= 1 << 16;
         let half = if threads { n / 2 } else { n };
-        // Two passes a half: the part of each send (a byte, in time order) and the parts' sizes,
-        // then each send into its place in one table the size of all sends, part by part (a
-        // part's early sends, then its late ones: time order). A list a part, grown as sends
-        // came, had copied parts and faulted in about 70 MB more at 9.7M rows (18,000 of a
-        // scan's 253,000 page faults; detection's peak 786 -> 770 MiB).
-        let count = |ks: std::ops::Range<usize>| {
-            let mut of = vec![0u8; ks.len()];
-            let mut sizes = [0usize; PARTS];
-            for (slot, k) in of.iter_mut().zip(ks) {
-                ahead(k);
-                if let Some(key) = key(&rows[at(k)]) {
-                    let p = part(&splitters, key);
-                    *slot = p as u8;
-                    sizes[p] += 1;
-                }
-            }
-            (of, sizes)
-        };
-        let ((of_early, early), (of_late, late)) = both(threads, || count(0..half), || count(half..n));
-        let sends: usize = early.iter().chain(&late).sum();
-        let (mut keys, mut idx) = (vec![0 as Packed; sends], vec![0u32; sends]);
-        // Each half's place for each part.
-        let (mut early_at, mut late_at) = (Vec::with_capacity(PARTS), Vec::with_capacity(PARTS));
-        let (mut rest_k, mut rest_i) = (&mut keys[..], &mut idx[..]);
-        for p in 0..PARTS {
-            let (e_k, r_k) = std::mem::take(&mut rest_k).split_at_mut(early[p]);
-            let (e_i, r_i) = std::mem::take(&mut rest_i).split_at_mut(early[p]);
-            let (l_k, r_k) = r_k.split_at_mut(late[p]);
-            let (l_i, r_i) = r_i.split_at_mut(late[p]);
-            early_at.push((e_k, e_i));
-            late_at.push((l_k, l_i));
-            (rest_k, rest_i) = (r_k, r_i);
-        }
-        let scatter = |ks: std::ops::Range<usize>, of: &[u8], mut to: Vec<(&mut [Packed], &mut [u32])>| {
-            let mut fill = [0usize; PARTS];
-            for (&p, k) in of.iter().zip(ks) {
-                ahead(k);
-                let i = at(k);
-                if let Some(key) = key(&rows[i]) {
-                    let (p, f) = (usize::from(p), &mut fill[usize::from(p)]);
-                    to[p].0[*f] = key;
-                    to[p].1[*f] = i as u32;
-                    *f += 1;
-                }
-            }
-        };
-        both(threads, || scatter(0..half, &of_early, early_at), || scatter(half..n, &of_late, late_at));
-        drop((of_early, of_late));
-        // Where each part's sends start in the table.
-        let mut starts = Vec::with_capacity(PARTS + 1);
-        starts.push(0);
-        for p in 0..PARTS {
-            starts.push(starts[p] + early[p] + late[p]);
-        }
-        // The key holds the calling code and national number: no row is read again.
+        // One pass a half, in time order: each send into its part's chunks, a word a send.
+        let (early, late) =
+            both(threads, || Half::of(rows, &splitters, 0..half, &ahead, &at), || Half::of(rows, &splitters, half..n, &ahead, &at));
         let check_known = !known.is_empty();
         let firsts = |parts: std::ops::Range<usize>| {
-            let mut seen: Set<Packed> = Set::with_capacity_and_hasher(2 * (n / PARTS + 64), Default::default());
+            let mut seen: Set<Packed> = Set::default();
+            let mut sorted = Sorted::default();
             // At most every send of these parts; only what is written is faulted in.
-            let mut distinct = Vec::with_capacity(starts[parts.end] - starts[parts.start]);
+            let mut distinct = Vec::with_capacity(parts.clone().map(|p| early.sends(p) + late.sends(p)).sum());
             let mut first = Firsts::new(n);
+            let mut is_new = |key: Packed, k: u32| {
+                if !(check_known && known.contains((key >> 54) as u16, key & NATIONAL)) {
+                    first.set(at(k as usize));
+                }
+            };
             for p in parts {
+                let (base, words) = (splitters[p], early.words(p).chain(late.words(p)));
+                if early.wide[p].is_empty() && late.wide[p].is_empty() {
+                    // Each number's first entry is its first send.
+                    let mut last = None;
+                    for &v in sorted.of(words) {
+                        let key = base + (v >> 32);
+                        if last != Some(key) {
+                            last = Some(key);
+                            distinct.push(key);
+                            is_new(key, v as u32);
+                        }
+                    }
+                    continue;
+                }
+                // A part with a send more than 32 bits above its splitter (a part across plans):
+                // its sends into a set, in time order for each number (a number's sends are all
+                // words or all wide, each in time order).
                 seen.clear();
-                let (from, to) = (starts[p], starts[p + 1]);
-                for (&key, &i) in keys[from..to].iter().zip(&idx[from..to]) {
-                    if seen.insert(key) && !(check_known && known.contains((key >> 54) as u16, key & NATIONAL)) {
-                        first.set(i as usize);
+                let wide = early.wide[p].iter().chain(&late.wide[p]).copied();
+                for (k, key) in words.map(|&v| (v as u32, base + (v >> 32))).chain(wide) {
+                    if seen.insert(key) {
+                        is_new(key, k);
                     }
                 }
                 let from = distinct.len();
@@ -187,6 +163,123 @@ impl Numbers {
         distinct.extend(distinct_b);
         is_first.0.iter_mut().zip(first_b.0).for_each(|(a, b)| *a |= b);
         Numbers { is_first, distinct }
+    }
+}
+
+/// Sends in a chunk: 8 KiB.
+const CHUNK: usize = 1024;
+
+/// One half of the sends (in time order), each in its part as a word: its key less the part's
+/// splitter (32 bits), then its place in time order. A part's words lie in chunks of one table
+/// the size of the half's sends plus a chunk a part (only what is written is faulted in): no pass
+/// to count the parts first, and no list grown and copied.
+struct Half {
+    table: Vec<u64>,
+    /// Each part's chunks (their first slots), in order.
+    chunks: Vec<Vec<u32>>,
+    /// Each part's end of words in its last chunk.
+    end: Vec<usize>,
+    /// Each part's sends more than 32 bits above its splitter (a part across plans), and every
+    /// send below the first splitter: place in time order and key.
+    wide: Vec<Vec<(u32, Packed)>>,
+}
+
+impl Half {
+    fn of(
+        rows: &[Row],
+        splitters: &[Packed; PARTS],
+        ks: std::ops::Range<usize>,
+        ahead: &impl Fn(usize),
+        at: &impl Fn(usize) -> usize,
+    ) -> Half {
+        let mut table = vec![0u64; ks.len() + PARTS * CHUNK];
+        let mut chunks: Vec<Vec<u32>> = vec![Vec::new(); PARTS];
+        let mut wide: Vec<Vec<(u32, Packed)>> = vec![Vec::new(); PARTS];
+        // Each part's next slot and its chunk's end; a part starts with an empty chunk.
+        let (mut next, mut stop) = ([0usize; PARTS], [0usize; PARTS]);
+        let mut free = 0;
+        for k in ks {
+            ahead(k);
+            let Some(key) = key(&rows[at(k)]) else { continue };
+            let p = part(splitters, key);
+            let d = key.wrapping_sub(splitters[p]);
+            if d >> 32 != 0 {
+                wide[p].push((k as u32, key));
+                continue;
+            }
+            if next[p] == stop[p] {
+                chunks[p].push(free as u32);
+                (next[p], stop[p]) = (free, free + CHUNK);
+                free += CHUNK;
+            }
+            table[next[p]] = d << 32 | k as u64;
+            next[p] += 1;
+        }
+        Half { table, chunks, end: next.to_vec(), wide }
+    }
+
+    /// Part `p`'s words, in time order.
+    fn words(&self, p: usize) -> impl Iterator<Item = &u64> + Clone {
+        let last = self.chunks[p].len().saturating_sub(1);
+        self.chunks[p].iter().enumerate().flat_map(move |(j, &c)| {
+            let c = c as usize;
+            &self.table[c..if j == last { self.end[p] } else { c + CHUNK }]
+        })
+    }
+
+    fn sends(&self, p: usize) -> usize {
+        let words = self.chunks[p].last().map_or(0, |&c| (self.chunks[p].len() - 1) * CHUNK + self.end[p] - c as usize);
+        words + self.wide[p].len()
+    }
+}
+
+/// A part's words sorted by number, each number's sends in time order: a stable radix sort in
+/// 11-bit digits of the words' upper 32 bits, in L2 (a part's words, tens of thousands, 8 bytes
+/// each). It replaced a hashed set of the part's numbers and a sort of them, still the way for a
+/// part with wide sends. Its first cut (over keys and rows then in two tables) took that step
+/// from 135-151 ms to 71-74 ms on two threads at 9.7M rows.
+#[derive(Default)]
+struct Sorted {
+    v: Vec<u64>,
+    spare: Vec<u64>,
+}
+
+const DIGIT: u32 = 11;
+const BUCKETS: usize = 1 << DIGIT;
+
+impl Sorted {
+    fn of<'a>(&mut self, words: impl Iterator<Item = &'a u64>) -> &[u64] {
+        let mut counts = [[0u32; BUCKETS]; 3];
+        let mut high = 0;
+        self.v.clear();
+        self.v.extend(words.map(|&v| {
+            let d = v >> 32;
+            high |= d;
+            for (pass, c) in counts.iter_mut().enumerate() {
+                c[(d >> (DIGIT as usize * pass)) as usize & (BUCKETS - 1)] += 1;
+            }
+            v
+        }));
+        self.spare.resize(self.v.len(), 0);
+        let passes = (u64::BITS - high.leading_zeros()).div_ceil(DIGIT) as usize;
+        for (pass, c) in counts.iter_mut().enumerate().take(passes) {
+            // A digit every word shares moves nothing.
+            if c.iter().any(|&x| x as usize == self.v.len()) {
+                continue;
+            }
+            let mut at = 0;
+            for x in c.iter_mut() {
+                (*x, at) = (at, at + *x);
+            }
+            let shift = 32 + DIGIT as usize * pass;
+            for &v in &self.v {
+                let slot = &mut c[(v >> shift) as usize & (BUCKETS - 1)];
+                self.spare[*slot as usize] = v;
+                *slot += 1;
+            }
+            std::mem::swap(&mut self.v, &mut self.spare);
+        }
+        &self.v
     }
 }
 
@@ -228,14 +321,39 @@ mod tests {
     }
 
     #[test]
+    fn the_radix_sort_is_a_stable_sort_of_the_words_upper_halves() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let mut sorted = Sorted::default();
+        for bits in [0u32, 1, 10, 11, 12, 22, 23, 31, 32] {
+            for len in [0usize, 1, 2, 100, 5_000] {
+                let span = if bits == 0 { 0 } else { (1u64 << bits) - 1 };
+                // Few distinct numbers, so that runs of one number test stability; the span's
+                // end present so that every digit is sorted on.
+                let pool: Vec<u64> = (0..50).map(|_| rng.random_range(0..=span)).chain([span]).collect();
+                let words: Vec<u64> = (0..len as u64)
+                    .map(|j| {
+                        (if j == 0 { span } else { pool[rng.random_range(0..pool.len())] }) << 32
+                            | j.wrapping_mul(2_654_435_761) & 0xffff_ffff
+                    })
+                    .collect();
+                let mut want = words.clone();
+                want.sort_by_key(|&v| v >> 32);
+                assert_eq!(sorted.of(words.iter()), want, "{bits} bits, {len} words");
+            }
+        }
+    }
+
+    #[test]
     fn the_parts_give_what_one_set_and_one_sort_give() {
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         // Enough rows for two threads; numbers repeat, plans differ, some rows have no number;
         // times ascending, descending and shuffled.
         let mut rows: Vec<Row> = (0..200_000u32)
             .map(|i| {
-                let (cc, nlen) = [(44, 10), (371, 8), (1, 10), (91, 10)][rng.random_range(0..4)];
-                let national = 10u64.pow(u32::from(nlen) - 1) + rng.random_range(0..30_000u64) * 997;
+                // A plan rarer than a part's share: a part across plans.
+                let (cc, nlen) = if i % 997 == 3 { (353, 9) } else { [(44, 10), (371, 8), (1, 10), (91, 10)][rng.random_range(0..4)] };
+                // A tenth of the sends to one number a plan: parts of many chunks.
+                let national = 10u64.pow(u32::from(nlen) - 1) + if i % 10 == 0 { 5 } else { rng.random_range(0..30_000u64) * 997 };
                 let mut r = row(i, i64::from(i) * 1000, cc, national, nlen);
                 if i % 101 == 0 {
                     r.nlen = 0;
@@ -244,6 +362,13 @@ mod tests {
             })
             .collect();
         let known = Known::of(rows.iter().step_by(13).map(|r| (r.calling_code, r.national)));
+        // The ways through: parts of several chunks, and parts with wide sends (across plans, or
+        // below the first splitter).
+        let s = splitters(&rows);
+        let half = Half::of(&rows, &s, 0..rows.len(), &|_| (), &|k| k);
+        assert!(half.chunks.iter().any(|c| c.len() > 2));
+        assert!(half.wide.iter().filter(|w| !w.is_empty()).count() >= 2);
+        assert_eq!((0..PARTS).map(|p| half.sends(p)).sum::<usize>(), rows.iter().filter(|r| r.nlen > 0).count());
         for shape in 0..3 {
             if shape == 1 {
                 rows.reverse();
