@@ -19,7 +19,7 @@ pub type Plan = (u16, u8);
 /// plan in the top 14 bits, the national number (or block prefix) below.
 pub type Packed = u64;
 
-const PLAN_SHIFT: u32 = 50;
+pub const PLAN_SHIFT: u32 = 50;
 
 /// The coarsest level: blocks of 10^6 numbers.
 pub const MAX_LEVEL: u32 = 6;
@@ -388,17 +388,14 @@ impl Occupancy {
         partial.finish()
     }
 
-    /// [`Occupancy::of`] rows whose numbers, distinct, are `sorted` ([`super::numbers::Numbers`]):
-    /// counted in two runs on two threads, split at a 10^6 block's edge, without a sort.
-    pub fn of_sorted(sorted: &[Packed], min: f64) -> Occupancy {
-        let at = match sorted.get(sorted.len() / 2) {
-            Some(&median) if sorted.len() >= 1 << 16 => {
-                let boundary = (median >> PLAN_SHIFT << PLAN_SHIFT) | (low(median) / 1_000_000 * 1_000_000);
-                sorted.partition_point(|&k| k < boundary)
-            }
-            _ => sorted.len(),
-        };
-        let (a, b) = sorted.split_at(at);
+    /// [`Occupancy::of`] rows whose numbers, distinct, are two sorted `runs` that share no block
+    /// of any level, the second's numbers above the first's ([`super::numbers::Numbers`]): each
+    /// run counted on a thread of its own, without a sort.
+    pub fn of_sorted(runs: [&[Packed]; 2], min: f64) -> Occupancy {
+        let [a, b] = runs;
+        if a.len() + b.len() < 1 << 16 {
+            return count_sorted(a, min).add(count_sorted(b, min)).finish();
+        }
         in_two(|| count_sorted(a, min), (!b.is_empty()).then_some(|| count_sorted(b, min))).finish()
     }
 

@@ -95,7 +95,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
     let min_fold = p.get(id, "min_fold");
-    let (own, learned) = (Occupancy::of_sorted(&numbers.distinct, min_distinct), &base.occupancy);
+    let (own, learned) = (Occupancy::of_sorted([&numbers.distinct[0], &numbers.distinct[1]], min_distinct), &base.occupancy);
     // Per level: the expected distinct count of a block of each plan.
     let expected: Vec<Map<Plan, f64>> = (1..=MAX_LEVEL)
         .map(|level| {
