@@ -12,19 +12,18 @@
 //! its late ones, so a number's words stay in time order).
 //!
 //! At 9.7M Console rows (`--timings`, three interleaved runs): 0.28-0.33 s with a pass to count
-//! the parts, a table of keys and rows, and a hashed set and a sort a part; 0.21-0.22 s now, and
-//! detection's peak 770 -> 741-744 MiB.
+//! the parts, a table of keys and rows, and a hashed set and a sort a part; 0.21-0.22 s with the
+//! chunks and the radix sort (detection's peak 770 -> 741-744 MiB), and 0.184-0.194 s with the
+//! two runs of distinct numbers kept apart ([`Numbers::distinct`]; peak 739 -> 702 MiB).
 
 use super::Row;
 use super::baseline::Known;
 use super::facts::{Facts, Order};
-use super::occupancy::{MAX_LEVEL, PLAN_SHIFT, Packed, low, pack};
+use super::occupancy::{Packed, block_start, pack};
 use crate::hash::Set;
 
 const BITS: u32 = 8;
 const PARTS: usize = 1 << BITS;
-/// The largest block: numbers that share one share every smaller block.
-const BLOCK: u64 = 10u64.pow(MAX_LEVEL);
 /// The national number's bits in a [`Packed`] key.
 const NATIONAL: u64 = (1 << 50) - 1;
 /// A page of rows.
@@ -93,7 +92,7 @@ fn splitters(rows: &[Row]) -> [Packed; PARTS] {
     }
     // The middle splitter at the start of its block of 10^6 (the threads' two runs of distinct
     // numbers then share no block), the splitters below it at most that.
-    let middle = (s[PARTS / 2] >> PLAN_SHIFT << PLAN_SHIFT) | (low(s[PARTS / 2]) / BLOCK * BLOCK);
+    let middle = block_start(s[PARTS / 2]);
     for x in &mut s[..PARTS / 2] {
         *x = (*x).min(middle);
     }
@@ -262,20 +261,17 @@ const BUCKETS: usize = 1 << DIGIT;
 impl Sorted {
     fn of<'a>(&mut self, words: impl Iterator<Item = &'a u64>) -> &[u64] {
         let mut counts = [[0u32; BUCKETS]; 3];
-        let mut high = 0;
         self.v.clear();
         self.v.extend(words.map(|&v| {
             let d = v >> 32;
-            high |= d;
             for (pass, c) in counts.iter_mut().enumerate() {
                 c[(d >> (DIGIT as usize * pass)) as usize & (BUCKETS - 1)] += 1;
             }
             v
         }));
         self.spare.resize(self.v.len(), 0);
-        let passes = (u64::BITS - high.leading_zeros()).div_ceil(DIGIT) as usize;
-        for (pass, c) in counts.iter_mut().enumerate().take(passes) {
-            // A digit every word shares moves nothing.
+        for (pass, c) in counts.iter_mut().enumerate() {
+            // A digit every word shares (above the part's span, every word's) moves nothing.
             if c.iter().any(|&x| x as usize == self.v.len()) {
                 continue;
             }
@@ -400,7 +396,7 @@ mod tests {
             assert_eq!(got.distinct.concat(), want.distinct, "shape {shape}");
             // The two runs share no block of 10^6.
             if let (Some(a), Some(b)) = (got.distinct[0].last(), got.distinct[1].first()) {
-                assert!(a >> PLAN_SHIFT != b >> PLAN_SHIFT || low(*a) / BLOCK < low(*b) / BLOCK, "shape {shape}");
+                assert_ne!(block_start(*a), block_start(*b), "shape {shape}");
             }
             assert!(got.is_first == want.is_first, "shape {shape}");
             let few = &rows[..500];

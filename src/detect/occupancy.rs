@@ -19,13 +19,19 @@ pub type Plan = (u16, u8);
 /// plan in the top 14 bits, the national number (or block prefix) below.
 pub type Packed = u64;
 
-pub const PLAN_SHIFT: u32 = 50;
+const PLAN_SHIFT: u32 = 50;
 
 /// The coarsest level: blocks of 10^6 numbers.
 pub const MAX_LEVEL: u32 = 6;
 
 pub fn pack(cc: u16, nlen: u8, n: u64) -> Packed {
     (((u64::from(cc) << 4) | u64::from(nlen)) << PLAN_SHIFT) | n
+}
+
+/// The first number of `k`'s block of 10^[`MAX_LEVEL`]: numbers on either side of it share no
+/// block of any level.
+pub fn block_start(k: Packed) -> Packed {
+    (k >> PLAN_SHIFT << PLAN_SHIFT) | (low(k) / 10u64.pow(MAX_LEVEL) * 10u64.pow(MAX_LEVEL))
 }
 
 pub fn plan_of(k: Packed) -> Plan {
@@ -358,7 +364,7 @@ fn split(numbers: &mut [Packed]) -> usize {
     let mut sample: Vec<Packed> = numbers.iter().step_by(step).copied().collect();
     sample.sort_unstable();
     let Some(&median) = sample.get(sample.len() / 2) else { return 0 };
-    let boundary = (median >> PLAN_SHIFT << PLAN_SHIFT) | (low(median) / 1_000_000 * 1_000_000);
+    let boundary = block_start(median);
     let (mut i, mut j) = (0, numbers.len());
     loop {
         while i < j && numbers[i] < boundary {
