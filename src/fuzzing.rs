@@ -81,7 +81,9 @@ pub fn check(target: Target, data: &[u8]) {
     if !detect::span_fits(facts.start, facts.end) {
         return;
     }
-    let _ = detect::run(&rows, &facts, None, &Default::default(), &Params::default(), &selected, &loaded.store.error_codes(), "USD");
+    let table = detect::country_table::CountryTable::of(&rows, &facts);
+    let _ =
+        detect::run(&rows, &facts, None, &table, &Default::default(), &Params::default(), &selected, &loaded.store.error_codes(), "USD");
 }
 
 /// A Console export is read in blocks cut after newlines, parsed apart and merged in order; a

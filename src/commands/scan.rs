@@ -187,7 +187,7 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     // Priced rows per attrs (currencies are a property of the attrs, so array increments tell
     // everything the currency checks need), and whether the filters keep every row, with the
     // rows' facts: one pass over the table on every core.
-    let survey =
+    let mut survey =
         timings::part("survey (prices, filters, order)", || detect::survey::Survey::of(&loaded.store.rows, loaded.store.attrs_len(), keep));
     let priced = &survey.priced;
     let currency = dominant_currency(&loaded.store, priced);
@@ -240,7 +240,13 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
             detect::MAX_SPAN_DAYS
         )));
     }
-    let all = detect::run(&rows, &facts, survey.marked(), learned, &params, &selected, &store.error_codes(), &currency_text);
+    // The rows' countries: the survey's table, unless prices were set aside since (its spend
+    // has them) or rows were left out; else a pass of its own.
+    let table = timings::part("countries", || {
+        let surveyed = if foreign.is_empty() { survey.country_table(&facts) } else { None };
+        surveyed.unwrap_or_else(|| detect::country_table::CountryTable::of(&rows, &facts))
+    });
+    let all = detect::run(&rows, &facts, survey.marked(), &table, learned, &params, &selected, &store.error_codes(), &currency_text);
     let (mut all, suppressed) = allow.apply(all, store);
     for f in &mut all {
         detect::settle(f, &store.rows, |r| store.rows[r as usize].cost);
@@ -261,8 +267,8 @@ pub fn run_with(a: &ScanArgs, block: Option<&super::block::Plan>) -> Result<Outc
     }
     // Rules for the incidents: what `block` writes, and what JSON shows.
     let proposal = timings::part("proposed rules", || match block {
-        Some(b) => rules::propose(store, &rows, &facts, &all, &incidents, &b.settings),
-        None if wants_rules => rules::propose(store, &rows, &facts, &all, &incidents, &rules::Settings::default()),
+        Some(b) => rules::propose(store, &rows, &table, &facts, &all, &incidents, &b.settings),
+        None if wants_rules => rules::propose(store, &rows, &table, &facts, &all, &incidents, &rules::Settings::default()),
         None => rules::Proposal::default(),
     });
     if let Some(b) = block {

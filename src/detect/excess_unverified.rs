@@ -31,6 +31,7 @@
 
 use super::baseline::{Baseline, Judged, Known, country_code, country_name, judged, operator};
 use super::country_ids::CountryIds;
+use super::country_table::CountryTable;
 use super::{CallingCodes, Code, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::{Map, Set};
 use std::collections::BTreeMap;
@@ -105,7 +106,8 @@ impl Source {
     }
 }
 
-pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+/// `table`: the rows' countries ([`CountryTable`]), for the passes over flagged countries' rows.
+pub fn detect(rows: &[Row], table: &CountryTable, facts: &super::facts::Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     if !facts.conversion_known {
         return Vec::new();
@@ -194,15 +196,14 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     // windows convert at `ALERT_RATE` or less over the period (an alert by itself): pooled over
     // weeks, a legit market's rate a point under its median day would be far beyond chance too.
     // Only with 48 hours of data (a day's scan has its day windows).
-    // Each row's country as a byte (a pass, made when first wanted), so that the passes below
-    // read the candidate or flagged countries' rows only (each pass over the table had been
-    // 50-70 ms at 9.7M sends).
-    let by_row: std::cell::OnceCell<(Countries, CountryIds)> = std::cell::OnceCell::new();
+    // Each row's country as a byte (the table's), so that the passes below read the candidate
+    // or flagged countries' rows only (each pass over the table had been 50-70 ms at 9.7M sends).
+    let (every, ids) = (&table.countries, &table.ids);
     let period_from = flagged.len();
     if facts.end - facts.start >= 2 * DAY {
         period_windows(
             rows,
-            &by_row,
+            (every, ids),
             &cells,
             &conversion,
             account,
@@ -221,7 +222,6 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &Baseline, p: &Pa
     for f in &flagged {
         flagged_country[f.0.country] = true;
     }
-    let (every, ids) = by_row.get_or_init(|| CountryIds::of(rows));
     let flagged_here = |e: usize| countries.get(every.codes[e]).is_some_and(|c| flagged_country[c]);
     let codes = CallingCodes::of(ids.rows_of(rows, every, flagged_here).map(|(_, r)| r.calling_code));
     // Each number's first send, its sends, and its slice (country slot, or none; operator).
@@ -593,7 +593,7 @@ fn in_flagged(flagged: &[Window], country: usize, r: &Row) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn period_windows(
     rows: &[Row],
-    by_row: &std::cell::OnceCell<(Countries, CountryIds)>,
+    (every, ids): (&Countries, &CountryIds),
     cells: &BTreeMap<(Slice, i64, i64), (f64, f64)>,
     conversion: &Map<Slice, (f64, Source)>,
     account: f64,
@@ -618,7 +618,6 @@ fn period_windows(
     }
     let done = flagged.len();
     let mut residual: BTreeMap<Slice, (f64, f64)> = BTreeMap::new();
-    let (every, ids) = by_row.get_or_init(|| CountryIds::of(rows));
     let candidate_here = |e: usize| countries.get(every.codes[e]).is_some_and(|c| candidate[c]);
     for (_, r) in ids.rows_of(rows, every, candidate_here).filter(|(_, r)| judged(r)) {
         let Some(c) = countries.get(r.country()).filter(|&c| candidate[c]) else { continue };
@@ -731,6 +730,10 @@ fn together(out: &mut [Finding], strong_score: f64, strong_excess: f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detect(rows: &[Row], facts: &crate::detect::facts::Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+        super::detect(rows, &CountryTable::of(rows, facts), facts, base, p)
+    }
     use crate::detect::tests::row;
     use crate::schema::Status;
 

@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod binomial;
 pub mod character;
 pub mod country_ids;
+pub mod country_table;
 pub mod excess_unverified;
 pub mod explain;
 pub mod facts;
@@ -236,6 +237,7 @@ impl Countries {
     }
 
     /// The code's number (a new one when first seen).
+    #[inline]
     pub fn id(&mut self, code: Code) -> usize {
         let slot = &mut self.slot[Countries::at(code)];
         if *slot == u32::MAX {
@@ -345,12 +347,13 @@ pub fn span_fits(start: i64, end: i64) -> bool {
 /// index ([`crate::store::Store::error_codes`]).
 /// `currency`: what costs are in, for the findings' texts.
 /// `facts`: [`facts::Facts::of`] the rows; `marked`: their marked rows, when a survey found
-/// them (else a pass here finds them).
+/// them (else a pass here finds them); `table`: their countries ([`country_table::CountryTable`]).
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     rows: &[Row],
     facts: &facts::Facts,
     marked: Option<&survey::Marked>,
+    table: &country_table::CountryTable,
     base: &baseline::Baseline,
     params: &Params,
     selected: &[&str],
@@ -370,12 +373,13 @@ pub fn run(
             }
             let numbers = crate::timings::part("numbers", || numbers::Numbers::of(rows, facts, &base.numbers));
             std::thread::scope(|s| {
-                let ranges = s.spawn(|| timed(&on, &pumped_range::DETECTOR, || pumped_range::detect(rows, &numbers, facts, base, params)));
-                let fresh = timed(&on, &new_numbers::DETECTOR, || new_numbers::detect(rows, &numbers, facts, base, params));
+                let ranges =
+                    s.spawn(|| timed(&on, &pumped_range::DETECTOR, || pumped_range::detect(rows, &numbers, table, facts, base, params)));
+                let fresh = timed(&on, &new_numbers::DETECTOR, || new_numbers::detect(rows, &numbers, table, facts, base, params));
                 (join(ranges), fresh)
             })
         });
-        let rest = others(rows, facts, marked, base, params, &on, errors, currency);
+        let rest = others(rows, facts, marked, table, base, params, &on, errors, currency);
         let (ranges, fresh) = heavy.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (ranges, rest, fresh)
     });
@@ -394,6 +398,7 @@ fn others(
     rows: &[Row],
     facts: &facts::Facts,
     marked: Option<&survey::Marked>,
+    table: &country_table::CountryTable,
     base: &baseline::Baseline,
     params: &Params,
     on: &dyn Fn(&str) -> bool,
@@ -401,9 +406,9 @@ fn others(
     currency: &str,
 ) -> Vec<Finding> {
     let mut f = Vec::new();
-    f.extend(timed(on, &spend_anomaly::DETECTOR, || spend_anomaly::detect(rows, facts, base, params, currency)));
+    f.extend(timed(on, &spend_anomaly::DETECTOR, || spend_anomaly::detect(rows, table, facts, base, params, currency)));
     f.extend(timed(on, &low_conversion::DETECTOR, || low_conversion::detect(rows, facts, base, params)));
-    f.extend(timed(on, &excess_unverified::DETECTOR, || excess_unverified::detect(rows, facts, base, params)));
+    f.extend(timed(on, &excess_unverified::DETECTOR, || excess_unverified::detect(rows, table, facts, base, params)));
     if on(number_class::DETECTOR.id) || on(provider_blocks::DETECTOR.id) {
         let marked = survey::marked_or_found(rows, marked);
         fn at<'a>(rows: &'a [Row], list: &'a [u32]) -> impl Iterator<Item = &'a Row> + 'a {

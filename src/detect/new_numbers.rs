@@ -32,7 +32,7 @@
 
 use super::baseline::Baseline;
 use super::character::MIN_DAYS;
-use super::country_ids::CountryIds;
+use super::country_table::CountryTable;
 use super::facts::{Facts, Order};
 use super::low_conversion::wilson;
 use super::numbers::Numbers;
@@ -160,7 +160,8 @@ pub fn spike(new: f64, med: f64, mad: f64, k: f64, floor: f64) -> bool {
 }
 
 /// `numbers`: [`Numbers::of`] the rows.
-pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+/// `table`: the rows' countries and their sends per hour ([`CountryTable`]).
+pub fn detect(rows: &[Row], numbers: &Numbers, table: &CountryTable, facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (k, min_day, min_hour, concentration) =
         (p.get(id, "k"), p.get(id, "min_new_day"), p.get(id, "min_new_hour"), p.get(id, "concentration"));
@@ -180,26 +181,17 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     // Each country's calling code (its first new number's).
     let mut calling: Vec<u16> = Vec::new();
     // Every row's country (numbered apart: `countries` numbers those with new numbers, in the
-    // order first met), for the evidence pass below over the flagged countries' rows.
-    let (mut every, mut ids) = (Countries::default(), CountryIds::with_capacity(rows.len()));
-    // Every country's sends with a number, per day (for the whole-period tests below: the
-    // share of sends to numbers seen before).
-    let mut sends_every: Vec<Vec<f64>> = Vec::new();
-    for (i, r) in crate::memory::ahead(rows).enumerate() {
-        let e = every.id(r.country());
-        ids.push(e, r);
-        if e == sends_every.len() {
-            sends_every.push(vec![0.0; n_days]);
-        }
+    // order first met), for the evidence pass below over the flagged countries' rows, and every
+    // country's sends with a number per day (for the whole-period tests below: the share of
+    // sends to numbers seen before): the table's, so that this pass reads first sends only.
+    let (every, ids) = (&table.countries, &table.ids);
+    let sends_every: Vec<Vec<f64>> =
+        (0..every.codes.len()).map(|e| table.days(e).iter().map(|d| f64::from(d.numbered)).collect()).collect();
+    let step = crate::memory::per_page::<Row>();
+    for i in is_first.ones() {
+        crate::memory::prefetch(rows, i + step);
+        let Some(r) = rows.get(i) else { continue };
         let day = r.ts.div_euclid(DAY);
-        if r.nlen > 0
-            && let Some(n) = sends_every[e].get_mut((day - first_day) as usize)
-        {
-            *n += 1.0;
-        }
-        if !is_first.get(i) {
-            continue;
-        }
         let c = countries.id(r.country());
         if c == hours.len() {
             hours.push(vec![0.0; n_hours]);
@@ -218,13 +210,13 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
                 *op_sparse.entry((c, op, day)).or_default() += 1.0;
                 *op_sparse.entry((c, op2, day)).or_default() += 1.0;
             } else {
-                let table = &mut op_days[c];
-                if table.is_empty() {
-                    table.resize(SLOTS * n_days, 0.0);
+                let ops = &mut op_days[c];
+                if ops.is_empty() {
+                    ops.resize(SLOTS * n_days, 0.0);
                 }
                 let d = (day - first_day) as usize;
-                table[slot(op) * n_days + d] += 1.0;
-                table[slot(op2) * n_days + d] += 1.0;
+                ops[slot(op) * n_days + d] += 1.0;
+                ops[slot(op2) * n_days + d] += 1.0;
             }
         }
     }
@@ -386,7 +378,7 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
         // first had been a sixth of this detector's time at ten million rows). A number's rows
         // all have its country: other countries' rows are passed over by a table lookup.
         let flagged_here = |e: usize| countries.get(every.codes[e]).is_some_and(|c| flagged_country[c]);
-        let mut at: Vec<u32> = ids.rows_of(rows, &every, flagged_here).map(|(i, _)| i as u32).collect();
+        let mut at: Vec<u32> = ids.rows_of(rows, every, flagged_here).map(|(i, _)| i as u32).collect();
         if order == Order::Descending {
             at.reverse();
         }
@@ -806,7 +798,7 @@ mod tests {
     use rand::{RngExt, SeedableRng};
 
     fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
-        super::detect(rows, &Numbers::of(rows, facts, &base.numbers), facts, base, p)
+        super::detect(rows, &Numbers::of(rows, facts, &base.numbers), &CountryTable::of(rows, facts), facts, base, p)
     }
 
     #[test]

@@ -59,6 +59,20 @@ impl Firsts {
     pub fn get(&self, i: usize) -> bool {
         self.0[i / 64] >> (i % 64) & 1 != 0
     }
+
+    /// The positions of the first sends, in order.
+    pub fn ones(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().enumerate().flat_map(|(w, &word)| {
+            let mut bits = word;
+            std::iter::from_fn(move || {
+                (bits != 0).then(|| {
+                    let b = bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    w * 64 + b
+                })
+            })
+        })
+    }
 }
 
 fn key(r: &Row) -> Option<Packed> {

@@ -22,6 +22,7 @@
 
 use super::baseline::Baseline;
 use super::character;
+use super::country_table::CountryTable;
 use super::facts::Facts;
 use super::numbers::Numbers;
 use super::occupancy::{MAX_LEVEL, Occupancy, Packed, Plan, low, pack, plan_of};
@@ -90,7 +91,8 @@ fn spread(occ: &Occupancy, plan: Plan, min_blocks: f64) -> bool {
 }
 
 /// `numbers`: [`Numbers::of`] the rows.
-pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
+/// `table`: the rows' countries ([`CountryTable`]), whose bytes find the accepted ranges' rows.
+pub fn detect(rows: &[Row], numbers: &Numbers, table: &CountryTable, facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
     let id = DETECTOR.id;
     let (min_distinct, min_score, strong, min_blocks) =
         (p.get(id, "min_distinct"), p.get(id, "min_score"), p.get(id, "strong_score"), p.get(id, "min_blocks"));
@@ -200,7 +202,10 @@ pub fn detect(rows: &[Row], numbers: &Numbers, facts: &Facts, base: &Baseline, p
     // (Not over a span of centuries, which a hostile export can claim: no tally, no discount.)
     let days = usize::try_from(facts.end.div_euclid(DAY) - first_day + 1).ok().filter(|&d| d <= MAX_TALLY_DAYS).unwrap_or(0);
     let mut plan_new: Vec<Vec<f64>> = vec![vec![0.0; days]; plans.len()];
-    for (i, r) in crate::memory::ahead(rows).enumerate().filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
+    // Only the rows of countries that may have the ranges' calling codes (the table's bytes,
+    // 10 MB at 9.7M rows, instead of the 390 MB of rows: 40-45 ms on one thread).
+    let (countries, ids) = (&table.countries, &table.ids);
+    for (i, r) in ids.rows_of(rows, countries, |c| ids.may_have(c, &codes)).filter(|(_, r)| r.nlen > 0 && codes.has(r)) {
         if numbers.is_first.get(i)
             && let Ok(p) = plans.binary_search(&(r.calling_code, r.nlen))
             && let Some(n) = usize::try_from(r.ts.div_euclid(DAY) - first_day).ok().and_then(|d| plan_new[p].get_mut(d))
@@ -355,7 +360,7 @@ mod tests {
     use super::*;
 
     fn detect(rows: &[Row], facts: &Facts, base: &Baseline, p: &Params) -> Vec<Finding> {
-        super::detect(rows, &Numbers::of(rows, facts, &base.numbers), facts, base, p)
+        super::detect(rows, &Numbers::of(rows, facts, &base.numbers), &CountryTable::of(rows, facts), facts, base, p)
     }
     use crate::detect::baseline::Known;
     use crate::detect::tests::row;

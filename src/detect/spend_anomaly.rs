@@ -7,6 +7,7 @@
 //! to existing customers), the finding is `info`.
 
 use super::country_ids::CountryIds;
+use super::country_table::{Cell, CountryTable};
 use super::{CallingCodes, Code, Countries, Detector, Finding, Param, Params, Row, Severity};
 use crate::hash::Map;
 use std::collections::BTreeMap;
@@ -104,8 +105,7 @@ pub fn learned(base: &[&Row], width: i64) -> Option<(f64, f64)> {
     Some(robust(&series(base, first, last, width).0))
 }
 
-/// A country's spend per hour and per day over the period, first message and total, summed in
-/// one pass over the rows for every country at once.
+/// A country's spend per hour and per day over the period, first message and total.
 struct Spend {
     hours: (Vec<f64>, Vec<u64>),
     days: (Vec<f64>, Vec<u64>),
@@ -113,13 +113,9 @@ struct Spend {
     total: f64,
 }
 
-/// Add `r` into a series of `WIDTH` windows from `first` (the last window takes what is past).
-/// The width is a constant, so the division is a multiplication.
-fn add<const WIDTH: i64>(series: &mut (Vec<f64>, Vec<u64>), r: &Row, first: i64) {
-    let n = series.0.len();
-    let i = (((r.ts - first).max(0) / WIDTH) as usize).min(n - 1);
-    series.0[i] += r.cost;
-    series.1[i] += 1;
+/// A series of cells as costs and counts.
+fn series_of(cells: &[Cell]) -> (Vec<f64>, Vec<u64>) {
+    cells.iter().map(|c| (c.cost, u64::from(c.sends))).unzip()
 }
 
 /// A finding whose member rows are gathered after all countries are judged: those of one window,
@@ -130,8 +126,16 @@ struct Pending {
     members: Vec<usize>,
 }
 
-/// `currency`: what the costs are in, for the texts.
-pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline::Baseline, p: &Params, currency: &str) -> Vec<Finding> {
+/// `currency`: what the costs are in, for the texts. `table`: the rows' countries and their
+/// spend per hour ([`CountryTable`]).
+pub fn detect(
+    rows: &[Row],
+    table: &CountryTable,
+    facts: &super::facts::Facts,
+    base: &super::baseline::Baseline,
+    p: &Params,
+    currency: &str,
+) -> Vec<Finding> {
     let money = |v: f64| crate::units::money(v, currency);
     let id = DETECTOR.id;
     if rows.is_empty() {
@@ -140,26 +144,12 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     let (first, last) = (facts.start, facts.end);
     let first_hour = first.div_euclid(HOUR) * HOUR;
     let first_day = first.div_euclid(DAY) * DAY;
-    let slots = |first_w: i64, width: i64| ((last - first_w) / width + 1).max(1) as usize;
-    // Every country's series in one pass: grouping the rows by country first had been most of
-    // this detector's time (a pointer a row, then several passes over them).
-    let mut countries = Countries::default();
-    let mut spend: Vec<Spend> = Vec::new();
-    // Each row's country, for the passes below over the flagged countries' rows.
-    let mut ids = CountryIds::with_capacity(rows.len());
-    for r in crate::memory::ahead(rows) {
-        let i = countries.id(r.country());
-        ids.push(i, r);
-        if i == spend.len() {
-            let (h, d) = (slots(first_hour, HOUR), slots(first_day, DAY));
-            spend.push(Spend { hours: (vec![0.0; h], vec![0; h]), days: (vec![0.0; d], vec![0; d]), seen: i64::MAX, total: 0.0 });
-        }
-        let s = &mut spend[i];
-        add::<HOUR>(&mut s.hours, r, first_hour);
-        add::<DAY>(&mut s.days, r, first_day);
-        s.seen = s.seen.min(r.ts);
-        s.total += r.cost;
-    }
+    // Every country's series, from the table found in one pass for every country at once
+    // (grouping the rows by country first had been most of this detector's time).
+    let (countries, ids) = (&table.countries, &table.ids);
+    let mut spend: Vec<Spend> = (0..countries.codes.len())
+        .map(|c| Spend { hours: series_of(table.hours(c)), days: series_of(&table.days(c)), seen: table.seen[c], total: table.total[c] })
+        .collect();
     // By country name (in name order), the codes that carry it (one, unless bytes that are not
     // text give two codes one name) and their spend summed.
     let mut by_name: BTreeMap<String, (Vec<Code>, Spend)> = BTreeMap::new();
@@ -273,7 +263,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
     }
     // The flagged findings' rows, in one pass; then what a finding says of its rows.
     if wanted.iter().any(|w| !w.is_empty()) {
-        for (i, r) in ids.rows_of(rows, &countries, |c| !wanted[c].is_empty()) {
+        for (i, r) in ids.rows_of(rows, countries, |c| !wanted[c].is_empty()) {
             let Some(c) = countries.get(r.country()) else { continue };
             for &k in &wanted[c] {
                 let pd = &mut pending[k];
@@ -305,7 +295,7 @@ pub fn detect(rows: &[Row], facts: &super::facts::Facts, base: &super::baseline:
             }
         }
     }
-    settle_new_destinations(&mut out, windows_pending, rows, &ids, &countries);
+    settle_new_destinations(&mut out, windows_pending, rows, ids, countries);
     out
 }
 
@@ -351,6 +341,16 @@ fn settle_new_destinations(
 mod tests {
     use super::*;
     use crate::detect::tests::row;
+
+    fn detect(
+        rows: &[Row],
+        facts: &crate::detect::facts::Facts,
+        base: &super::super::baseline::Baseline,
+        p: &Params,
+        currency: &str,
+    ) -> Vec<Finding> {
+        super::detect(rows, &CountryTable::of(rows, facts), facts, base, p, currency)
+    }
 
     fn steady(hours: i64, per_hour: u64) -> Vec<Row> {
         let mut v = Vec::new();
