@@ -51,8 +51,16 @@ pub enum Destination {
 /// digits without `+` is read as E.164 without its plus (the SNS usage report writes that).
 pub fn clean_destination(raw: &str, bare_digits_are_international: bool) -> Destination {
     let t = raw.trim().trim_start_matches('\u{feff}');
-    if let Some((scheme, _)) = t.split_once(':') {
-        let scheme = scheme.to_ascii_lowercase();
+    // Most exports write the number clean: `+` and 1-15 digits, the first not 0. As it is
+    // (at 10M SNS lines the general path below, a char at a time and a `format!`, was 3 % of
+    // the parsing threads' samples).
+    if let Some(digits) = t.strip_prefix('+')
+        && e164_digits(digits)
+    {
+        return Destination::E164(t.to_string());
+    }
+    if let Some(colon) = t.bytes().position(|b| b == b':') {
+        let scheme = t[..colon].to_ascii_lowercase();
         if scheme != "tel" && scheme != "sms" {
             return Destination::OtherChannel(scheme);
         }
@@ -75,11 +83,19 @@ pub fn clean_destination(raw: &str, bare_digits_are_international: bool) -> Dest
         return Destination::Unreadable(out);
     };
     let digits = &out[digits_from..];
-    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|b| b.is_ascii_digit()) || digits.starts_with('0') {
+    if !e164_digits(digits) {
         let shown = if digits_from == 0 || out.starts_with('+') { out.clone() } else { format!("+{digits}") };
         return Destination::Unreadable(shown);
     }
+    if digits_from == 1 {
+        return Destination::E164(out);
+    }
     Destination::E164(format!("+{digits}"))
+}
+
+/// Whether `digits` are an E.164 number's after the `+`: 1-15 ASCII digits, the first not 0.
+fn e164_digits(digits: &str) -> bool {
+    !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 #[derive(Clone, Copy)]
@@ -379,5 +395,21 @@ mod tests {
         assert_eq!(clean_destination("1XXX5550100", true), Destination::Unreadable("1XXX5550100".into()));
         assert_eq!(clean_destination("whatsapp:+14155550100", false), Destination::OtherChannel("whatsapp".into()));
         assert!(matches!(clean_destination("+1234567890123456789", false), Destination::Unreadable(_)));
+        // The clean form as it is, and its edges, which the general path judges.
+        let e164 = |s: &str| Destination::E164(s.into());
+        let unreadable = |s: &str| Destination::Unreadable(s.into());
+        for (raw, want) in [
+            (" +447400100200 ", e164("+447400100200")),
+            ("+123456789012345", e164("+123456789012345")),
+            ("+1234567890123456", unreadable("+1234567890123456")),
+            ("+0447400100200", unreadable("+0447400100200")),
+            ("+", unreadable("+")),
+            ("\u{feff}+447400100200", e164("+447400100200")),
+            ("tel:+447400100200", e164("+447400100200")),
+            ("+44 7400 100200", e164("+447400100200")),
+            ("+٤٤٧٤", unreadable("+٤٤٧٤")),
+        ] {
+            assert_eq!(clean_destination(raw, false), want, "{raw:?}");
+        }
     }
 }

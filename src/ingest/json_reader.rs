@@ -17,21 +17,32 @@ use std::io::{BufRead, Read};
 const LIST_KEYS: [&str; 5] = ["messages", "attempts", "usage_records", "days", "types"];
 const MAX_DEPTH: u8 = 6;
 
-pub(crate) fn dispatch<'a, J: Json<'a>>(format: InputFormat, v: J) -> Vec<Parsed> {
+/// `v`'s records in `format`, each handed to `emit` (no list built for the one record most
+/// formats make of a value: at 10M SNS lines a list a line had been an allocation and a copy of
+/// each draft).
+pub(crate) fn dispatch<'a, J: Json<'a>>(format: InputFormat, v: J, mut emit: impl FnMut(Parsed)) {
     match format {
-        InputFormat::TwilioMessagesJson | InputFormat::TwilioBulkexport => vec![twilio_message::parse(v)],
-        InputFormat::TwilioVerifyAttempts => vec![twilio_verify_attempts::parse(v)],
-        InputFormat::TwilioVerifyVerifications => twilio_verify_verifications::parse(v),
-        InputFormat::TwilioEventStreams => twilio_event_streams::parse(v),
-        InputFormat::TwilioUsageRecords => vec![metadata::usage_record(v)],
-        InputFormat::TwilioMetadata => vec![metadata::listing(v)],
-        InputFormat::SnsDeliveryLogs => vec![sns_delivery_logs::parse(v)],
-        InputFormat::EumEvents => vec![eum_events::parse(v)],
-        InputFormat::PinpointEvents => vec![pinpoint_events::parse(v)],
+        InputFormat::TwilioMessagesJson | InputFormat::TwilioBulkexport => emit(twilio_message::parse(v)),
+        InputFormat::TwilioVerifyAttempts => emit(twilio_verify_attempts::parse(v)),
+        InputFormat::TwilioVerifyVerifications => twilio_verify_verifications::parse(v).into_iter().for_each(emit),
+        InputFormat::TwilioEventStreams => twilio_event_streams::parse(v).into_iter().for_each(emit),
+        InputFormat::TwilioUsageRecords => emit(metadata::usage_record(v)),
+        InputFormat::TwilioMetadata => emit(metadata::listing(v)),
+        InputFormat::SnsDeliveryLogs => emit(sns_delivery_logs::parse(v)),
+        InputFormat::EumEvents => emit(eum_events::parse(v)),
+        InputFormat::PinpointEvents => emit(pinpoint_events::parse(v)),
         InputFormat::TwilioConsoleCsv | InputFormat::SnsUsageReport | InputFormat::GenericCsv => {
-            vec![Err(Skip::new("JSON record in a CSV format"))]
+            emit(Err(Skip::new("JSON record in a CSV format")))
         }
     }
+}
+
+/// [`dispatch`]'s records as a list.
+#[cfg(test)]
+pub(crate) fn dispatched<'a, J: Json<'a>>(format: InputFormat, v: J) -> Vec<Parsed> {
+    let mut out = Vec::new();
+    dispatch(format, v, |p| out.push(p));
+    out
 }
 
 pub(crate) struct Walker<'e, O: Out> {
@@ -65,12 +76,15 @@ impl<'e, O: Out> Walker<'e, O> {
 
     /// The records of one value with its envelopes removed.
     fn records<'a, J: Json<'a>>(&mut self, v: J) -> Result<(), Error> {
-        for parsed in dispatch(self.em.format(), v) {
-            self.records += 1;
-            let loc = self.loc();
-            self.em.push(loc, parsed)?;
-        }
-        Ok(())
+        let mut done = Ok(());
+        dispatch(self.em.format(), v, |parsed| {
+            if done.is_ok() {
+                self.records += 1;
+                let loc = self.loc();
+                done = self.em.push(loc, parsed);
+            }
+        });
+        done
     }
 
     fn loc(&self) -> Loc {

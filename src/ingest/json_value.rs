@@ -86,7 +86,13 @@ pub struct Line<'a, 'i> {
 
 impl<'a, 'i: 'a> Line<'a, 'i> {
     pub fn of(value: Tape<'a, 'i>) -> Line<'a, 'i> {
-        let mut line = Line { value, members: Vec::with_capacity(32), top: None };
+        Line::into(value, Vec::<Member<'a, 'i>>::with_capacity(32))
+    }
+
+    /// The line's members listed into `members` (emptied first): a list kept from line to line
+    /// ([`Scratch`]), not one allocated and freed a line.
+    fn into<T>(value: Tape<'a, 'i>, members: Vec<T>) -> Line<'a, 'i> {
+        let mut line = Line { value, members: recycle(members), top: None };
         line.top = line.list(value);
         line
     }
@@ -181,12 +187,20 @@ pub fn is_wrapped(v: Rec<'_, '_>) -> bool {
     v.value.is_array() || v.members().is_some_and(|m| m.iter().any(|m| WRAPPING_KEYS.iter().any(|k| m.is(k.as_bytes()))))
 }
 
-/// A line's scratch: its copy (simd-json unescapes strings in place), simd-json's buffers and
-/// the tape, kept from line to line on each thread.
+/// `v` emptied, as a list of another type of the same size (a member list of one line's tape
+/// kept for the next's): its allocation kept, as a collect in place keeps it.
+fn recycle<T, U>(mut v: Vec<T>) -> Vec<U> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
+}
+
+/// A line's scratch: its copy (simd-json unescapes strings in place), simd-json's buffers, the
+/// tape and the member list, kept from line to line on each thread.
 struct Scratch {
     bytes: Vec<u8>,
     buffers: simd_json::Buffers,
     tape: Option<simd_json::Tape<'static>>,
+    members: Vec<Member<'static, 'static>>,
 }
 
 /// serde_json's nesting limit (128 levels remaining at the start, an error at 0): a line nested
@@ -197,9 +211,12 @@ const MAX_DEPTH: usize = 127;
 /// keep a gigabyte of tape and buffers on its thread until the input ends).
 const KEEP_SCRATCH: usize = 4 << 20;
 
+/// Likewise a member list grown past this many members (a line of a few small objects has tens).
+const KEEP_MEMBERS: usize = 1 << 12;
+
 impl Scratch {
     fn new() -> Scratch {
-        Scratch { bytes: Vec::new(), buffers: simd_json::Buffers::with_max_depth(4096, MAX_DEPTH), tape: None }
+        Scratch { bytes: Vec::new(), buffers: simd_json::Buffers::with_max_depth(4096, MAX_DEPTH), tape: None, members: Vec::new() }
     }
 }
 
@@ -215,19 +232,21 @@ pub fn with_tape<R>(line: &[u8], f: impl FnOnce(Option<Rec<'_, '_>>) -> R) -> R 
             // Only a line read while another is (never, today): serde_json reads it.
             return f(None);
         };
-        let Scratch { bytes, buffers, tape } = &mut *s;
+        let Scratch { bytes, buffers, tape, members } = &mut *s;
         bytes.clear();
         bytes.extend_from_slice(line);
         let mut t = tape.take().unwrap_or_else(simd_json::Tape::null).reset();
         let r = match simd_json::fill_tape(bytes, buffers, &mut t) {
             Ok(()) => {
-                let line = Line::of(t.as_value());
-                f(Some(line.rec()))
+                let line = Line::into(t.as_value(), std::mem::take(members));
+                let r = f(Some(line.rec()));
+                *members = recycle(line.members);
+                r
             }
             Err(_) => f(None),
         };
         *tape = Some(t.reset());
-        if bytes.capacity() > KEEP_SCRATCH {
+        if bytes.capacity() > KEEP_SCRATCH || members.capacity() > KEEP_MEMBERS {
             *s = Scratch::new();
         }
         r
@@ -238,7 +257,7 @@ pub fn with_tape<R>(line: &[u8], f: impl FnOnce(Option<Rec<'_, '_>>) -> R) -> R 
 mod tests {
     use super::*;
     use crate::ingest::InputFormat;
-    use crate::ingest::json_reader::dispatch;
+    use crate::ingest::json_reader::dispatched as dispatch;
     use rand::{RngExt, SeedableRng};
 
     /// Every JSON format's parser gives the same drafts and skips from `line` read as a `Value`

@@ -33,7 +33,13 @@ pub fn text<'a, J: Json<'a>>(v: J, p: &str) -> Option<String> {
         return (!t.is_empty()).then(|| t.to_string());
     }
     if let Some(n) = v.as_number() {
-        return Some(n.to_string());
+        // Integers (segment counts, MCCs) printed by `itoa` as `Number` prints them, without
+        // the formatting machinery a `to_string` goes through.
+        return Some(match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => itoa::Buffer::new().format(u).to_string(),
+            (None, Some(i)) => itoa::Buffer::new().format(i).to_string(),
+            _ => n.to_string(),
+        });
     }
     v.as_bool().map(|b| b.to_string())
 }
@@ -82,5 +88,14 @@ mod tests {
         // Empty keys, as `split('.')` gave them.
         assert_eq!(number(&v, ".").ok().flatten(), Some(1.0));
         assert!(path(&v, "a.").is_none() && path(&v, ".a").is_none());
+    }
+
+    #[test]
+    fn numbers_read_as_text_as_json_prints_them() {
+        for raw in ["0", "-5", "310", "18446744073709551615", "-9223372036854775808", "1.5", "-0.0", "1e21", "2.0"] {
+            let v: serde_json::Value = serde_json::from_str(&format!(r#"{{"n":{raw}}}"#)).expect("json");
+            let printed = v["n"].as_number().map(ToString::to_string);
+            assert_eq!(text(&v, "n"), printed, "{raw}");
+        }
     }
 }
