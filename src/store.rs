@@ -387,7 +387,7 @@ impl Store {
     /// `OtherChannel`: those are skipped before they get here).
     pub fn add(&mut self, d: Draft, dest: Destination, format: InputFormat, file: u32, default_currency: Option<&str>) {
         let currency = crate::ingest::record::currency(d.currency.as_deref())
-            .or_else(|| if d.cost.is_some() { default_currency.map(str::to_string) } else { None });
+            .or_else(|| if d.cost.is_some() { default_currency.map(std::borrow::Cow::Borrowed) } else { None });
         let template = d.template();
         let s = &mut self.strings;
         let a = Attrs {

@@ -16,7 +16,7 @@ use super::record::{Draft, Parsed, Skip};
 use super::stats::{Item, Loc, Out};
 use crate::error::Error;
 use crate::ids::IdHasher;
-use crate::phone::{Destination, clean_destination};
+use crate::phone::{Destination, clean_destination, clean_e164};
 use crate::store::{Attrs, hint_country};
 
 /// The block parser of a JSON-lines input of `format`.
@@ -49,16 +49,30 @@ impl Collect<'_> {
         if self.parser.skip_templates {
             d.body = None;
         }
-        d.prepare();
-        let dest = match d.prepared.as_mut() {
-            Some(p) => std::mem::replace(&mut p.destination, Destination::Unreadable(String::new())),
-            None => clean_destination(&d.destination, true),
+        // The destination as the store keeps it: its number, or its text interned. One written
+        // clean is its number at once (no `Destination` and its copy).
+        let (dest, dest_text) = match clean_e164(&d.destination).and_then(|t| t[1..].parse::<u64>().ok()) {
+            Some(n) => (n, false),
+            None => {
+                d.prepare();
+                let dest = match d.prepared.as_mut() {
+                    Some(p) => std::mem::replace(&mut p.destination, Destination::Unreadable(String::new())),
+                    None => clean_destination(&d.destination, true),
+                };
+                match &dest {
+                    Destination::OtherChannel(scheme) => {
+                        return skip(self.chunk, Skip::field("destination", "is not an SMS address").with_value(scheme));
+                    }
+                    Destination::E164(s) => match s.get(1..).and_then(|n| n.parse::<u64>().ok()) {
+                        Some(n) => (n, false),
+                        None => (u64::from(self.chunk.texts.intern(Some(s))), true),
+                    },
+                    Destination::Unreadable(s) => (u64::from(self.chunk.texts.intern(Some(s))), true),
+                }
+            }
         };
-        if let Destination::OtherChannel(scheme) = &dest {
-            return skip(self.chunk, Skip::field("destination", "is not an SMS address").with_value(scheme));
-        }
         let currency = super::record::currency(d.currency.as_deref())
-            .or_else(|| if d.cost.is_some() { self.parser.default_currency.clone() } else { None });
+            .or_else(|| if d.cost.is_some() { self.parser.default_currency.as_deref().map(std::borrow::Cow::Borrowed) } else { None });
         let template = d.template();
         let ch = &mut *self.chunk;
         // Interned in the order `Store::add` interns them.
@@ -77,13 +91,6 @@ impl Collect<'_> {
             ..Attrs::new(self.parser.format, 0)
         };
         let attrs = ch.attrs(a);
-        let (dest, dest_text) = match &dest {
-            Destination::E164(s) => match s.get(1..).and_then(|n| n.parse::<u64>().ok()) {
-                Some(n) => (n, false),
-                None => (u64::from(ch.texts.intern(Some(s))), true),
-            },
-            Destination::Unreadable(s) | Destination::OtherChannel(s) => (u64::from(ch.texts.intern(Some(s))), true),
-        };
         let id = ch.id(d.message_id.as_deref(), &self.parser.hasher);
         ch.recs.push(Rec {
             ts: d.ts,

@@ -184,7 +184,17 @@ const WRAPPING_KEYS: [&str; 9] = ["messages", "attempts", "usage_records", "days
 /// Whether a line's value is an envelope or a list page: an array, or an object with one of
 /// [`WRAPPING_KEYS`] (its members looked at once).
 pub fn is_wrapped(v: Rec<'_, '_>) -> bool {
-    v.value.is_array() || v.members().is_some_and(|m| m.iter().any(|m| WRAPPING_KEYS.iter().any(|k| m.is(k.as_bytes()))))
+    // A key of no wrapping key's length (most of a record's) is passed over at one test.
+    const LENGTHS: u64 = {
+        let (mut mask, mut i) = (0u64, 0);
+        while i < WRAPPING_KEYS.len() {
+            mask |= 1 << WRAPPING_KEYS[i].len();
+            i += 1;
+        }
+        mask
+    };
+    let wrapping = |m: &Member| m.key.len() < 64 && LENGTHS & (1 << m.key.len()) != 0 && WRAPPING_KEYS.iter().any(|k| m.is(k.as_bytes()));
+    v.value.is_array() || v.members().is_some_and(|m| m.iter().any(wrapping))
 }
 
 /// `v` emptied, as a list of another type of the same size (a member list of one line's tape

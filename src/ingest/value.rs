@@ -3,6 +3,7 @@
 //! missing keys alike.
 
 use super::json_value::Json;
+use std::borrow::Cow;
 
 /// Follow a dotted path of object keys. (Split by bytes: `str::split('.')`'s char searcher was
 /// 4 % of reading SNS delivery logs, a dozen paths a record.) Inlined where it is called, so
@@ -27,21 +28,27 @@ pub fn path<'a, J: Json<'a>>(v: J, p: &str) -> Option<J> {
 /// A scalar as text (strings as they are, numbers and booleans printed); empty strings are none.
 #[inline]
 pub fn text<'a, J: Json<'a>>(v: J, p: &str) -> Option<String> {
+    text_ref(v, p).map(Cow::into_owned)
+}
+
+/// [`text`] without a copy of a string: for a field only looked at, not kept.
+#[inline]
+pub fn text_ref<'a, J: Json<'a>>(v: J, p: &str) -> Option<Cow<'a, str>> {
     let v = path(v, p)?;
     if let Some(s) = v.as_str() {
         let t = s.trim();
-        return (!t.is_empty()).then(|| t.to_string());
+        return (!t.is_empty()).then_some(Cow::Borrowed(t));
     }
     if let Some(n) = v.as_number() {
         // Integers (segment counts, MCCs) printed by `itoa` as `Number` prints them, without
         // the formatting machinery a `to_string` goes through.
-        return Some(match (n.as_u64(), n.as_i64()) {
+        return Some(Cow::Owned(match (n.as_u64(), n.as_i64()) {
             (Some(u), _) => itoa::Buffer::new().format(u).to_string(),
             (None, Some(i)) => itoa::Buffer::new().format(i).to_string(),
             _ => n.to_string(),
-        });
+        }));
     }
-    v.as_bool().map(|b| b.to_string())
+    v.as_bool().map(|b| Cow::Owned(b.to_string()))
 }
 
 /// Why a field could not be read as a number.

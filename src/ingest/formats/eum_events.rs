@@ -5,15 +5,16 @@
 
 use crate::ingest::json_value::Json;
 use crate::ingest::record::{Draft, Parsed, Skip, cost_number, epoch_field, segments_field};
-use crate::ingest::value::{number, text};
+use crate::ingest::value::{number, text, text_ref};
 use crate::schema::SmsType;
 use crate::status;
 
 pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
-    let Some(event_type) = text(v, "eventType") else {
+    // Fields only looked at are read in place (`text_ref`), not copied.
+    let Some(event_type) = text_ref(v, "eventType") else {
         return Err(Skip::new("record is not an End User Messaging event"));
     };
-    if !event_type.to_ascii_uppercase().starts_with("TEXT_") {
+    if !event_type.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("TEXT_")) {
         return Err(Skip::field("eventType", "is not an SMS event").with_value(&event_type));
     }
     let destination = text(v, "destinationPhoneNumber").ok_or_else(|| Skip::missing("destinationPhoneNumber"))?;
@@ -22,7 +23,7 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     let request_ts = epoch_field("messageRequestTimestamp", num("messageRequestTimestamp")?)?;
     let price = cost_number("totalMessagePrice", num("totalMessagePrice")?)?;
     let fee = cost_number("totalCarrierFee", num("totalCarrierFee")?)?;
-    let code = text(v, "messageStatus").unwrap_or_else(|| event_type.clone());
+    let code = text_ref(v, "messageStatus").unwrap_or_else(|| event_type.clone());
     let mut status = status::aws_code(&code);
     if status == crate::schema::Status::Unknown {
         status = status::aws_code(&event_type);
@@ -33,9 +34,9 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
     let defence = |s: &str| crate::detect::provider_blocks::is_block_text(s);
     let blocked = status == crate::schema::Status::Blocked;
     let status_raw = if blocked && defence(&code) && !defence(&event_type) { code } else { event_type };
-    let converted = text(v, "messageFeedbackStatus").and_then(|f| match f.to_ascii_uppercase().as_str() {
-        "RECEIVED" => Some(true),
-        "FAILED" => Some(false),
+    let converted = text_ref(v, "messageFeedbackStatus").and_then(|f| match f {
+        f if f.eq_ignore_ascii_case("RECEIVED") => Some(true),
+        f if f.eq_ignore_ascii_case("FAILED") => Some(false),
         _ => None,
     });
     Ok(Draft {
@@ -47,15 +48,15 @@ pub fn parse<'a, J: Json<'a>>(v: J) -> Parsed {
         destination,
         country_hint: text(v, "isoCountryCode"),
         status,
-        status_raw: Some(status_raw),
+        status_raw: Some(status_raw.into_owned()),
         error_code: None,
-        segments: segments_field("totalMessageParts", text(v, "totalMessageParts").as_deref())?,
+        segments: segments_field("totalMessageParts", text_ref(v, "totalMessageParts").as_deref())?,
         cost: match (price, fee) {
             (None, None) => None,
             (p, f) => Some(p.unwrap_or(0.0) + f.unwrap_or(0.0)),
         },
         currency: Some("USD".into()),
-        sms_type: text(v, "messageType").as_deref().and_then(SmsType::parse),
+        sms_type: text_ref(v, "messageType").as_deref().and_then(SmsType::parse),
         mcc: text(v, "mcc"),
         mnc: text(v, "mnc"),
         carrier: text(v, "carrierName"),
