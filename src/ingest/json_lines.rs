@@ -51,7 +51,7 @@ impl Collect<'_> {
         }
         // The destination as the store keeps it: its number, or its text interned. One written
         // clean is its number at once (no `Destination` and its copy).
-        let (dest, dest_text) = match clean_e164(&d.destination).and_then(|t| t[1..].parse::<u64>().ok()) {
+        let (dest, dest_text) = match clean_e164(&d.destination).and_then(e164_number) {
             Some(n) => (n, false),
             None => {
                 d.prepare();
@@ -63,7 +63,7 @@ impl Collect<'_> {
                     Destination::OtherChannel(scheme) => {
                         return skip(self.chunk, Skip::field("destination", "is not an SMS address").with_value(scheme));
                     }
-                    Destination::E164(s) => match s.get(1..).and_then(|n| n.parse::<u64>().ok()) {
+                    Destination::E164(s) => match e164_number(s) {
                         Some(n) => (n, false),
                         None => (u64::from(self.chunk.texts.intern(Some(s))), true),
                     },
@@ -128,6 +128,11 @@ impl Out for Collect<'_> {
             self.chunk.items.push(Item::Container(name.to_string()));
         }
     }
+}
+
+/// An E.164 number's digits as the store keeps them.
+fn e164_number(e164: &str) -> Option<u64> {
+    e164.get(1..)?.parse().ok()
 }
 
 fn too_long() -> Skip {

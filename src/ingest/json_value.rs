@@ -85,10 +85,6 @@ pub struct Line<'a, 'i> {
 }
 
 impl<'a, 'i: 'a> Line<'a, 'i> {
-    pub fn of(value: Tape<'a, 'i>) -> Line<'a, 'i> {
-        Line::into(value, Vec::<Member<'a, 'i>>::with_capacity(32))
-    }
-
     /// The line's members listed into `members` (emptied first): a list kept from line to line
     /// ([`Scratch`]), not one allocated and freed a line.
     fn into<T>(value: Tape<'a, 'i>, members: Vec<T>) -> Line<'a, 'i> {
